@@ -1,0 +1,114 @@
+/**
+ * The Toolkit configuration repository. Each run gets its own detached worktree of a pinned commit; nothing
+ * ever touches a shared working copy. Remote repositories are mirrored once under the data dir and fetched
+ * before a ref is resolved.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PromotionError, ErrorType } from '../../contracts/errors';
+import { runCommand } from '../process/run-command';
+
+export interface ConfigRepositoryOptions {
+  /** Local path or clone URL. */
+  url: string;
+  /** Where a mirror of a remote repository lives. */
+  mirrorDir: string;
+}
+
+export class ConfigRepository {
+  constructor(private readonly options: ConfigRepositoryOptions) {}
+
+  private get isRemote(): boolean {
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(this.options.url) || /^[^/]+@[^:]+:/.test(this.options.url);
+  }
+
+  /** The git dir commands run against: the local repository itself or the mirror of a remote one. */
+  private async repoDir(): Promise<string> {
+    if (!this.isRemote) {
+      if (!existsSync(this.options.url)) {
+        throw new PromotionError(ErrorType.Configuration, `configuration repository ${this.options.url} does not exist`);
+      }
+      return this.options.url;
+    }
+    if (!existsSync(path.join(this.options.mirrorDir, 'HEAD'))) {
+      await mkdir(path.dirname(this.options.mirrorDir), { recursive: true });
+      await this.git(['clone', '--mirror', '--', this.options.url, this.options.mirrorDir], path.dirname(this.options.mirrorDir));
+    } else {
+      await this.git(['fetch', '--prune', 'origin'], this.options.mirrorDir);
+    }
+    return this.options.mirrorDir;
+  }
+
+  /** Resolves a branch, tag or sha to the full commit sha. */
+  async resolve(ref: string): Promise<string> {
+    if (ref.startsWith('-')) throw new PromotionError(ErrorType.GitRefNotFound, `invalid ref "${ref}"`);
+    const dir = await this.repoDir();
+    const res = await runCommand(['git', 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+      cwd: dir,
+      env: gitEnv(),
+      timeoutMs: 60_000,
+    });
+    const sha = res.stdout.trim();
+    if (res.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha)) {
+      throw new PromotionError(ErrorType.GitRefNotFound, `ref "${ref}" does not name a commit in ${this.options.url}`);
+    }
+    return sha;
+  }
+
+  /** Checks out `sha` into `dir` (detached). Reuses the folder if it already holds that commit. */
+  async checkout(sha: string, dir: string): Promise<void> {
+    const repo = await this.repoDir();
+    if (existsSync(dir)) {
+      const head = await runCommand(['git', 'rev-parse', 'HEAD'], { cwd: dir, env: gitEnv(), timeoutMs: 30_000 });
+      if (head.exitCode === 0 && head.stdout.trim() === sha) return;
+      await this.remove(dir);
+    }
+    await mkdir(path.dirname(dir), { recursive: true });
+    await this.git(['worktree', 'prune'], repo);
+    await this.git(['worktree', 'add', '--force', '--detach', dir, sha], repo);
+  }
+
+  async remove(dir: string): Promise<void> {
+    const repo = await this.repoDir().catch(() => undefined);
+    if (repo) await runCommand(['git', 'worktree', 'remove', '--force', dir], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
+    await rm(dir, { recursive: true, force: true });
+    if (repo) await runCommand(['git', 'worktree', 'prune'], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
+  }
+
+  private async git(args: string[], cwd: string): Promise<string> {
+    const res = await runCommand(['git', ...args], { cwd, env: gitEnv(), timeoutMs: 10 * 60_000 });
+    if (res.exitCode !== 0) {
+      throw new PromotionError(ErrorType.GitError, `git ${args[0]} failed (exit ${res.exitCode}): ${res.stderr.trim().slice(-500)}`);
+    }
+    return res.stdout;
+  }
+}
+
+/** Deletes every `.env` file in the tree: the Toolkit loads them and they override the worker's environment. */
+export async function removeDotEnvFiles(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.name === '.git') continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.name === '.env') {
+        await rm(full, { force: true });
+        removed.push(path.relative(root, full));
+      }
+    }
+  };
+  if ((await stat(root)).isDirectory()) await walk(root);
+  return removed;
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    LANG: 'C',
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Runs the Toolkit's build, diff and apply steps through the configured command profile. The child process
+ * gets a minimal environment: the credentials of the one environment it works on, never the worker's whole
+ * environment (which may hold other environments' secrets).
+ */
+import path from 'node:path';
+import { ErrorType, PromotionError } from '../../contracts/errors';
+import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../worker/config';
+import { runCommand, type CommandResult } from '../process/run-command';
+import { redact } from '../redact';
+import { renderArgv, type CommandProfile, type Placeholder } from './command-profiles';
+import { classifyToolkitFailure } from './failure-classifier';
+
+export type ToolkitStep = 'build' | 'diff' | 'apply' | 'clean';
+
+export interface ToolkitRunContext {
+  environment: string;
+  /** Checkout of the pinned commit. */
+  worktreeDir: string;
+  buildDir: string;
+  signal?: AbortSignal;
+  /** Receives redacted output lines as they arrive (heartbeats, progress logs). */
+  onLine?: (line: string) => void;
+}
+
+export interface ToolkitOutput {
+  argv: string[];
+  /** Combined stdout + stderr, with secrets masked. */
+  output: string;
+  stdout: string;
+  durationMs: number;
+}
+
+export interface ToolkitRunner {
+  has(step: ToolkitStep): boolean;
+  run(step: ToolkitStep, ctx: ToolkitRunContext): Promise<ToolkitOutput>;
+}
+
+export interface CliToolkitRunnerOptions {
+  config: Pick<WorkerConfig, 'toolkit' | 'repository' | 'environments'>;
+  /** Where secret values are read from; the worker passes process.env. */
+  secrets: NodeJS.ProcessEnv;
+}
+
+export class CliToolkitRunner implements ToolkitRunner {
+  constructor(private readonly options: CliToolkitRunnerOptions) {}
+
+  private get profile(): CommandProfile {
+    return this.options.config.toolkit.commands;
+  }
+
+  has(step: ToolkitStep): boolean {
+    return this.profile[step] !== undefined;
+  }
+
+  async run(step: ToolkitStep, ctx: ToolkitRunContext): Promise<ToolkitOutput> {
+    const template = this.profile[step];
+    if (!template) throw new PromotionError(ErrorType.Configuration, `the toolkit profile has no "${step}" command`);
+    const env = this.environment(ctx.environment);
+    const { repository, toolkit } = this.options.config;
+    const projectDir = path.resolve(ctx.worktreeDir, repository.projectDir);
+    const values: Record<Placeholder, string> = {
+      cdf: toolkit.executable,
+      projectDir,
+      orgDir: repository.organizationDir,
+      configFile: env.configFile ?? path.join(repository.organizationDir, `config.${ctx.environment}.yaml`),
+      buildDir: ctx.buildDir,
+      env: ctx.environment,
+      cdfProject: env.cdfProject,
+    };
+    const argv = renderArgv(template, values);
+    const { childEnv, secretValues } = this.childEnvironment(env);
+    const timeoutMs = step === 'apply' || step === 'clean' ? toolkit.timeouts.apply : step === 'build' ? toolkit.timeouts.build : toolkit.timeouts.diff;
+
+    let result: CommandResult;
+    try {
+      result = await runCommand(argv, {
+        cwd: projectDir,
+        env: childEnv,
+        timeoutMs,
+        signal: ctx.signal,
+        onLine: ctx.onLine ? (line) => ctx.onLine!(redact(line, secretValues)) : undefined,
+      });
+    } catch (err) {
+      // The executable is missing or not runnable: a configuration problem, retrying will not help.
+      throw new PromotionError(ErrorType.Configuration, `cannot run ${argv[0]}: ${(err as Error).message}`);
+    }
+    const output = redact(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`, secretValues);
+    if (ctx.signal?.aborted) throw new PromotionError(ErrorType.ToolkitTransient, `${step} was cancelled`);
+    if (result.exitCode !== 0 || result.timedOut) {
+      const tail = output.trim().split('\n').slice(-40).join('\n');
+      const how = result.timedOut ? `timed out after ${timeoutMs} ms` : `exited with ${result.exitCode ?? result.signal}`;
+      const cls = classifyToolkitFailure(tail, result.timedOut);
+      throw new PromotionError(
+        cls === 'transient' ? ErrorType.ToolkitTransient : ErrorType.ToolkitFailed,
+        `toolkit ${step} ${how}: ${lastMeaningfulLine(tail)}`,
+        { step, exitCode: result.exitCode, outputTail: tail.slice(-4000) },
+      );
+    }
+    return { argv, output, stdout: redact(result.stdout, secretValues), durationMs: result.durationMs };
+  }
+
+  private environment(name: string): EnvironmentConfig {
+    const env = this.options.config.environments[name];
+    if (!env) throw new PromotionError(ErrorType.UnknownEnvironment, `unknown environment "${name}"`);
+    return env;
+  }
+
+  private childEnvironment(env: EnvironmentConfig): { childEnv: NodeJS.ProcessEnv; secretValues: string[] } {
+    const base: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      // Plain, wide, machine-parsable output, and no telemetry from a service account.
+      NO_COLOR: '1',
+      COLUMNS: '200',
+      TERM: 'dumb',
+      SENTRY_ENABLED: 'false',
+      PYTHONWARNINGS: 'ignore::UserWarning',
+      PYTHONUNBUFFERED: '1',
+      ...this.options.config.toolkit.env,
+      CDF_CLUSTER: env.cluster,
+      CDF_PROJECT: env.cdfProject,
+      CDF_URL: env.baseUrl,
+    };
+    const { vars, secretValues } = credentialVariables(env.credentials, this.options.secrets);
+    return { childEnv: { ...base, ...vars }, secretValues };
+  }
+}
+
+/** The Toolkit's auth variables for one environment, read from the worker's env at the moment of use. */
+export function credentialVariables(
+  creds: CredentialsConfig,
+  secrets: NodeJS.ProcessEnv,
+): { vars: Record<string, string>; secretValues: string[] } {
+  const need = (name: string): string => {
+    const value = secrets[name];
+    if (!value) throw new PromotionError(ErrorType.Configuration, `environment variable ${name} is not set on the worker`);
+    return value;
+  };
+  if (creds.flow === 'token') {
+    const token = need(creds.tokenEnv);
+    return { vars: { LOGIN_FLOW: 'token', CDF_TOKEN: token }, secretValues: [token] };
+  }
+  const clientId = need(creds.clientIdEnv);
+  const secret = need(creds.clientSecretEnv);
+  const vars: Record<string, string> = {
+    LOGIN_FLOW: 'client_credentials',
+    PROVIDER: 'other',
+    IDP_CLIENT_ID: clientId,
+    IDP_CLIENT_SECRET: secret,
+    IDP_TOKEN_URL: creds.tokenUrl,
+  };
+  if (creds.scopes) vars.IDP_SCOPES = creds.scopes.join(',');
+  if (creds.audience) vars.IDP_AUDIENCE = creds.audience;
+  return { vars, secretValues: [secret] };
+}
+
+function lastMeaningfulLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = [...lines].reverse().find((l) => /error/i.test(l));
+  return (error ?? lines[lines.length - 1] ?? '(no output)').slice(0, 500);
+}

@@ -1,0 +1,89 @@
+/**
+ * Requests and results of the activities. Everything here is recorded in workflow history, so nothing here may
+ * hold a secret or grow with the size of a plan (the plan text stays on disk, addressed by its hash).
+ */
+import type { Outcome, PlanSummary, SmokeCheckResult, WorkflowKind } from './types';
+
+/** The parts of an environment's configuration the workflow needs to decide; no credentials. */
+export interface EnvironmentPolicy {
+  environment: string;
+  cdfProject: string;
+  approvalTimeoutMs: number;
+  approvers: string[];
+  requiredApprovals: number;
+  allowSelfApproval: boolean;
+  /** False when this is a rollback and the environment lets rollbacks skip approval. */
+  approvalRequired: boolean;
+  temporalUiUrl: string;
+  namespace: string;
+}
+
+export interface RunRef {
+  workflowId: string;
+  runId: string;
+}
+
+export interface PrepareCheckoutRequest {
+  run: RunRef;
+  /** Branch, tag or sha; for a rollback the commit given by the user. */
+  ref: string;
+  kind: WorkflowKind;
+}
+
+export interface PreparedCheckout {
+  commit: string;
+  worktreeDir: string;
+}
+
+export interface DiffRequest {
+  run: RunRef;
+  environment: string;
+  commit: string;
+  worktreeDir: string;
+}
+
+export interface DiffResult {
+  planHash: string;
+  planSummary: PlanSummary;
+  /** Path of the plan text, relative to the worker's data dir. */
+  planArtifact: string;
+}
+
+export interface ApplyRequest extends DiffRequest {
+  planHash: string;
+}
+
+export interface ApplyResult {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  attempts: number;
+}
+
+export interface SmokeRequest {
+  environment: string;
+}
+
+export interface AlertRequest {
+  kind: WorkflowKind;
+  environment: string;
+  outcome: Outcome;
+  workflowId: string;
+  runId: string;
+  ref: string;
+  commit?: string;
+  planHash?: string;
+  requestedBy: string;
+  failure: string;
+  failedChecks?: SmokeCheckResult[];
+}
+
+export interface AlertDelivery {
+  delivered: string[];
+}
+
+export interface CleanupRequest {
+  run: RunRef;
+  worktreeDir?: string;
+}

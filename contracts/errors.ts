@@ -1,0 +1,87 @@
+/**
+ * Typed errors and their mapping to Temporal failures, in one place. Activities throw these classes; the
+ * mapping decides what Temporal retries. Workflows match on the type names.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const ErrorType = {
+  InvalidInput: 'InvalidInput',
+  UnknownEnvironment: 'UnknownEnvironment',
+  GitRefNotFound: 'GitRefNotFound',
+  GitError: 'GitError',
+  ToolkitTransient: 'ToolkitTransientError',
+  ToolkitFailed: 'ToolkitFailedError',
+  BuildFailed: 'BuildFailedError',
+  PlanParse: 'PlanParseError',
+  NotAbleToDeploy: 'NotAbleToDeployError',
+  PlanMismatch: 'PlanMismatchError',
+  SmokeTransient: 'SmokeTransientError',
+  AlertDelivery: 'AlertDeliveryError',
+  Configuration: 'ConfigurationError',
+} as const;
+export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Types that retrying cannot fix: the workflow turns them into an outcome immediately. */
+export const NON_RETRYABLE_ERROR_TYPES: string[] = [
+  ErrorType.InvalidInput,
+  ErrorType.UnknownEnvironment,
+  ErrorType.GitRefNotFound,
+  ErrorType.ToolkitFailed,
+  ErrorType.BuildFailed,
+  ErrorType.PlanParse,
+  ErrorType.NotAbleToDeploy,
+  ErrorType.PlanMismatch,
+  ErrorType.Configuration,
+];
+
+export class PromotionError extends Error {
+  constructor(
+    readonly type: ErrorTypeName,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = type;
+  }
+
+  get retryable(): boolean {
+    return !NON_RETRYABLE_ERROR_TYPES.includes(this.type);
+  }
+}
+
+export class InvalidInputError extends PromotionError {
+  constructor(message: string) {
+    super(ErrorType.InvalidInput, message);
+  }
+}
+
+export class UnknownEnvironmentError extends PromotionError {
+  constructor(environment: string, known: string[]) {
+    super(
+      ErrorType.UnknownEnvironment,
+      `unknown environment "${environment}"; configured environments: ${known.join(', ') || '(none)'}`,
+    );
+  }
+}
+
+export class ConfigurationError extends PromotionError {
+  constructor(message: string) {
+    super(ErrorType.Configuration, message);
+  }
+}
+
+/** Converts any error thrown by activity code into the ApplicationFailure Temporal should see. */
+export function toApplicationFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof PromotionError) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: !err.retryable,
+      details: err.details ? [err.details] : undefined,
+    });
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  // Unknown errors stay retryable: a bug shows up as retries in the UI rather than as a silent outcome.
+  return ApplicationFailure.create({ message: e.message, type: e.name || 'Error', nonRetryable: false, cause: e });
+}

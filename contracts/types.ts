@@ -1,0 +1,188 @@
+/**
+ * Payload types of the public contract: workflow inputs and results, signal payloads and the status query.
+ * Schemas live next to the types so the CLI, the workflows and the tests validate with the same rules.
+ * No workflow logic and no Node built-ins here: this module is bundled into the workflow sandbox.
+ */
+import { z } from 'zod';
+
+// Environment names become parts of paths, workflow ids and search attributes: keep them boring.
+const environmentName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be lower-case letters, digits, "-" or "_" (max 40 chars)');
+// A person's name or handle, as recorded in history and shown in the UI.
+const person = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100)
+  .regex(/^[^\s].*$/, 'must not start with whitespace');
+// Git refs: branch, tag or sha. Anything that could be read as a git option is refused.
+const gitRef = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200)
+  .regex(/^[A-Za-z0-9._\/-]+$/, 'may only contain letters, digits, ".", "_", "/" and "-"')
+  .refine((s) => !s.startsWith('-'), 'must not start with "-"')
+  .refine((s) => !s.includes('..'), 'must not contain ".."');
+const commitSha = z
+  .string()
+  .regex(/^[0-9a-f]{7,40}$/, 'must be a hex commit sha (7 to 40 characters)');
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character sha256 hex digest');
+
+export const promotionInputSchema = z
+  .object({
+    environment: environmentName,
+    ref: gitRef,
+    requestedBy: person,
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+export type PromotionInput = z.infer<typeof promotionInputSchema>;
+
+export const rollbackInputSchema = z
+  .object({
+    environment: environmentName,
+    commit: commitSha,
+    requestedBy: person,
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+export type RollbackInput = z.infer<typeof rollbackInputSchema>;
+
+export const approveSignalPayloadSchema = z
+  .object({
+    approver: person,
+    planHash: sha256Hex.optional(),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+export type ApprovePayload = z.infer<typeof approveSignalPayloadSchema>;
+
+export const rejectSignalPayloadSchema = z
+  .object({
+    approver: person,
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+export type RejectPayload = z.infer<typeof rejectSignalPayloadSchema>;
+
+export const PHASES = [
+  'preparing',
+  'diffing',
+  'awaiting_approval',
+  'applying',
+  'smoke_testing',
+  'alerting',
+  'done',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const OUTCOMES = [
+  'succeeded',
+  'no_changes',
+  'rejected',
+  'expired',
+  'smoke_failed',
+  'apply_failed',
+  'diff_failed',
+  'cancelled',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type WorkflowKind = 'promotion' | 'rollback';
+
+/** Counts for one resource type, as the Toolkit reports them in its dry-run summary. */
+export interface ResourceChangeCounts {
+  resource: string;
+  create: number;
+  update: number;
+  delete: number;
+  unchanged: number;
+  skipped: number;
+  total: number;
+  ableToDeploy: boolean;
+}
+
+export interface PlanSummary {
+  resources: ResourceChangeCounts[];
+  totals: Omit<ResourceChangeCounts, 'resource'>;
+  /** True when nothing would be created, updated or deleted. */
+  empty: boolean;
+}
+
+export interface DecisionRecord {
+  approver: string;
+  at: string; // ISO time, from the workflow clock
+  comment?: string;
+  reason?: string;
+}
+
+export interface RefusedApproval {
+  approver: string;
+  at: string;
+  why: string;
+}
+
+export interface StepTiming {
+  step: Phase;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+}
+
+export interface SmokeCheckResult {
+  name: string;
+  kind: 'dataModel' | 'assets' | 'transformation';
+  passed: boolean;
+  detail: string;
+}
+
+export interface LeftoverResource {
+  kind: string;
+  id: string;
+}
+
+export interface PromotionStatus {
+  kind: WorkflowKind;
+  phase: Phase;
+  environment: string;
+  ref: string;
+  requestedBy: string;
+  reason?: string;
+  commit?: string;
+  planHash?: string;
+  planSummary?: PlanSummary;
+  approvalDeadline?: string;
+  requiredApprovals: number;
+  approvals: DecisionRecord[];
+  rejections: DecisionRecord[];
+  refusedApprovals: RefusedApproval[];
+  timings: StepTiming[];
+  smokeResults: SmokeCheckResult[];
+  failure?: string;
+  outcome?: Outcome;
+}
+
+export interface PromotionResult {
+  outcome: Outcome;
+  kind: WorkflowKind;
+  environment: string;
+  ref: string;
+  commit?: string;
+  planHash?: string;
+  planSummary?: PlanSummary;
+  approvals: DecisionRecord[];
+  rejections: DecisionRecord[];
+  refusedApprovals: RefusedApproval[];
+  smokeResults: SmokeCheckResult[];
+  failure?: string;
+  alertsSent: number;
+  timings: StepTiming[];
+}
+
+/** Formats zod issues as "key: message; key: message" so errors name what is wrong. */
+export function formatZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`)
+    .join('; ');
+}

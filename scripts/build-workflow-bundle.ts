@@ -1,0 +1,26 @@
+/**
+ * Bundles the workflows once at build time so the worker starts without webpack. Output: dist/workflow-bundle.js
+ * (or the path given as the first argument).
+ */
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+export async function buildWorkflowBundle(outFile: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  await mkdir(path.dirname(outFile), { recursive: true });
+  await writeFile(outFile, code);
+}
+
+if (require.main === module) {
+  const out = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'workflow-bundle.js'));
+  buildWorkflowBundle(out)
+    .then(() => console.log(`workflow bundle written to ${out}`))
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

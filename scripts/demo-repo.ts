@@ -1,0 +1,60 @@
+/**
+ * Creates the demo configuration repository: examples/toolkit-project as the first commit, then
+ * examples/demo-changes copied on top as the second, on branch `main` with tags `v1` and `v2`.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export interface DemoRepo {
+  dir: string;
+  first: string;
+  second: string;
+}
+
+
+function examplesDir(): string {
+  // Works from source (scripts/) and from the compiled dist/scripts/.
+  for (const candidate of [path.resolve(__dirname, '..', 'examples'), path.resolve(__dirname, '..', '..', 'examples')]) {
+    if (existsSync(path.join(candidate, 'toolkit-project'))) return candidate;
+  }
+  throw new Error("examples/toolkit-project not found");
+}
+
+function git(dir: string, args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Demo Author',
+      GIT_AUTHOR_EMAIL: 'demo@example.com',
+      GIT_COMMITTER_NAME: 'Demo Author',
+      GIT_COMMITTER_EMAIL: 'demo@example.com',
+      GIT_CONFIG_NOSYSTEM: '1',
+    },
+  }).trim();
+}
+
+/** Creates the repository if `dir` does not hold one yet; returns the two commits either way. */
+export function ensureDemoRepo(dir: string, options: { changesDir?: string } = {}): DemoRepo {
+  const examples = examplesDir();
+  if (!existsSync(path.join(dir, '.git'))) {
+    mkdirSync(dir, { recursive: true });
+    git(dir, ['init', '--quiet', '--initial-branch=main']);
+    cpSync(path.join(examples, 'toolkit-project'), dir, { recursive: true });
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '--quiet', '-m', 'Initial CDF configuration: pump model, transformation, assets']);
+    git(dir, ['tag', 'v1']);
+    cpSync(options.changesDir ?? path.join(examples, 'demo-changes'), dir, { recursive: true });
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '--quiet', '-m', 'Describe pump flow units, filter inactive pumps, rename main pump']);
+    git(dir, ['tag', 'v2']);
+  }
+  return { dir, first: git(dir, ['rev-parse', 'v1^{commit}']), second: git(dir, ['rev-parse', 'v2^{commit}']) };
+}
+
+if (require.main === module) {
+  const dir = path.resolve(process.argv[2] ?? 'data/local/config-repo');
+  console.log(JSON.stringify(ensureDemoRepo(dir)));
+}

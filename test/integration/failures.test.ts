@@ -1,0 +1,198 @@
+/**
+ * Failure paths: transient failures are retried to success, permanent ones end the run with the right outcome
+ * and an alert that a real HTTP receiver gets on both channels.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { approveSignal } from '../../contracts/messages';
+import type { PromotionResult } from '../../contracts/types';
+import { startTemporal } from '../helpers/temporal-server';
+import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { recordHistory, uniqueId, waitForPhase } from '../helpers/workflows';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await startTemporal();
+  stack = await startStack({
+    rawConfig: (raw) => ({
+      ...raw,
+      environments: {
+        ...raw.environments,
+        // Same CDF project, but credentials that can read and not write: the dry-run says "Able to deploy: No".
+        readonly: {
+          ...raw.environments.prod!,
+          credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_READONLY' },
+        },
+      },
+    }),
+  });
+  stack.secrets.CDF_TOKEN_READONLY = 'readonly-token-abcdef';
+  worker = await stack.startWorker(env.nativeConnection);
+  running = worker.run();
+});
+
+afterEach(async () => {
+  await stack.admin.clearFaults();
+  stack.alerts.received.length = 0;
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await stack?.stop();
+});
+
+const start = (ref: string, environment = 'prod') =>
+  env.client.workflow.start('promotionWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: uniqueId(`promotion-${environment}`),
+    args: [{ environment, ref, requestedBy: 'alice', reason: 'failure test' }],
+  });
+
+async function approveWhenReady(handle: Awaited<ReturnType<typeof start>>): Promise<PromotionResult> {
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+  return handle.result();
+}
+
+test('a transient apply failure (503 from CDF) is retried and the promotion succeeds', async () => {
+  await stack.admin.reset();
+  const handle = await start('v1');
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  // Only the create call fails, once: the dry-run (byids) is unaffected.
+  await stack.admin.addFault({ method: 'POST', pathPattern: '^/models/spaces$', status: 503, count: 1 });
+  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('succeeded');
+  const creates = (await stack.admin.requests()).filter((r) => r.method === 'POST' && /\/models\/spaces$/.test(r.path));
+  expect(creates.map((r) => r.status)).toEqual([503, 200]);
+  const history = await handle.fetchHistory();
+  const applyAttempts = history.events?.filter(
+    (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 0) > 1,
+  );
+  expect(applyAttempts?.length).toBeGreaterThanOrEqual(1);
+  expect(stack.alerts.received).toHaveLength(0);
+  await recordHistory(handle, 'promotion-transient-apply-retried');
+});
+
+test('a permanent apply failure gives apply_failed and an alert on every channel', async () => {
+  await stack.admin.reset();
+  const handle = await start('v1');
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  await stack.admin.addFault({ method: 'POST', pathPattern: '^/models/containers$', status: 400, count: -1 });
+  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('apply_failed');
+  expect(result.failure).toMatch(/ToolkitFailedError/);
+  expect(result.alertsSent).toBe(2);
+  // Not retried: exactly one attempt at creating containers.
+  const creates = (await stack.admin.requests()).filter((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path));
+  expect(creates).toHaveLength(1);
+
+  const webhook = await stack.alerts.waitFor((a) => a.path === '/webhook');
+  expect(webhook.body).toEqual(
+    expect.objectContaining({
+      environment: 'prod',
+      outcome: 'apply_failed',
+      commit: stack.repo.first,
+      planHash: waiting.planHash,
+      workflowId: handle.workflowId,
+      runUrl: expect.stringContaining(`/namespaces/default/workflows/${handle.workflowId}/`),
+    }),
+  );
+  const slack = await stack.alerts.waitFor((a) => a.path === '/slack');
+  expect(JSON.stringify(slack.body)).toContain('apply failed');
+  expect(JSON.stringify(slack.body)).toContain(handle.workflowId);
+  // The token never leaves the worker.
+  expect(JSON.stringify(stack.alerts.received)).not.toContain(stack.secrets.CDF_TOKEN_PROD);
+  await recordHistory(handle, 'promotion-apply-failed');
+});
+
+test('a failed build gives diff_failed with an alert and never reaches approval', async () => {
+  const repo = stack.repo.dir;
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: repo,
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+    });
+  git('checkout', '--quiet', '-b', 'broken', 'v1');
+  writeFileSync(path.join(repo, 'org/modules/demo_module/data_modeling/broken.Space.yaml'), 'space: [unclosed\n');
+  git('add', '-A');
+  git('commit', '--quiet', '-m', 'broken yaml');
+  git('checkout', '--quiet', 'main');
+
+  const handle = await start('broken');
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('diff_failed');
+  expect(result.failure).toMatch(/BuildFailedError/);
+  expect(result.timings.map((t) => t.step)).not.toContain('awaiting_approval');
+  const alert = await stack.alerts.waitFor((a) => a.path === '/webhook');
+  expect(alert.body).toEqual(expect.objectContaining({ outcome: 'diff_failed' }));
+  await recordHistory(handle, 'promotion-diff-failed');
+});
+
+test('"Able to deploy: No" in the dry-run gives diff_failed', async () => {
+  await stack.admin.reset();
+  const handle = await start('v1', 'readonly');
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('diff_failed');
+  expect(result.failure).toMatch(/Able to deploy: No/);
+});
+
+test('cancelling a run that waits for approval ends it as cancelled and cleans up', async () => {
+  const handle = await start('v1');
+  await waitForPhase(handle, 'awaiting_approval');
+  await handle.cancel();
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('cancelled');
+  expect(result.failure).toContain('awaiting_approval');
+});
+
+describe('smoke failures', () => {
+  test('a failed smoke check gives smoke_failed and an alert naming the check', async () => {
+    const taskQueue = 'cdf-promotions-smoke';
+    const smokeStack = await startStack({
+      prod: {
+        smoke: {
+          dataModels: [
+            { space: 'demo_space', externalId: 'PumpModel', version: 'v1' },
+            { space: 'demo_space', externalId: 'ValveModel', version: 'v1' },
+          ],
+          minAssets: 1,
+        },
+      },
+      rawConfig: (raw) => ({ ...raw, temporal: { ...raw.temporal, taskQueue } }),
+    });
+    try {
+      const w = await smokeStack.startWorker(env.nativeConnection);
+      const handle = await env.client.workflow.start('promotionWorkflow', {
+        taskQueue,
+        workflowId: uniqueId('promotion-prod-smoke'),
+        args: [{ environment: 'prod', ref: 'v1', requestedBy: 'alice' }],
+      });
+      const result: PromotionResult = await w.runUntil(approveWhenReady(handle));
+      expect(result.outcome).toBe('smoke_failed');
+      const failed = result.smokeResults.filter((r) => !r.passed);
+      expect(failed).toEqual([expect.objectContaining({ name: 'data model demo_space:ValveModel/v1', passed: false })]);
+      expect(result.smokeResults.filter((r) => r.passed)).toHaveLength(2);
+      const alert = await smokeStack.alerts.waitFor((a) => a.path === '/webhook');
+      expect(alert.body).toEqual(
+        expect.objectContaining({
+          outcome: 'smoke_failed',
+          failedChecks: [expect.objectContaining({ name: 'data model demo_space:ValveModel/v1' })],
+        }),
+      );
+      await recordHistory(handle, 'promotion-smoke-failed');
+    } finally {
+      await smokeStack.stop();
+    }
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Rollback re-applies an older commit through the same pipeline and brings the sandbox back to that commit.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { approveSignal } from '../../contracts/messages';
+import type { PromotionResult } from '../../contracts/types';
+import { startTemporal } from '../helpers/temporal-server';
+import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { recordHistory, uniqueId, waitForPhase } from '../helpers/workflows';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await startTemporal();
+  stack = await startStack({
+    rawConfig: (raw) => ({
+      ...raw,
+      environments: {
+        ...raw.environments,
+        // An environment whose rollbacks may skip approval.
+        fast: {
+          ...raw.environments.prod!,
+          cdfProject: 'demo-dev',
+          approval: { approvers: ['bob'], rollbackRequiresApproval: false },
+          smoke: { minAssets: 2 },
+        },
+      },
+    }),
+  });
+  worker = await stack.startWorker(env.nativeConnection);
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await stack?.stop();
+});
+
+async function approveAndWait(workflowType: string, input: Record<string, unknown>, id: string): Promise<PromotionResult> {
+  const handle = await env.client.workflow.start(workflowType, { taskQueue: TASK_QUEUE, workflowId: id, args: [input] });
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  await handle.signal(approveSignal, { approver: 'carol', planHash: waiting.planHash });
+  const result = await handle.result();
+  await recordHistory(handle, id.replace(/-[0-9a-z]+-[0-9a-z]+$/, ''));
+  return result;
+}
+
+/** The parts of a project's state that the demo commits define, without server-assigned fields. */
+async function definedState(project: string) {
+  const s = await stack.admin.state(project);
+  const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+  return {
+    views: Object.values(s.views).map((v) => pick(v, ['space', 'externalId', 'version', 'description', 'properties'])),
+    assets: Object.values(s.assets)
+      .map((a) => pick(a, ['externalId', 'name', 'description', 'parentExternalId']))
+      .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId))),
+    transformations: Object.values(s.transformations).map((t) => pick(t, ['externalId', 'name', 'query', 'destination'])),
+  };
+}
+
+test('rollback to an older commit restores the sandbox to that commit', async () => {
+  const v1 = await approveAndWait('promotionWorkflow', { environment: 'prod', ref: 'v1', requestedBy: 'alice' }, uniqueId('promotion-prod'));
+  expect(v1.outcome).toBe('succeeded');
+  const stateAtV1 = await definedState('demo-prod');
+
+  const v2 = await approveAndWait('promotionWorkflow', { environment: 'prod', ref: 'v2', requestedBy: 'alice' }, uniqueId('promotion-prod'));
+  expect(v2.outcome).toBe('succeeded');
+  expect(await definedState('demo-prod')).not.toEqual(stateAtV1);
+
+  const rollback = await approveAndWait(
+    'rollbackWorkflow',
+    { environment: 'prod', commit: stack.repo.first, requestedBy: 'alice', reason: 'v2 broke the dashboards' },
+    uniqueId('rollback-prod'),
+  );
+  expect(rollback.outcome).toBe('succeeded');
+  expect(rollback.kind).toBe('rollback');
+  expect(rollback.commit).toBe(stack.repo.first);
+  expect(rollback.planSummary?.totals.update).toBeGreaterThanOrEqual(3);
+  expect(await definedState('demo-prod')).toEqual(stateAtV1);
+});
+
+test('a rollback accepts a short sha and pins the full one', async () => {
+  const handle = await env.client.workflow.start('rollbackWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: uniqueId('rollback-fast'),
+    args: [{ environment: 'fast', commit: stack.repo.second.slice(0, 10), requestedBy: 'alice' }],
+  });
+  // This environment lets rollbacks skip approval: the run goes straight from diff to apply.
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('succeeded');
+  expect(result.commit).toBe(stack.repo.second);
+  expect(result.timings.map((t) => t.step)).not.toContain('awaiting_approval');
+  await recordHistory(handle, 'rollback-without-approval');
+});
+
+test('a rollback to a commit that does not exist fails as bad input', async () => {
+  const handle = await env.client.workflow.start('rollbackWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: uniqueId('rollback-prod'),
+    args: [{ environment: 'prod', commit: 'deadbeefdeadbeef', requestedBy: 'alice' }],
+  });
+  const err = await handle.result().catch((e) => e);
+  expect(err.cause.type).toBe('InvalidInput');
+});

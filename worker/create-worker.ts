@@ -1,0 +1,59 @@
+/**
+ * Wires a Worker from a configuration: real clients into the activity factory, the prebuilt workflow bundle
+ * when there is one. Used by the worker's main and by the integration tests, so both run the same wiring.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities, type ActivityDeps } from '../activities';
+import { HttpAlertSender } from '../activities/alerts/alert-channels';
+import { PlanStore } from '../activities/artifacts/plan-store';
+import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
+import { ConfigRepository } from '../activities/git/config-repository';
+import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
+import type { WorkerConfig } from './config';
+
+export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+export interface CreateWorkerOptions {
+  config: WorkerConfig;
+  logger: Logger;
+  connection?: NativeConnection;
+  secrets?: NodeJS.ProcessEnv;
+  /** Path of a bundle made by scripts/build-workflow-bundle; falls back to bundling from source. */
+  workflowBundlePath?: string;
+  /** Replace some injected clients (tests). */
+  overrides?: Partial<ActivityDeps>;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export function createDefaultDeps(config: WorkerConfig, logger: Logger, secrets: NodeJS.ProcessEnv): ActivityDeps {
+  return {
+    config,
+    logger,
+    toolkit: new CliToolkitRunner({ config, secrets }),
+    repository: new ConfigRepository({ url: config.repository.url, mirrorDir: path.join(config.dataDir, 'mirror.git') }),
+    cdf: createCdfClientFactory(config.environments, secrets),
+    alerts: new HttpAlertSender(secrets),
+    plans: new PlanStore(path.join(config.dataDir, 'artifacts', 'plans')),
+  };
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { config, logger } = options;
+  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const deps = { ...createDefaultDeps(config, logger, options.secrets ?? process.env), ...options.overrides };
+  const bundlePath = options.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
+  const workflowSource = existsSync(bundlePath)
+    ? { workflowBundle: { codePath: bundlePath } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities(deps),
+    ...workflowSource,
+    ...options.workerOptions,
+  });
+}

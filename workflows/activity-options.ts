@@ -1,0 +1,42 @@
+/**
+ * Named activity-option presets. Retry policies live here, next to the error types they do not retry.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
+
+/** Reads of configuration and git: quick, safe to repeat. */
+export const quickActivity: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};
+
+/**
+ * Toolkit build + dry-run. Heartbeats carry the last output lines; a worker that dies is noticed within the
+ * heartbeat timeout and the attempt moves to another worker.
+ */
+export const diffActivity: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};
+
+/** `cdf deploy`: long, declarative (re-running converges), so retrying transient failures is safe. */
+export const applyActivity: ActivityOptions = {
+  startToCloseTimeout: '90 minutes',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};
+
+/** Read-only checks; transient API errors are retried. */
+export const smokeActivity: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};
+
+/** Alert delivery keeps trying for a long while: a lost alert is worse than a late one. */
+export const alertActivity: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.Configuration] },
+};
