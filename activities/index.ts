@@ -25,7 +25,7 @@ import { ErrorType, PromotionError, UnknownEnvironmentError, toApplicationFailur
 import type { SmokeCheckResult, WorkflowKind } from '../contracts/types';
 import type { EnvironmentConfig, WorkerConfig } from '../worker/config';
 import { channelName, type AlertSender } from './alerts/alert-channels';
-import { PlanStore } from './artifacts/plan-store';
+import { type PlanStore } from './artifacts/plan-store';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import { removeDotEnvFiles, type ConfigRepository } from './git/config-repository';
 import { runSmokeChecks as runChecks } from './smoke/smoke-checks';

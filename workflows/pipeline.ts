@@ -166,9 +166,10 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
       } catch (err) {
         log.warn('cleanup failed; the run folder stays on disk', { error: String(err) });
       }
+      await enter('done');
+      // Inside the non-cancellable scope: after a cancellation, a new wait in the root scope would throw at once.
+      await condition(allHandlersFinished);
     });
-    await enter('done');
-    await condition(allHandlersFinished);
     return {
       outcome,
       kind: input.kind,

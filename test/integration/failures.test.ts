@@ -29,6 +29,7 @@ beforeAll(async () => {
         readonly: {
           ...raw.environments.prod!,
           credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_READONLY' },
+          configFile: 'org/config.prod.yaml',
         },
       },
     }),
@@ -36,6 +37,10 @@ beforeAll(async () => {
   stack.secrets.CDF_TOKEN_READONLY = 'readonly-token-abcdef';
   worker = await stack.startWorker(env.nativeConnection);
   running = worker.run();
+});
+
+beforeEach(async () => {
+  await stack.admin.clearRequests();
 });
 
 afterEach(async () => {

@@ -18,7 +18,7 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   env = await startTemporal();
-  stack = await startStack({ prod: { approval: { timeout: '1h', approvers: ['bob', 'carol'] } } });
+  stack = await startStack({ prod: { approval: { timeout: '1h', approvers: ['alice', 'bob', 'carol'] } } });
   worker = await stack.startWorker(env.nativeConnection);
   running = worker.run();
 });

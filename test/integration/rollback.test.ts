@@ -25,6 +25,7 @@ beforeAll(async () => {
         fast: {
           ...raw.environments.prod!,
           cdfProject: 'demo-dev',
+          configFile: 'org/config.dev.yaml',
           approval: { approvers: ['bob'], rollbackRequiresApproval: false },
           smoke: { minAssets: 2 },
         },

@@ -1,0 +1,180 @@
+/**
+ * `npm start`: the whole service on embedded defaults. Starts the Temporal dev server (SQLite under
+ * data/local, so runs survive restarts), the CDF sandbox, a local alert receiver, the demo config repository
+ * and the worker; starts a demo promotion on first run; prints the UI address and copy-paste commands.
+ * Ctrl-C stops everything; running it again resumes what was in flight.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { PROMOTION_WORKFLOW_TYPE } from '../contracts/messages';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
+import { startAlertReceiver } from '../sandbox/alert-receiver';
+import { startSandbox } from '../sandbox/server';
+import { loadConfig } from '../worker/config';
+import { createLogger } from '../worker/logger';
+import { ensureDemoRepo } from './demo-repo';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CONFIG = path.join(ROOT, 'config', 'local.yaml');
+const DATA = path.join(ROOT, 'data', 'local');
+const SANDBOX_PORT = 4010;
+const ALERTS_PORT = 4020;
+
+const log = createLogger({ name: 'local-stack' });
+
+function temporalPath(): string {
+  const match = /^TEMPORAL_CLI_PATH=(.+)$/m.exec(readFileSync(path.join(ROOT, 'data', 'tools.env'), 'utf8'));
+  if (!match?.[1]) throw new Error('data/tools.env has no TEMPORAL_CLI_PATH; run scripts/ensure-tools.sh');
+  return match[1];
+}
+
+function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`));
+        else setTimeout(attempt, 250);
+      });
+    };
+    attempt();
+  });
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DATA, { recursive: true });
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  const devServerLog = openSync(path.join(DATA, 'temporal-server.log'), 'a');
+  const devServer = spawn(
+    temporalPath(),
+    [
+      'server', 'start-dev',
+      '--db-filename', path.join(DATA, 'temporal.db'),
+      '--ip', '127.0.0.1', '--port', '7233', '--ui-port', '8233',
+      '--namespace', 'default',
+      ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
+      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+      '--log-level', 'warn',
+    ],
+    { stdio: ['ignore', devServerLog, devServerLog] },
+  );
+  children.push(devServer);
+  await waitForPort(7233);
+  log.info({ ui: 'http://127.0.0.1:8233', log: path.join(DATA, 'temporal-server.log') }, 'Temporal dev server up');
+
+  const sandbox = await startSandbox({
+    port: SANDBOX_PORT,
+    stateFile: path.join(DATA, 'sandbox-state.json'),
+    projects: ['demo-dev', 'demo-prod'],
+    logger: log.child({ name: 'cdf-sandbox' }),
+  });
+  log.info({ url: sandbox.url }, 'CDF sandbox up');
+
+  const alerts = await startAlertReceiver({
+    port: ALERTS_PORT,
+    onAlert: (a) => log.warn({ channel: a.path, alert: a.body }, 'ALERT received by the local receiver'),
+  });
+
+  const repo = ensureDemoRepo(path.join(DATA, 'config-repo'));
+  log.info({ repo: repo.dir, v1: repo.first, v2: repo.second }, 'demo config repository ready');
+
+  const config = loadConfig(CONFIG);
+  const worker = spawn(process.execPath, [path.join(ROOT, 'dist', 'worker', 'main.js')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      CDF_PROMOTION_CONFIG: CONFIG,
+      // Sandbox credentials; a real deployment sets these from its secret store.
+      CDF_TOKEN_DEV: 'sandbox-token-dev',
+      CDF_TOKEN_PROD: 'sandbox-token-prod',
+      ALERT_WEBHOOK_URL: `${alerts.url}/webhook`,
+      SLACK_WEBHOOK_URL: `${alerts.url}/slack`,
+    },
+  });
+  children.push(worker);
+
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: worker, sandbox, alert receiver, dev server');
+    worker.kill('SIGINT');
+    await new Promise((r) => (worker.exitCode !== null ? r(null) : worker.once('exit', r)));
+    await sandbox.close();
+    await alerts.close();
+    devServer.kill('SIGINT');
+    await new Promise((r) => (devServer.exitCode !== null ? r(null) : devServer.once('exit', r)));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  worker.once('exit', (code) => {
+    if (!stopping) {
+      log.error({ code }, 'worker exited unexpectedly');
+      void stop('worker-exit');
+    }
+  });
+
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  let demoId: string | undefined;
+  const open = client.workflow.list({ query: `WorkflowType = '${PROMOTION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` });
+  for await (const wf of open) {
+    demoId ??= wf.workflowId;
+  }
+  if (!demoId && process.env.NO_DEMO !== '1') {
+    demoId = `promotion-prod-v2-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: demoId,
+      args: [{ environment: 'prod', ref: 'v2', requestedBy: 'alice', reason: 'demo promotion started by npm start' }],
+    });
+  }
+  await connection.close();
+  printInstructions(demoId, repo.first, config.temporal.uiUrl);
+}
+
+function printInstructions(demoId: string | undefined, firstCommit: string, uiUrl: string): void {
+  const cli = 'node dist/client/cli.js';
+  const id = demoId ?? '<workflow-id>';
+  const lines = [
+    '',
+    '================ CDF promotion service is running ================',
+    `Temporal UI:   ${uiUrl}/namespaces/default/workflows`,
+    `CDF sandbox:   http://127.0.0.1:${SANDBOX_PORT}/_sandbox/state   (alerts print here as "ALERT received")`,
+    demoId ? `Demo run:      ${demoId} (promotes tag v2 to prod)` : '',
+    '',
+    'Watch it, read the plan, approve it (in another terminal):',
+    `  ${cli} status ${id}`,
+    `  ${cli} approve ${id} --approver bob --plan-hash "$(${cli} status ${id} --json | node -pe 'JSON.parse(fs.readFileSync(0)).planHash')"`,
+    `  ${cli} status ${id} --watch`,
+    '',
+    'Or with the Temporal CLI:',
+    `  .venv/bin/temporal workflow query --workflow-id ${id} --type status`,
+    `  .venv/bin/temporal workflow signal --workflow-id ${id} --name approve --input '{"approver":"bob"}'`,
+    '',
+    'Start another promotion, or roll back to the first commit:',
+    `  ${cli} start --env prod --ref main --requested-by alice --reason "promote main"`,
+    `  ${cli} rollback --env prod --commit ${firstCommit} --requested-by alice --reason "back to v1"`,
+    '',
+    'Ctrl-C stops everything; `npm start` again resumes what was in flight.',
+    '==================================================================',
+    '',
+  ];
+  process.stdout.write(lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n'));
+}
+
+main().catch((err) => {
+  log.error({ err }, 'local stack failed to start');
+  process.exit(1);
+});
