@@ -328,7 +328,7 @@ function dumpServer(server: Item, local: Item, lookup: DataSetLookup): Item {
   return restrictTo(s, local) as Item;
 }
 
-function updateBody(req: Item, kind: string): Item {
+function updateBody(req: Item, _kind: string): Item {
   const update: Item = {};
   for (const [k, v] of Object.entries(req)) {
     if (k === 'externalId' || k === 'id') continue;
