@@ -38,4 +38,14 @@ else
 fi
 "$TEMPORAL" --version >/dev/null
 
-printf 'TEMPORAL_CLI_PATH=%s\n' "$TEMPORAL" > data/tools.env
+# The real Cognite Toolkit (`cdf`), pinned, always in the project's .venv: its output format is what we parse.
+CDF="$ROOT/.venv/bin/cdf"
+if ! { [ -x "$CDF" ] && "$CDF" --version 2>/dev/null | grep -q "version: ${COGNITE_TOOLKIT_VERSION}\."; }; then
+  ensure_venv
+  echo "==> installing cognite-toolkit==$COGNITE_TOOLKIT_VERSION into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    "cognite-toolkit==$COGNITE_TOOLKIT_VERSION" "authlib==$AUTHLIB_VERSION"
+  "$CDF" --version >/dev/null
+fi
+
+printf 'TEMPORAL_CLI_PATH=%s\nCDF_CLI_PATH=%s\n' "$TEMPORAL" "$CDF" > data/tools.env

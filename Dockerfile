@@ -1,0 +1,56 @@
+# syntax=docker/dockerfile:1
+# CDF promotion worker: Node 20 (Temporal TypeScript SDK, glibc build of the native core) + the Cognite Toolkit
+# (`cdf`) in a Python virtualenv + git. Build:  docker build -t cdf-promotion-worker .
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: compile TypeScript, bundle the workflows, drop dev dependencies -----------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY contracts ./contracts
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY client ./client
+COPY sandbox ./sandbox
+COPY scripts ./scripts
+# tsc -> dist/, then dist/workflow-bundle.js so the worker starts without webpack.
+RUN npm run build && npm prune --omit=dev
+
+# ---- runtime ------------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+# Same value as scripts/versions.env (test/static/docker-compose.test.ts keeps them equal).
+ARG COGNITE_TOOLKIT_VERSION=0.8.271
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv git openssh-client ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV VIRTUAL_ENV=/opt/cognite-toolkit
+RUN python3 -m venv "$VIRTUAL_ENV" \
+ && "$VIRTUAL_ENV/bin/pip" install --no-cache-dir --disable-pip-version-check "cognite-toolkit==${COGNITE_TOOLKIT_VERSION}" \
+ && "$VIRTUAL_ENV/bin/cdf" --help >/dev/null
+ENV PATH="/opt/cognite-toolkit/bin:${PATH}"
+
+WORKDIR /app
+COPY --from=build --chown=root:root /app/package.json /app/package-lock.json ./
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+
+# Data dir (checkouts, build dirs, stored plans) belongs to the non-root user; a new named volume mounted there
+# inherits this ownership. The config file is mounted read-only into /etc/cdf-promotion.
+RUN mkdir -p /var/lib/cdf-promotion /etc/cdf-promotion \
+ && chown node:node /var/lib/cdf-promotion
+
+ENV NODE_ENV=production \
+    CDF_PROMOTION_CONFIG=/etc/cdf-promotion/promotion.yaml \
+    HOME=/home/node
+# The official node image's unprivileged user (uid/gid 1000).
+USER node
+VOLUME ["/var/lib/cdf-promotion"]
+
+# tini forwards SIGTERM so the worker shuts down gracefully (in-flight activities are retried by the next worker).
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/worker/main.js"]

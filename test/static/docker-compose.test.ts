@@ -1,0 +1,399 @@
+/**
+ * Static checks of the docker-compose deployment (Docker does not run in CI): the things a user would notice only
+ * after `docker compose up` failed or, worse, half-worked.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../contracts/search-attributes';
+import { ConfigurationError } from '../../contracts/errors';
+import { parseConfig } from '../../worker/config';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+const DOCKERFILE = path.join(ROOT, 'Dockerfile');
+
+type Dict = Record<string, unknown>;
+const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// Compose applies YAML merge keys (<<: *anchor); so must we.
+const compose = parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as unknown;
+if (!isDict(compose) || !isDict(compose.services)) throw new Error('docker-compose.yml has no services map');
+const services = compose.services;
+const namedVolumes = isDict(compose.volumes) ? Object.keys(compose.volumes) : [];
+
+function service(name: string): Dict {
+  const svc = services[name];
+  if (!isDict(svc)) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return svc;
+}
+
+/** environment as a map, whether written as a map or as a KEY=VALUE list. */
+function environment(svc: Dict): Record<string, string> {
+  const env = svc.environment;
+  if (env === undefined) return {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const text = String(entry);
+        const eq = text.indexOf('=');
+        return eq < 0 ? [text, ''] : [text.slice(0, eq), text.slice(eq + 1)];
+      }),
+    );
+  }
+  if (!isDict(env)) throw new Error('environment must be a map or a list');
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  bind: boolean;
+}
+
+function mounts(svc: Dict): Mount[] {
+  const volumes = Array.isArray(svc.volumes) ? (svc.volumes as unknown[]) : [];
+  return volumes.map((v) => {
+    if (typeof v === 'string') {
+      const [source = '', target = '', mode = ''] = v.split(':');
+      return { source, target, readOnly: mode.split(',').includes('ro'), bind: /^[./~]/.test(source) };
+    }
+    if (!isDict(v)) throw new Error(`unreadable volume entry ${JSON.stringify(v)}`);
+    return {
+      source: String(v.source ?? ''),
+      target: String(v.target ?? ''),
+      readOnly: v.read_only === true,
+      bind: v.type === 'bind',
+    };
+  });
+}
+
+/** Host path behind a container path, through the service's bind mounts (longest matching target wins). */
+function hostPath(svc: Dict, containerPath: string): string | undefined {
+  const candidates = mounts(svc)
+    .filter((m) => m.bind && (containerPath === m.target || containerPath.startsWith(`${m.target}/`)))
+    .sort((a, b) => b.target.length - a.target.length);
+  const m = candidates[0];
+  if (!m) return undefined;
+  return path.join(path.resolve(ROOT, m.source), path.relative(m.target, containerPath));
+}
+
+function dependsOn(svc: Dict): Record<string, string | undefined> {
+  const deps = svc.depends_on;
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [String(d), undefined]));
+  if (!isDict(deps)) return {};
+  return Object.fromEntries(
+    Object.entries(deps).map(([name, spec]) => [
+      name,
+      isDict(spec) ? String(spec.condition ?? '') : undefined,
+    ]),
+  );
+}
+
+function publishedPorts(svc: Dict): Array<{ published: string; target: string }> {
+  const ports = Array.isArray(svc.ports) ? (svc.ports as unknown[]) : [];
+  return ports.map((p) => {
+    if (isDict(p)) return { published: String(p.published ?? ''), target: String(p.target ?? '') };
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
+    const target = parts[parts.length - 1] ?? '';
+    const published = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
+    return { published, target };
+  });
+}
+
+function commandText(svc: Dict): string {
+  const part = (v: unknown): string =>
+    Array.isArray(v) ? v.map(String).join(' ') : v === undefined ? '' : String(v);
+  return `${part(svc.entrypoint)} ${part(svc.command)}`.trim();
+}
+
+const versionsEnv = Object.fromEntries(
+  readFileSync(path.join(ROOT, 'scripts', 'versions.env'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && l.includes('='))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
+
+describe('docker-compose.yml', () => {
+  test('every image is pinned to an explicit tag (no latest, no untagged image)', () => {
+    for (const [name, raw] of Object.entries(services)) {
+      if (!isDict(raw)) throw new Error(`service ${name} is not a map`);
+      if (raw.image === undefined) {
+        expect({ name, build: raw.build !== undefined }).toEqual({ name, build: true });
+        continue;
+      }
+      const image = String(raw.image);
+      const lastSegment = image.split('/').pop() ?? '';
+      expect({ name, image, tagged: lastSegment.includes(':') || image.includes('@sha256:') }).toEqual({
+        name,
+        image,
+        tagged: true,
+      });
+      expect({ name, image, tag: lastSegment.split(':')[1] }).not.toEqual({ name, image, tag: 'latest' });
+      expect(image).not.toMatch(/\$\{/); // a variable tag can silently become "latest"
+    }
+  });
+
+  test('PostgreSQL is health-checked, keeps its data in a named volume, and Temporal uses it', () => {
+    const pg = service('postgresql');
+    const healthcheck = pg.healthcheck;
+    expect(isDict(healthcheck) ? JSON.stringify(healthcheck.test) : '').toMatch(/pg_isready/);
+    const data = mounts(pg).find((m) => m.target === '/var/lib/postgresql/data');
+    expect(data && !data.bind && namedVolumes.includes(data.source)).toBe(true);
+
+    const temporal = service('temporal');
+    const env = environment(temporal);
+    expect(env.DB).toBe('postgres12');
+    expect(env.POSTGRES_SEEDS).toBe('postgresql');
+    expect(String(temporal.image)).toMatch(/^temporalio\/server:/);
+    expect(dependsOn(temporal)).toMatchObject({
+      postgresql: 'service_healthy',
+      'temporal-admin-tools': 'service_completed_successfully',
+    });
+    expect(environment(pg).POSTGRES_USER).toBe(env.POSTGRES_USER);
+  });
+
+  test('the schema job migrates both Temporal databases once PostgreSQL is healthy', () => {
+    const tools = service('temporal-admin-tools');
+    expect(String(tools.image)).toMatch(/^temporalio\/admin-tools:/);
+    expect(dependsOn(tools)).toMatchObject({ postgresql: 'service_healthy' });
+    const scriptPath = commandText(tools)
+      .split(/\s+/)
+      .find((w) => w.endsWith('.sh'));
+    expect(scriptPath).toBeDefined();
+    const host = hostPath(tools, scriptPath!);
+    expect(host && existsSync(host)).toBe(true);
+    const script = readFileSync(host!, 'utf8');
+    for (const db of ['temporal', 'temporal_visibility']) {
+      expect(script).toContain(db);
+    }
+    expect(script).toMatch(/temporal-sql-tool/);
+    expect(script).toMatch(/setup-schema/);
+    expect(script).toMatch(/update-schema/);
+    expect(script).toMatch(/postgresql\/v12/);
+  });
+
+  test('Temporal (7233) and the Web UI (8080) are published, and the UI talks to the server', () => {
+    expect(publishedPorts(service('temporal'))).toContainEqual({ published: '7233', target: '7233' });
+    expect(publishedPorts(service('temporal-ui'))).toContainEqual({ published: '8080', target: '8080' });
+    expect(environment(service('temporal-ui')).TEMPORAL_ADDRESS).toBe('temporal:7233');
+    const temporal = service('temporal');
+    expect(environment(temporal).BIND_ON_IP).toBe('0.0.0.0');
+    expect(isDict(temporal.healthcheck)).toBe(true);
+  });
+
+  test('the dynamic config file mounted into Temporal exists and enables Workflow Updates', () => {
+    const temporal = service('temporal');
+    const configured = environment(temporal).DYNAMIC_CONFIG_FILE_PATH;
+    expect(configured).toBeDefined();
+    // The server resolves a relative path against its working directory, /etc/temporal.
+    const containerPath = path.posix.isAbsolute(configured!)
+      ? configured!
+      : path.posix.join('/etc/temporal', configured!);
+    const host = hostPath(temporal, containerPath);
+    expect(host).toBeDefined();
+    expect(existsSync(host!)).toBe(true);
+    const dynamic = parseYaml(readFileSync(host!, 'utf8')) as Record<string, Array<{ value: unknown }>>;
+    expect(dynamic['frontend.enableUpdateWorkflowExecution']?.[0]?.value).toBe(true);
+  });
+
+  test('the namespace job registers exactly the search attributes of contracts/search-attributes.ts', () => {
+    const job = service('temporal-create-namespace');
+    expect(String(job.image)).toMatch(/^temporalio\/admin-tools:/);
+    expect(dependsOn(job)).toMatchObject({ temporal: 'service_healthy' });
+    const env = environment(job);
+    expect(env.DEFAULT_NAMESPACE).toBe('default');
+    expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    const registered = (env.SEARCH_ATTRIBUTES ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => {
+        const [name = '', type = ''] = pair.split('=');
+        return { name, type };
+      });
+    const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+    expect([...registered].sort(byName)).toEqual([...SEARCH_ATTRIBUTE_REGISTRATIONS].sort(byName));
+
+    const scriptPath = commandText(job)
+      .split(/\s+/)
+      .find((w) => w.endsWith('.sh'));
+    const host = scriptPath ? hostPath(job, scriptPath) : undefined;
+    expect(host && existsSync(host)).toBe(true);
+    const script = readFileSync(host!, 'utf8');
+    expect(script).toMatch(/temporal operator namespace create/);
+    expect(script).toMatch(/temporal operator search-attribute create/);
+    expect(script).toContain('$SEARCH_ATTRIBUTES');
+  });
+
+  test('the worker starts only after Temporal is healthy and the namespace job has completed', () => {
+    const worker = service('worker');
+    expect(worker.build).toBeDefined();
+    expect(dependsOn(worker)).toMatchObject({
+      temporal: 'service_healthy',
+      'temporal-create-namespace': 'service_completed_successfully',
+    });
+  });
+
+  test('no literal secret values: secret-looking variables are ${VAR:?} references', () => {
+    const secretKey = /SECRET|TOKEN|PASSWORD|PWD|WEBHOOK/i;
+    const reference = /^\$\{[A-Z_][A-Z0-9_]*:\?[^}]*\}$/;
+    const offenders: string[] = [];
+    for (const [name, raw] of Object.entries(services)) {
+      if (!isDict(raw)) continue;
+      for (const [key, value] of Object.entries(environment(raw))) {
+        if (secretKey.test(key) && !reference.test(value)) offenders.push(`${name}.${key}=${value}`);
+      }
+      const args = isDict(raw.build) && isDict(raw.build.args) ? raw.build.args : {};
+      for (const key of Object.keys(args)) {
+        if (secretKey.test(key)) offenders.push(`${name}.build.args.${key} (build args end up in the image)`);
+      }
+    }
+    expect(offenders).toEqual([]);
+    expect(existsSync(path.join(ROOT, '.env'))).toBe(false);
+  });
+
+  test("the worker's mounted config exists, is valid, and reaches Temporal by its service name", () => {
+    const worker = service('worker');
+    const env = environment(worker);
+    const target = env.CDF_PROMOTION_CONFIG ?? '/etc/cdf-promotion/promotion.yaml';
+    const mount = mounts(worker).find((m) => m.target === target);
+    expect(mount).toMatchObject({ bind: true, readOnly: true });
+    const file = path.resolve(ROOT, mount!.source);
+    expect(existsSync(file)).toBe(true);
+
+    const raw = parseYaml(readFileSync(file, 'utf8')) as unknown;
+    let config: ReturnType<typeof parseConfig> | undefined;
+    try {
+      config = parseConfig(raw, file);
+    } catch (err) {
+      if (err instanceof ConfigurationError)
+        throw new Error(`deploy config does not validate:\n${err.message}`);
+      throw err;
+    }
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.temporal.namespace).toBe(
+      environment(service('temporal-create-namespace')).DEFAULT_NAMESPACE,
+    );
+    expect(config.temporal.uiUrl).toBe('http://localhost:8080');
+    expect(config.toolkit.executable).toBe('cdf');
+
+    // The data dir is a named volume, so checkouts and stored plans survive container replacement.
+    const data = mounts(worker).find((m) => m.target === config!.dataDir);
+    expect(data && !data.bind && namedVolumes.includes(data.source)).toBe(true);
+
+    // Every environment variable the config names is handed to the worker, as a required reference.
+    const named = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (isDict(node)) {
+        for (const [k, v] of Object.entries(node)) {
+          if (/Env$/.test(k) && typeof v === 'string') named.add(v);
+          else collect(v);
+        }
+      }
+    };
+    collect(raw);
+    expect(named.size).toBeGreaterThan(0);
+    for (const name of named) {
+      expect({ name, value: env[name] }).toEqual({
+        name,
+        value: expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?`)),
+      });
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(DOCKERFILE, 'utf8').replace(/\\\n/g, ' ');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages = lines.reduce<string[][]>((acc, line) => {
+    if (/^FROM\s/i.test(line)) acc.push([line]);
+    else acc[acc.length - 1]?.push(line);
+    return acc;
+  }, []);
+  const finalStage = stages[stages.length - 1] ?? [];
+  const toolkitVersion = versionsEnv.COGNITE_TOOLKIT_VERSION;
+
+  test('base images are pinned', () => {
+    const args = Object.fromEntries(
+      lines
+        .filter((l) => /^ARG\s+\w+=/.test(l))
+        .map((l) => {
+          const [k = '', v = ''] = l.replace(/^ARG\s+/, '').split('=');
+          return [k, v];
+        }),
+    );
+    for (const stage of stages) {
+      const image = (stage[0] ?? '').split(/\s+/)[1] ?? '';
+      const resolved = image.replace(/^\$\{?(\w+)\}?$/, (_, name: string) => args[name] ?? '');
+      expect(resolved).toMatch(/^[\w./-]+:[\w.-]+$/);
+      expect(resolved).not.toMatch(/:latest$/);
+    }
+  });
+
+  test('installs cognite-toolkit at the version pinned in scripts/versions.env (also in the compose build args)', () => {
+    expect(toolkitVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(finalStage).toContain(`ARG COGNITE_TOOLKIT_VERSION=${toolkitVersion}`);
+    expect(finalStage.join('\n')).toMatch(
+      /pip"? install[^\n]*cognite-toolkit==\$\{COGNITE_TOOLKIT_VERSION\}/,
+    );
+    const build = service('worker').build;
+    const composeArg = isDict(build) && isDict(build.args) ? build.args.COGNITE_TOOLKIT_VERSION : undefined;
+    if (composeArg !== undefined) expect(String(composeArg)).toBe(toolkitVersion);
+  });
+
+  test('the runtime image has git and puts the cdf command on PATH', () => {
+    const stage = finalStage.join('\n');
+    expect(stage).toMatch(/apt-get install[^\n]*\bgit\b/);
+    expect(stage).toMatch(/python3-venv/);
+    expect(stage).toMatch(/ENV PATH="?\/opt\/cognite-toolkit\/bin:/);
+  });
+
+  test('runs as a non-root user', () => {
+    const users = finalStage.filter((l) => /^USER\s/i.test(l));
+    const last = users[users.length - 1]?.split(/\s+/)[1];
+    expect(last).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(last);
+  });
+
+  test('starts the compiled worker with the config path the compose file mounts', () => {
+    const cmd = finalStage.filter((l) => /^CMD\s/i.test(l)).pop();
+    expect(JSON.parse(cmd!.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/worker/main.js']);
+    expect(existsSync(path.join(ROOT, 'worker', 'main.ts'))).toBe(true);
+    expect(finalStage.join('\n')).toMatch(/CDF_PROMOTION_CONFIG=\/etc\/cdf-promotion\/promotion\.yaml/);
+    const mount = mounts(service('worker')).find((m) => m.target === '/etc/cdf-promotion/promotion.yaml');
+    expect(mount).toBeDefined();
+  });
+
+  test('the build stage copies every source folder that tsconfig.build.json compiles', () => {
+    const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+    };
+    const copied = new Set(
+      (stages[0] ?? [])
+        .filter((l) => /^COPY\s/i.test(l))
+        .flatMap((l) =>
+          l
+            .replace(/^COPY\s+(--\S+\s+)*/i, '')
+            .split(/\s+/)
+            .slice(0, -1),
+        ),
+    );
+    for (const dir of tsconfig.include)
+      expect({ dir, copied: copied.has(dir) }).toEqual({ dir, copied: true });
+    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    for (const dir of [...tsconfig.include, 'package.json', 'package-lock.json', 'tsconfig.json']) {
+      expect(ignored).not.toContain(dir);
+    }
+  });
+});
