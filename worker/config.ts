@@ -162,13 +162,18 @@ const configSchema = z
           .strict()
           .default({ build: 10 * 60_000, diff: 15 * 60_000, apply: 60 * 60_000 }),
         env: z.record(envVarName, z.string()).default({}),
+        // The Toolkit has no telemetry opt-out; PYTEST_CURRENT_TEST is the one switch that stops its Mixpanel
+        // calls (which also stall ~2-3 min per command on hosts without internet access).
+        disableTelemetry: z.boolean().default(true),
       })
       .strict()
       .superRefine((tk, ctx) => {
         if (tk.profile === 'custom' && !tk.custom) {
           ctx.addIssue({ code: 'custom', path: ['custom'], message: 'required when profile is "custom"' });
         }
-      }),
+      })
+      // prefault, not default: the empty object is parsed, so every toolkit default applies.
+      .prefault({}),
     environments: z
       .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'environment names must be lower-case'), environmentSchema)
       .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
@@ -193,9 +198,12 @@ export interface WorkerConfig extends Omit<ParsedConfig, 'toolkit'> {
 export function parseConfig(raw: unknown, source: string): WorkerConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `  - ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
-    );
+    const problems = result.error.issues.map((issue) => {
+      // zod reports a bad record key as "Invalid key in record" with the reason nested one level down.
+      const nested = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as Array<{ message: string }>).map((i) => i.message) : [];
+      const message = nested.length ? `${issue.message}: ${nested.join('; ')}` : issue.message;
+      return `  - ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${message}`;
+    });
     throw new ConfigurationError(`invalid configuration in ${source}:\n${problems.join('\n')}`);
   }
   const cfg = result.data;

@@ -41,6 +41,8 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
     let stderr = '';
     let timedOut = false;
     let settled = false;
+    // 'close' (all pipes shut), not exitCode: a wrapper may exit while its background children hold the pipes.
+    let closed = false;
     const partial = { out: '', err: '' };
 
     const emit = (chunk: string, which: 'out' | 'err'): void => {
@@ -59,7 +61,7 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
     });
 
     const killTree = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined || child.exitCode !== null) return;
+      if (child.pid === undefined || closed) return;
       try {
         process.kill(-child.pid, sig);
       } catch {
@@ -86,6 +88,7 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
       reject(err);
     });
     child.on('close', (exitCode, signal) => {
+      closed = true;
       if (settled) return;
       settled = true;
       clearTimeout(timer);

@@ -137,14 +137,34 @@ export function parseLineage(yamlText: string): Omit<BuildReport, 'criticalInsig
   };
 }
 
+// Two shapes are seen in the wild: camelCase with one sourceFile (0.8.167 source) and snake_case with a
+// source_files list (what 0.8.271 writes). Both are accepted and normalised.
 const insightJsonSchema = z.array(
-  z.object({
-    insightType: z.string().min(1),
-    code: z.string().nullish(),
-    sourceFile: z.string().nullish(),
-    message: z.string(),
-    fix: z.string().nullish(),
-  }),
+  z.union([
+    z.object({
+      insightType: z.string().min(1),
+      code: z.string().nullish(),
+      sourceFile: z.string().nullish(),
+      message: z.string(),
+      fix: z.string().nullish(),
+    }),
+    z
+      .object({
+        insight_type: z.string().min(1),
+        code: z.string().nullish(),
+        source_files: z.array(z.string()).nullish(),
+        source_file: z.string().nullish(),
+        message: z.string(),
+        fix: z.string().nullish(),
+      })
+      .transform((i) => ({
+        insightType: i.insight_type,
+        code: i.code,
+        sourceFile: i.source_file ?? (i.source_files?.length ? i.source_files.join(', ') : undefined),
+        message: i.message,
+        fix: i.fix,
+      })),
+  ]),
 );
 
 function clean(i: { insightType: string; code?: string | null; sourceFile?: string | null; message: string; fix?: string | null }): BuildInsight {

@@ -119,6 +119,7 @@ export class CliToolkitRunner implements ToolkitRunner {
       SENTRY_ENABLED: 'false',
       PYTHONWARNINGS: 'ignore::UserWarning',
       PYTHONUNBUFFERED: '1',
+      ...(this.options.config.toolkit.disableTelemetry ? { PYTEST_CURRENT_TEST: 'cdf-promotion-service' } : {}),
       ...this.options.config.toolkit.env,
       CDF_CLUSTER: env.cluster,
       CDF_PROJECT: env.cdfProject,

@@ -18,6 +18,7 @@ import { BUNDLE_PATH } from './temporal-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const STANDIN_CDF = path.join(ROOT, 'sandbox', 'toolkit-standin', 'bin', 'cdf');
+export const REAL_CDF = path.join(ROOT, '.venv', 'bin', 'cdf');
 export const TASK_QUEUE = 'cdf-promotions-test';
 
 export interface Stack {
@@ -38,6 +39,11 @@ export interface StackOptions {
   prod?: Record<string, unknown>;
   rawConfig?: (raw: RawConfig) => RawConfig;
   sandboxStateFile?: string;
+  /**
+   * The real `cdf` by default. The stand-in only where a test needs a failure the real CLI hides: it retries
+   * 5xx ten times with backoff itself, so an activity-level retry test would take minutes.
+   */
+  toolkit?: 'real' | 'standin';
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -71,7 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     temporal: { address: 'unused', namespace: 'default', taskQueue: TASK_QUEUE, uiUrl: 'http://127.0.0.1:8233' },
     repository: { url: repo.dir, organizationDir: 'org' },
     dataDir: path.join(dir, 'data'),
-    toolkit: { profile: 'cdf', executable: STANDIN_CDF },
+    toolkit: { profile: 'cdf', executable: options.toolkit === 'standin' ? STANDIN_CDF : REAL_CDF },
     environments: { prod: prod as RawConfig['environments'][string] },
   };
   if (options.rawConfig) raw = options.rawConfig(raw);

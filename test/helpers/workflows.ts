@@ -19,6 +19,9 @@ export async function waitForStatus(
     } catch {
       // The first workflow task may not have run yet.
     }
+    if (last?.phase === 'done') {
+      throw new Error(`workflow finished without reaching the expected status: ${JSON.stringify(last)}`);
+    }
     if (Date.now() > deadline) {
       throw new Error(`timed out waiting for workflow status; last status: ${JSON.stringify(last)}`);
     }

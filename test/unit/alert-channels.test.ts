@@ -1,0 +1,132 @@
+import { HttpAlertSender, channelName, slackPayload, webhookPayload, type AlertMessage } from '../../activities/alerts/alert-channels';
+import { PromotionError } from '../../contracts/errors';
+import { startAlertReceiver, type AlertReceiver } from '../../sandbox/alert-receiver';
+import type { AlertChannelConfig } from '../../worker/config';
+
+const PLAN = 'ab12cd34ef56'.padEnd(64, '0');
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const message: AlertMessage = {
+  kind: 'promotion',
+  environment: 'prod',
+  outcome: 'smoke_failed',
+  workflowId: 'promote-prod-1',
+  runId: 'run-1',
+  ref: 'main',
+  commit: COMMIT,
+  planHash: PLAN,
+  requestedBy: 'alice',
+  failure: 'data model sp:Model/1 not found',
+  failedChecks: [{ name: 'data model sp:Model/1', kind: 'dataModel', passed: false, detail: 'not found' }],
+  title: 'CDF promotion to prod smoke failed',
+  runUrl: 'http://ui.example/namespaces/default/workflows/promote-prod-1/run-1/history',
+};
+
+describe('payloads', () => {
+  test('webhook payload carries environment, commit, plan hash, failure and run URL', () => {
+    const p = webhookPayload(message);
+    expect(p).toMatchObject({
+      event: 'cdf-promotion.failed',
+      environment: 'prod',
+      commit: COMMIT,
+      planHash: PLAN,
+      failure: 'data model sp:Model/1 not found',
+      runUrl: message.runUrl,
+      outcome: 'smoke_failed',
+      workflowId: 'promote-prod-1',
+      runId: 'run-1',
+    });
+    expect(p.failedChecks).toEqual(message.failedChecks);
+  });
+
+  test('webhook payload uses null, not undefined, when commit/plan are unknown (keys survive JSON)', () => {
+    const p = JSON.parse(JSON.stringify(webhookPayload({ ...message, commit: undefined, planHash: undefined })));
+    expect(p.commit).toBeNull();
+    expect(p.planHash).toBeNull();
+    expect(p.failedChecks).toEqual(message.failedChecks);
+  });
+
+  test('slack payload shows environment, short commit, short plan hash, failure and a link to the run', () => {
+    const text = JSON.stringify(slackPayload(message));
+    expect(text).toContain('*Environment:* prod');
+    expect(text).toContain(`*Commit:* ${COMMIT.slice(0, 12)}`);
+    expect(text).toContain(`*Plan:* ${PLAN.slice(0, 12)}`);
+    expect(text).toContain('data model sp:Model/1 not found');
+    expect(text).toContain(`<${message.runUrl}|`);
+    expect((slackPayload(message) as { text: string }).text).toBe(`${message.title}: ${message.failure}`);
+  });
+
+  test('slack payload says when no commit / plan exists', () => {
+    const text = JSON.stringify(slackPayload({ ...message, commit: undefined, planHash: undefined }));
+    expect(text).toContain('(not resolved)');
+    expect(text).toContain('*Plan:* (none)');
+  });
+
+  test('channelName uses the configured name or type#n', () => {
+    expect(channelName({ type: 'slack', urlEnv: 'X' }, 1)).toBe('slack#2');
+    expect(channelName({ type: 'webhook', name: 'ops', urlEnv: 'X' }, 0)).toBe('ops');
+  });
+});
+
+describe('HttpAlertSender', () => {
+  let receiver: AlertReceiver;
+  beforeAll(async () => {
+    receiver = await startAlertReceiver();
+  });
+  afterAll(async () => {
+    await receiver.close();
+  });
+  beforeEach(() => {
+    receiver.received.length = 0;
+    receiver.failNext(0);
+  });
+
+  const webhook: AlertChannelConfig = { type: 'webhook', urlEnv: 'ALERT_URL', headersEnv: { 'x-api-key': 'ALERT_KEY' } };
+
+  test('posts the webhook payload to the URL read from the env var', async () => {
+    const sender = new HttpAlertSender({ ALERT_URL: `${receiver.url}/hooks/ops`, ALERT_KEY: 'k' });
+    await sender.send(webhook, message);
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received[0]!.path).toBe('/hooks/ops');
+    expect(receiver.received[0]!.body).toEqual(JSON.parse(JSON.stringify(webhookPayload(message))));
+  });
+
+  test('posts the Slack payload for slack channels', async () => {
+    const sender = new HttpAlertSender({ SLACK_URL: `${receiver.url}/slack` });
+    await sender.send({ type: 'slack', urlEnv: 'SLACK_URL' }, message);
+    expect(receiver.received[0]!.body).toEqual(slackPayload(message));
+  });
+
+  test('a 503 from the receiver is an AlertDeliveryError (retryable); the next send gets through', async () => {
+    const sender = new HttpAlertSender({ ALERT_URL: receiver.url });
+    receiver.failNext(1);
+    const err = await sender.send(webhook, message).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PromotionError);
+    expect((err as PromotionError).type).toBe('AlertDeliveryError');
+    expect((err as PromotionError).retryable).toBe(true);
+    expect((err as PromotionError).message).toContain('503');
+    expect(receiver.received).toHaveLength(0);
+    await sender.send(webhook, message);
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  test('an unreachable URL is an AlertDeliveryError', async () => {
+    const sender = new HttpAlertSender({ ALERT_URL: 'http://127.0.0.1:1/nothing' });
+    const err = await sender.send(webhook, message).catch((e: unknown) => e);
+    expect((err as PromotionError).type).toBe('AlertDeliveryError');
+  });
+
+  test('a missing URL variable is a ConfigurationError naming the variable, nothing is sent', async () => {
+    const sender = new HttpAlertSender({});
+    const err = await sender.send(webhook, message).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PromotionError);
+    expect((err as PromotionError).type).toBe('ConfigurationError');
+    expect((err as PromotionError).message).toContain('ALERT_URL');
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  test('the URL (which may embed a token) does not appear in the delivery error', async () => {
+    const secretUrl = 'http://127.0.0.1:1/services/T000/B000/SECRETTOKEN';
+    const err = await new HttpAlertSender({ ALERT_URL: secretUrl }).send(webhook, message).catch((e: unknown) => e);
+    expect((err as Error).message).not.toContain('SECRETTOKEN');
+  });
+});

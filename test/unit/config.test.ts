@@ -1,0 +1,234 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigurationError } from '../../contracts/errors';
+import { CONFIG_ENV_VAR, loadConfig, parseConfig } from '../../worker/config';
+import { BUILTIN_PROFILES } from '../../activities/toolkit/command-profiles';
+import { minimalRawConfig, tempDir } from './helpers';
+
+function expectConfigError(raw: unknown, ...fragments: string[]): ConfigurationError {
+  let caught: unknown;
+  try {
+    parseConfig(raw, '/srv/promo/config.yaml');
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ConfigurationError);
+  const err = caught as ConfigurationError;
+  expect(err.type).toBe('ConfigurationError');
+  for (const f of fragments) expect(err.message).toContain(f);
+  return err;
+}
+
+describe('parseConfig defaults', () => {
+  test('a minimal config WITHOUT a toolkit block is accepted and defaults to the cdf profile', () => {
+    // Every toolkit field has a default, so the block itself must be optional (see report: needs .prefault({})).
+    const raw = minimalRawConfig();
+    delete raw.toolkit;
+    const cfg = parseConfig(raw, '/srv/promo/config.yaml');
+    expect(cfg.toolkit.profile).toBe('cdf');
+    expect(cfg.toolkit.executable).toBe('cdf');
+    expect(cfg.toolkit.commands).toEqual(BUILTIN_PROFILES.cdf);
+    expect(cfg.toolkit.timeouts).toEqual({ build: 600_000, diff: 900_000, apply: 3_600_000 });
+    expect(cfg.toolkit.env).toEqual({});
+  });
+
+  test('a minimal config gets the documented defaults', () => {
+    const cfg = parseConfig(minimalRawConfig(), '/srv/promo/config.yaml');
+    expect(cfg.temporal.taskQueue).toBe('cdf-promotions');
+    expect(cfg.temporal.namespace).toBe('default');
+    expect(cfg.toolkit.profile).toBe('cdf');
+    expect(cfg.toolkit.executable).toBe('cdf');
+    expect(cfg.toolkit.commands).toEqual(BUILTIN_PROFILES.cdf);
+    expect(cfg.toolkit.timeouts).toEqual({ build: 600_000, diff: 900_000, apply: 3_600_000 });
+    const prod = cfg.environments.prod!;
+    expect(prod.approval.timeout).toBe(72 * 60 * 60 * 1000);
+    expect(prod.approval.rollbackRequiresApproval).toBe(true);
+    expect(prod.approval.requiredApprovals).toBe(1);
+    expect(prod.approval.allowSelfApproval).toBe(false);
+    expect(prod.smoke).toEqual({ dataModels: [], minAssets: 0, transformations: [] });
+    expect(prod.alerts).toEqual([]);
+    expect(cfg.source).toBe('/srv/promo/config.yaml');
+  });
+
+  test('durations given as strings are converted to milliseconds', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.approval.timeout = '2d';
+    raw.toolkit = { timeouts: { diff: '90s' } };
+    raw.environments.prod.smoke = { transformations: [{ externalId: 'tr', window: '30m' }, { externalId: 'tr2' }] };
+    const cfg = parseConfig(raw, '/srv/promo/config.yaml');
+    expect(cfg.environments.prod!.approval.timeout).toBe(2 * 86_400_000);
+    expect(cfg.toolkit.timeouts.diff).toBe(90_000);
+    expect(cfg.toolkit.timeouts.apply).toBe(3_600_000);
+    expect(cfg.environments.prod!.smoke.transformations).toEqual([
+      { externalId: 'tr', windowMs: 1_800_000 },
+      { externalId: 'tr2', windowMs: 3_600_000 },
+    ]);
+  });
+
+  test('relative paths resolve against the config file folder, not the cwd', () => {
+    const raw = minimalRawConfig();
+    raw.repository.url = '../repos/config';
+    raw.dataDir = 'state';
+    raw.toolkit = { executable: './bin/cdf' };
+    const cfg = parseConfig(raw, '/srv/promo/etc/config.yaml');
+    expect(cfg.repository.url).toBe('/srv/promo/repos/config');
+    expect(cfg.dataDir).toBe('/srv/promo/etc/state');
+    expect(cfg.toolkit.executable).toBe('/srv/promo/etc/bin/cdf');
+    // default dataDir is ../data relative to the file
+    expect(parseConfig(minimalRawConfig(), '/srv/promo/etc/config.yaml').dataDir).toBe('/srv/promo/data');
+  });
+
+  test('remote repository URLs and bare executable names are left alone', () => {
+    const raw = minimalRawConfig();
+    raw.repository.url = 'git@github.com:acme/cdf-config.git';
+    raw.toolkit = { executable: 'cognite-toolkit' };
+    const cfg = parseConfig(raw, '/srv/promo/config.yaml');
+    expect(cfg.repository.url).toBe('git@github.com:acme/cdf-config.git');
+    expect(cfg.toolkit.executable).toBe('cognite-toolkit');
+    raw.repository.url = 'https://github.com/acme/cdf-config.git';
+    expect(parseConfig(raw, '/x/c.yaml').repository.url).toBe('https://github.com/acme/cdf-config.git');
+  });
+
+  test('playbook and custom profiles select their commands', () => {
+    const raw = minimalRawConfig();
+    raw.toolkit = { profile: 'playbook' };
+    expect(parseConfig(raw, '/x/c.yaml').toolkit.commands).toEqual(BUILTIN_PROFILES.playbook);
+    raw.toolkit = { profile: 'custom', custom: { diff: ['{cdf}', 'plan', '{env}'], apply: ['{cdf}', 'go', '{env}'] } };
+    const cfg = parseConfig(raw, '/x/c.yaml');
+    expect(cfg.toolkit.commands).toEqual({ diff: ['{cdf}', 'plan', '{env}'], apply: ['{cdf}', 'go', '{env}'] });
+    expect((cfg.toolkit as Record<string, unknown>).custom).toBeUndefined();
+  });
+});
+
+describe('parseConfig errors name the bad key path', () => {
+  test('empty approvers list', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.approval.approvers = [];
+    expectConfigError(raw, 'environments.prod.approval.approvers', '/srv/promo/config.yaml');
+  });
+
+  test('missing approval block', () => {
+    const raw = minimalRawConfig();
+    delete raw.environments.prod.approval;
+    expectConfigError(raw, 'environments.prod.approval');
+  });
+
+  test('a literal token instead of an env var name is refused', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.credentials.tokenEnv = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.abc';
+    const err = expectConfigError(raw, 'environments.prod.credentials.tokenEnv', 'NAME of an environment variable');
+    // Start-up errors end up in logs: the secret itself must not be echoed back.
+    expect(err.message).not.toContain('eyJhbGciOi');
+  });
+
+  test('a literal webhook URL in urlEnv is refused', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.alerts = [{ type: 'slack', urlEnv: 'https://hooks.slack.com/services/T/B/x' }];
+    expectConfigError(raw, 'environments.prod.alerts.0.urlEnv');
+  });
+
+  test('profile custom without toolkit.custom', () => {
+    const raw = minimalRawConfig();
+    raw.toolkit = { profile: 'custom' };
+    expectConfigError(raw, 'toolkit.custom', 'required when profile is "custom"');
+  });
+
+  test('unknown placeholder in a custom argv template names its index', () => {
+    const raw = minimalRawConfig();
+    raw.toolkit = { profile: 'custom', custom: { diff: ['{cdf}', '{foo}'], apply: ['{cdf}', 'apply'] } };
+    expectConfigError(raw, 'toolkit.custom.diff.1', 'unknown placeholder {foo}');
+  });
+
+  test('unknown top-level key is refused', () => {
+    const raw = minimalRawConfig();
+    raw.environmnets = {};
+    expectConfigError(raw, 'environmnets');
+  });
+
+  test('unknown key inside an environment is refused', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.token = 'abc';
+    expectConfigError(raw, 'environments.prod', 'token');
+  });
+
+  test('bad duration string names the key and the value', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.approval.timeout = '3 weeks';
+    expectConfigError(raw, 'environments.prod.approval.timeout', '"3 weeks" is not a duration');
+  });
+
+  test('upper-case environment name is refused with the reason', () => {
+    const raw = minimalRawConfig();
+    raw.environments = { Prod: raw.environments.prod };
+    // zod v4 reports record-key failures as "Invalid key in record" with the real reason nested in issue.issues.
+    expectConfigError(raw, 'environments.Prod', 'environment names must be lower-case');
+  });
+
+  test('empty environments are refused', () => {
+    const empty = minimalRawConfig();
+    empty.environments = {};
+    expectConfigError(empty, 'environments', 'at least one environment');
+  });
+
+  test('non-object input is a configuration error, not a crash', () => {
+    expectConfigError(null, '/srv/promo/config.yaml');
+    expectConfigError('just a string', '(top level)');
+  });
+});
+
+describe('loadConfig', () => {
+  const tmp = tempDir('cdf-config-');
+  afterAll(() => tmp.cleanup());
+
+  test('reads YAML and resolves paths against the file folder', () => {
+    const file = path.join(tmp.dir, 'promotion.yaml');
+    writeFileSync(
+      file,
+      [
+        'repository: { url: ./repo }',
+        'toolkit: { profile: playbook }',
+        'environments:',
+        '  dev:',
+        '    cdfProject: d',
+        '    baseUrl: http://127.0.0.1:4010',
+        '    credentials: { flow: token, tokenEnv: CDF_TOKEN_DEV }',
+        '    approval: { approvers: [bob], timeout: 90m }',
+      ].join('\n'),
+    );
+    const cfg = loadConfig(file);
+    expect(cfg.repository.url).toBe(path.join(tmp.dir, 'repo'));
+    expect(cfg.environments.dev!.approval.timeout).toBe(90 * 60_000);
+    expect(cfg.source).toBe(file);
+    expect(cfg.toolkit.commands).toEqual(BUILTIN_PROFILES.playbook);
+  });
+
+  test('missing file: message names the file and the env var to change it', () => {
+    const file = path.join(tmp.dir, 'nope.yaml');
+    expect(() => loadConfig(file)).toThrow(ConfigurationError);
+    expect(() => loadConfig(file)).toThrow(file);
+    expect(() => loadConfig(file)).toThrow(CONFIG_ENV_VAR);
+    expect(CONFIG_ENV_VAR).toBe('CDF_PROMOTION_CONFIG');
+  });
+
+  test('invalid YAML is a ConfigurationError naming the file', () => {
+    const file = path.join(tmp.dir, 'broken.yaml');
+    writeFileSync(file, 'repository: [unclosed\n  - : :');
+    expect(() => loadConfig(file)).toThrow(ConfigurationError);
+    expect(() => loadConfig(file)).toThrow(/broken\.yaml.*not valid YAML/);
+  });
+
+  test('the repo config/local.yaml validates', () => {
+    const file = path.resolve(__dirname, '../../config/local.yaml');
+    const cfg = loadConfig(file);
+    expect(Object.keys(cfg.environments).sort()).toEqual(['dev', 'prod']);
+    expect(cfg.environments.dev!.approval.rollbackRequiresApproval).toBe(false);
+    expect(cfg.environments.prod!.smoke.transformations).toEqual([{ externalId: 'pump_tr', windowMs: 3_600_000 }]);
+    // The executable is a relative path in the file: it must come out absolute, under the repo root.
+    const repoRoot = path.resolve(__dirname, '../..');
+    expect(path.isAbsolute(cfg.toolkit.executable)).toBe(true);
+    expect(cfg.toolkit.executable.startsWith(repoRoot + path.sep)).toBe(true);
+    expect(cfg.repository.url).toBe(path.join(repoRoot, 'data/local/config-repo'));
+    expect(cfg.dataDir).toBe(path.join(repoRoot, 'data/local'));
+    expect(cfg.temporal.taskQueue).toBe('cdf-promotions');
+  });
+});
