@@ -32,6 +32,7 @@ const UPDATABLE_FIELDS = [
   'dataSetId',
   'source',
   'labels',
+  'geoLocation',
 ];
 
 /** Parent lookup over stored assets plus the batch being created. */
@@ -184,6 +185,8 @@ export const assetRoutes: ProjectRoute[] = [
         if ('parentExternalId' in item.update) delete next.parentId;
         if ('parentId' in item.update) delete next.parentExternalId;
         applyClassicUpdate(next, item.update, UPDATABLE_FIELDS);
+        // CDF omits empty label lists from responses; the Toolkit sends `labels: {set: []}` on every update.
+        if (Array.isArray(next.labels) && next.labels.length === 0) delete next.labels;
         const a: IdResource = {
           ...next,
           id: current.id,

@@ -164,6 +164,7 @@ export const transformationRoutes: ProjectRoute[] = [
       );
       const created = items.map((item) => {
         const fields: JsonObject = { ...item };
+        if (fields.destination !== undefined) fields.destination = withoutNulls(fields.destination);
         const creds = { source: false, destination: false };
         stripCredentials(fields, creds);
         const t: IdResource = {
@@ -207,6 +208,7 @@ export const transformationRoutes: ProjectRoute[] = [
         const current = targets[i]!;
         const next: JsonObject = { ...current };
         applyClassicUpdate(next, item.update, UPDATABLE_FIELDS);
+        if (next.destination !== undefined) next.destination = withoutNulls(next.destination);
         const creds = {
           source: current.hasSourceOidcCredentials === true,
           destination: current.hasDestinationOidcCredentials === true,
@@ -325,4 +327,10 @@ export function addJobForAdmin(
   const t = Object.values(ctx.state.transformations).find((x) => x.externalId === externalId);
   if (!t) throw new ApiError(404, `sandbox: no transformation ${externalId}`, { missing: [{ externalId }] });
   return recordJob(ctx, t, input);
+}
+
+/** CDF does not store null members of a destination; the Toolkit sends them (autoCreate, edgeType) on update. */
+function withoutNulls(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value as JsonObject).filter(([, v]) => v !== null));
 }

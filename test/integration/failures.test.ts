@@ -68,24 +68,41 @@ async function approveWhenReady(handle: Awaited<ReturnType<typeof start>>): Prom
   return handle.result();
 }
 
-test('a transient apply failure (503 from CDF) is retried and the promotion succeeds', async () => {
-  await stack.admin.reset();
-  const handle = await start('v1');
-  const waiting = await waitForPhase(handle, 'awaiting_approval');
-  // Only the create call fails, once: the dry-run (byids) is unaffected.
-  await stack.admin.addFault({ method: 'POST', pathPattern: '^/models/spaces$', status: 503, count: 1 });
-  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
-  const result: PromotionResult = await handle.result();
-  expect(result.outcome).toBe('succeeded');
-  const creates = (await stack.admin.requests()).filter((r) => r.method === 'POST' && /\/models\/spaces$/.test(r.path));
-  expect(creates.map((r) => r.status)).toEqual([503, 200]);
-  const history = await handle.fetchHistory();
-  const applyAttempts = history.events?.filter(
-    (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 0) > 1,
-  );
-  expect(applyAttempts?.length).toBeGreaterThanOrEqual(1);
-  expect(stack.alerts.received).toHaveLength(0);
-  await recordHistory(handle, 'promotion-transient-apply-retried');
+test('a transient apply failure (503 from CDF) is retried by Temporal and the promotion succeeds', async () => {
+  // The real cdf retries 5xx ten times itself (minutes of backoff), so this test drives the stand-in, which
+  // speaks the same command line and output but fails on the first 503: the retry seen here is Temporal's.
+  const taskQueue = 'cdf-promotions-transient';
+  const standin = await startStack({
+    toolkit: 'standin',
+    rawConfig: (raw) => ({ ...raw, temporal: { ...raw.temporal, taskQueue } }),
+  });
+  try {
+    const w = await standin.startWorker(env.nativeConnection);
+    const handle = await env.client.workflow.start('promotionWorkflow', {
+      taskQueue,
+      workflowId: uniqueId('promotion-prod-transient'),
+      args: [{ environment: 'prod', ref: 'v1', requestedBy: 'alice' }],
+    });
+    const result: PromotionResult = await w.runUntil(async () => {
+      const waiting = await waitForPhase(handle, 'awaiting_approval');
+      // Only the create call fails, once: the dry-run (byids) is unaffected.
+      await standin.admin.addFault({ method: 'POST', pathPattern: '^/models/spaces$', status: 503, count: 1 });
+      await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+      return handle.result();
+    });
+    expect(result.outcome).toBe('succeeded');
+    const creates = (await standin.admin.requests()).filter((r) => r.method === 'POST' && /\/models\/spaces$/.test(r.path));
+    expect(creates.map((r) => r.status)).toEqual([503, 200]);
+    const history = await handle.fetchHistory();
+    const retried = history.events?.filter(
+      (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 0) > 1,
+    );
+    expect(retried?.length).toBeGreaterThanOrEqual(1);
+    expect(standin.alerts.received).toHaveLength(0);
+    await recordHistory(handle, 'promotion-transient-apply-retried');
+  } finally {
+    await standin.stop();
+  }
 });
 
 test('a permanent apply failure gives apply_failed and an alert on every channel', async () => {

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { approveSignal } from '../../contracts/messages';
+import { approveSignalPayloadSchema } from '../../contracts/types';
+import { readGlobals, withClient } from '../connection';
+import { decide } from '../decision';
+import { PROGRAM_NAME } from '../output';
+import { checkWorkflowId, parseFlags } from '../validation';
+
+interface ApproveFlags {
+  approver?: string;
+  planHash?: string;
+  comment?: string;
+}
+
+export function registerApprove(program: Command): void {
+  program
+    .command('approve')
+    .description(
+      'Approve a run that is awaiting approval, then confirm the workflow accepted it ' +
+        '(exit 4 if it refused: not an approver, the requester, a stale plan hash, ...).',
+    )
+    .argument('<workflowId>', 'workflow id printed by start / rollback')
+    .requiredOption('--approver <who>', 'your name, as listed among the environment approvers')
+    .option('--plan-hash <sha256>', 'plan hash you reviewed (from status); refused if the plan changed since')
+    .option('--comment <text>', 'comment kept with the approval')
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ ${PROGRAM_NAME} approve promotion-prod-v1-4-0-20250101T120000 --approver bob \\\n` +
+        `      --plan-hash <64 hex chars from status> --comment "reviewed"`,
+    )
+    .action(async (workflowId: string, flags: ApproveFlags, cmd: Command) => {
+      const globals = readGlobals(cmd);
+      checkWorkflowId(workflowId);
+      const payload = parseFlags(
+        approveSignalPayloadSchema,
+        { approver: flags.approver, planHash: flags.planHash, comment: flags.comment },
+        { approver: '--approver', planHash: '--plan-hash', comment: '--comment' },
+      );
+      await withClient(globals, (client) =>
+        decide(client, globals, {
+          workflowId,
+          approver: payload.approver,
+          kind: 'approve',
+          send: (handle) => handle.signal(approveSignal, payload),
+        }),
+      );
+    });
+}

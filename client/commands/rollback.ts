@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { ROLLBACK_WORKFLOW_TYPE } from '../../contracts/messages';
+import { rollbackInputSchema } from '../../contracts/types';
+import { readGlobals, withClient } from '../connection';
+import { launch } from '../launch';
+import { PROGRAM_NAME } from '../output';
+import { checkWorkflowId, parseFlags } from '../validation';
+import { rollbackWorkflowId } from '../workflow-ids';
+
+interface RollbackFlags {
+  env?: string;
+  commit?: string;
+  requestedBy?: string;
+  reason?: string;
+  workflowId?: string;
+  wait?: boolean;
+}
+
+export function registerRollback(program: Command): void {
+  program
+    .command('rollback')
+    .description('Re-apply the configuration of an earlier commit to one environment.')
+    .requiredOption('--env <name>', 'target environment, as configured for the worker (e.g. prod)')
+    .requiredOption('--commit <sha>', 'commit sha (7 to 40 hex characters) to roll back to')
+    .requiredOption('--requested-by <who>', 'who asks for the rollback')
+    .option('--reason <text>', 'why, shown to approvers and kept in history')
+    .option('--workflow-id <id>', 'explicit workflow id (default: rollback-<env>-<sha>-<UTC timestamp>)')
+    .option('--wait', 'wait for the run to finish; exit 0 only for outcome succeeded or no_changes, else 5')
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ ${PROGRAM_NAME} rollback --env prod --commit 3f2a9c1d7b4e --requested-by alice --reason "bad view"`,
+    )
+    .action(async (flags: RollbackFlags, cmd: Command) => {
+      const globals = readGlobals(cmd);
+      const input = parseFlags(
+        rollbackInputSchema,
+        {
+          environment: flags.env,
+          commit: flags.commit,
+          requestedBy: flags.requestedBy,
+          reason: flags.reason,
+        },
+        { environment: '--env', commit: '--commit', requestedBy: '--requested-by', reason: '--reason' },
+      );
+      const workflowId =
+        flags.workflowId !== undefined
+          ? checkWorkflowId(flags.workflowId, '--workflow-id')
+          : rollbackWorkflowId(input.environment, input.commit);
+      await withClient(globals, (client) =>
+        launch(client, globals, {
+          workflowType: ROLLBACK_WORKFLOW_TYPE,
+          workflowId,
+          input,
+          wait: !!flags.wait,
+        }),
+      );
+    });
+}

@@ -1,0 +1,212 @@
+/**
+ * Human-readable formatting for the CLI. Functions return strings so they stay testable; `print` and
+ * `printJson` are the only places that write to stdout.
+ */
+import type {
+  DecisionRecord,
+  PlanSummary,
+  PromotionResult,
+  PromotionStatus,
+  RefusedApproval,
+  StepTiming,
+} from '../contracts/types';
+import type { GlobalOptions } from './connection';
+
+export const PROGRAM_NAME = 'cdf-promote';
+
+export function print(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function printJson(value: unknown, compact = false): void {
+  process.stdout.write(`${JSON.stringify(value, null, compact ? undefined : 2)}\n`);
+}
+
+export function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  // Numbers read better right-aligned; detect numeric columns from the data rows.
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return cells.map(line).join('\n');
+}
+
+export function uiLink(uiUrl: string, namespace: string, workflowId: string): string {
+  return `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** Quotes a shell argument only when needed, so printed commands stay copy-pasteable and readable. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+const DEFAULTS = { address: '127.0.0.1:7233', namespace: 'default' };
+
+/** Global flags the follow-up commands need to reach the same server; defaults are left out. */
+function connectionFlags(globals: GlobalOptions): string {
+  const flags: string[] = [];
+  if (globals.address !== DEFAULTS.address) flags.push(`--address ${shellQuote(globals.address)}`);
+  if (globals.namespace !== DEFAULTS.namespace) flags.push(`--namespace ${shellQuote(globals.namespace)}`);
+  return flags.length ? ` ${flags.join(' ')}` : '';
+}
+
+export interface NextCommands {
+  status: string;
+  approve: string;
+  reject: string;
+}
+
+export function nextCommands(workflowId: string, globals: GlobalOptions): NextCommands {
+  const id = shellQuote(workflowId);
+  const g = connectionFlags(globals);
+  return {
+    status: `${PROGRAM_NAME}${g} status ${id} --watch`,
+    approve: `${PROGRAM_NAME}${g} approve ${id} --approver <you> --plan-hash <plan hash from status>`,
+    reject: `${PROGRAM_NAME}${g} reject ${id} --approver <you> --reason '<why>'`,
+  };
+}
+
+export function formatDuration(ms: number | undefined, closed = false): string {
+  // An open step of a run that has closed (failed, terminated) never finished; "running" would mislead.
+  if (ms === undefined) return closed ? 'unfinished' : 'running';
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}
+
+export function formatPlanSummary(summary: PlanSummary): string {
+  const rows: Array<Array<string | number>> = summary.resources.map((r) => [
+    r.resource,
+    r.create,
+    r.update,
+    r.delete,
+    r.unchanged,
+  ]);
+  const t = summary.totals;
+  rows.push(['total', t.create, t.update, t.delete, t.unchanged]);
+  const body = table(['resource', 'create', 'update', 'delete', 'unchanged'], rows);
+  return summary.empty ? `${body}\n(no changes)` : body;
+}
+
+const decision = (d: DecisionRecord): string => {
+  const note = d.comment ?? d.reason;
+  return `${d.approver} at ${d.at}${note ? ` — ${note}` : ''}`;
+};
+const refused = (r: RefusedApproval): string => `${r.approver} at ${r.at}: ${r.why}`;
+const timing = (t: StepTiming, closed: boolean): Array<string | number> => [
+  t.step,
+  t.startedAt,
+  formatDuration(t.durationMs, closed),
+];
+
+/** Fields common to the live status and the final result. */
+type Report = Pick<
+  PromotionStatus,
+  | 'kind'
+  | 'environment'
+  | 'ref'
+  | 'commit'
+  | 'planHash'
+  | 'planSummary'
+  | 'approvals'
+  | 'rejections'
+  | 'refusedApprovals'
+  | 'timings'
+  | 'smokeResults'
+  | 'failure'
+  | 'outcome'
+> &
+  Partial<
+    Pick<PromotionStatus, 'phase' | 'requestedBy' | 'reason' | 'approvalDeadline' | 'requiredApprovals'>
+  >;
+
+export interface ReportHeader {
+  /** Temporal's execution status (RUNNING, COMPLETED, FAILED, ...), when known. */
+  execution?: string;
+  type?: string;
+  /** Why the run closed without a result. */
+  runFailure?: string;
+}
+
+export function formatReport(workflowId: string, r: Report, header: ReportHeader = {}): string {
+  const lines: string[] = [];
+  const field = (name: string, value: string | number | undefined) => {
+    if (value !== undefined && value !== '') lines.push(`${`${name}:`.padEnd(20)}${value}`);
+  };
+  const closed = header.execution !== undefined ? header.execution !== 'RUNNING' : r.phase === 'done';
+  lines.push(formatRunHeader(workflowId, header));
+  field('kind', r.kind);
+  field('environment', r.environment);
+  field('phase', r.phase);
+  field('ref', r.ref);
+  field('commit', r.commit);
+  field('requested by', r.requestedBy);
+  field('reason', r.reason);
+  field('plan hash', r.planHash);
+  if (r.phase === 'awaiting_approval') field('approval deadline', r.approvalDeadline);
+  if (r.planSummary) {
+    lines.push('', 'plan:', indent(formatPlanSummary(r.planSummary)));
+  }
+  const required =
+    r.requiredApprovals !== undefined ? ` (${r.approvals.length} of ${r.requiredApprovals} required)` : '';
+  lines.push('', `approvals${required}:`, ...list(r.approvals.map(decision)));
+  if (r.rejections.length) lines.push('rejections:', ...list(r.rejections.map(decision)));
+  if (r.refusedApprovals.length) lines.push('refused approvals:', ...list(r.refusedApprovals.map(refused)));
+  if (r.timings.length) {
+    lines.push(
+      '',
+      'steps:',
+      indent(
+        table(
+          ['step', 'started', 'duration'],
+          r.timings.map((t) => timing(t, closed)),
+        ),
+      ),
+    );
+  }
+  if (r.smokeResults.length) {
+    lines.push(
+      '',
+      'smoke checks:',
+      ...list(r.smokeResults.map((s) => `${s.passed ? 'pass' : 'FAIL'} ${s.name} (${s.kind}): ${s.detail}`)),
+    );
+  }
+  if (r.outcome || r.failure) lines.push('');
+  field('outcome', r.outcome);
+  field('failure', r.failure);
+  return lines.join('\n');
+}
+
+/** What is known about a run even when neither its status nor its result could be read. */
+export function formatRunHeader(workflowId: string, header: ReportHeader = {}): string {
+  const lines = [`${'workflow:'.padEnd(20)}${workflowId}`];
+  if (header.execution) {
+    lines.push(
+      `${'run:'.padEnd(20)}${header.type ? `${header.type} ` : ''}${header.execution.toLowerCase()}`,
+    );
+  }
+  if (header.runFailure) lines.push(`${'run failed:'.padEnd(20)}${header.runFailure}`);
+  return lines.join('\n');
+}
+
+export function formatResult(workflowId: string, result: PromotionResult, header: ReportHeader = {}): string {
+  const alerts = result.alertsSent ? `\n${'alerts sent:'.padEnd(20)}${result.alertsSent}` : '';
+  return `${formatReport(workflowId, { ...result, phase: 'done' }, header)}${alerts}`;
+}
+
+function list(items: string[]): string[] {
+  return items.length ? items.map((i) => `  - ${i}`) : ['  (none)'];
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}

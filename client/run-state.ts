@@ -1,0 +1,89 @@
+/**
+ * Reading a run's state: the `status` query while it runs, with a fallback to the describe/result APIs for
+ * closed runs whose query cannot be answered (no worker to replay them).
+ */
+import {
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { statusQuery } from '../contracts/messages';
+import { CliError, oneLine } from './errors';
+import type { Outcome, PromotionResult, PromotionStatus } from '../contracts/types';
+
+/** A query needs a worker; without one the server would keep the call open for a long time. */
+const QUERY_TIMEOUT_MS = 10_000;
+const CLOSED_QUERY_TIMEOUT_MS = 5_000;
+
+export const SUCCESSFUL_OUTCOMES: ReadonlySet<Outcome> = new Set(['succeeded', 'no_changes']);
+
+export interface RunSnapshot {
+  workflowId: string;
+  runId: string;
+  type: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ... */
+  execution: string;
+  status?: PromotionStatus;
+  result?: PromotionResult;
+  /** Why the run closed without a result (failed, terminated, timed out). */
+  failure?: string;
+}
+
+export async function queryStatus(client: Client, handle: WorkflowHandle, timeoutMs = QUERY_TIMEOUT_MS) {
+  return client.withDeadline(Date.now() + timeoutMs, () => handle.query(statusQuery));
+}
+
+export async function snapshot(client: Client, workflowId: string): Promise<RunSnapshot> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const snap: RunSnapshot = {
+    workflowId,
+    runId: description.runId,
+    type: description.type,
+    execution: description.status.name,
+  };
+  if (snap.execution === 'RUNNING') {
+    try {
+      snap.status = await queryStatus(client, handle);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new CliError(
+        `status query for ${workflowId} failed (${oneLine(reason)}); is a worker polling task queue ${description.taskQueue}?`,
+      );
+    }
+    return snap;
+  }
+  // Closed runs can still be queried (a worker replays them); the result covers the case where none can.
+  try {
+    snap.status = await queryStatus(client, handle, CLOSED_QUERY_TIMEOUT_MS);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw err;
+  }
+  const outcome = await finalResult(handle);
+  if ('result' in outcome) snap.result = outcome.result;
+  else snap.failure = outcome.failure;
+  return snap;
+}
+
+export async function finalResult(
+  handle: WorkflowHandle,
+): Promise<{ result: PromotionResult } | { failure: string }> {
+  try {
+    return { result: (await handle.result()) as PromotionResult };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) return { failure: describeFailure(err) };
+    throw err;
+  }
+}
+
+export function describeFailure(err: WorkflowFailedError): string {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) return `${cause.type ? `${cause.type}: ` : ''}${cause.message}`;
+  if (cause) return `${cause.name}: ${cause.message}`;
+  return err.message;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

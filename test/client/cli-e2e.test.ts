@@ -1,0 +1,186 @@
+/**
+ * A whole promotion driven only through the CLI process, against a real dev server and the full stack
+ * (sandbox CDF, demo repository, Toolkit stand-in, worker): start, status, a refused approval, an accepted
+ * one, then `status --watch` to the end.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { PromotionStatus } from '../../contracts/types';
+import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { startTemporal } from '../helpers/temporal-server';
+import { describeRun, runCli, type CliRun } from './run-cli';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await startTemporal();
+  stack = await startStack();
+  worker = await stack.startWorker(env.nativeConnection);
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await stack?.stop();
+});
+
+const cli = (...args: string[]) => runCli(['--address', env.address, '--task-queue', TASK_QUEUE, ...args]);
+
+function expectExit(run: CliRun, code: number): void {
+  expect({ code: run.code, output: describeRun(run) }).toEqual({ code, output: expect.any(String) });
+}
+
+async function pollStatus(
+  workflowId: string,
+  predicate: (s: PromotionStatus) => boolean,
+): Promise<PromotionStatus> {
+  const deadline = Date.now() + 90_000;
+  let last: CliRun | undefined;
+  while (Date.now() < deadline) {
+    last = await cli('status', workflowId, '--json');
+    if (last.code === 0) {
+      const status = JSON.parse(last.stdout) as PromotionStatus;
+      if (predicate(status)) return status;
+      if (status.phase === 'done') throw new Error(`run finished before the status matched: ${last.stdout}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`status never matched; last run: ${last ? describeRun(last) : '(none)'}`);
+}
+
+test('start, refused approval, approval with plan hash, watch to succeeded', async () => {
+  const started = await cli(
+    'start',
+    '--env',
+    'prod',
+    '--ref',
+    'v1',
+    '--requested-by',
+    'alice',
+    '--reason',
+    'e2e',
+    '--json',
+  );
+  expectExit(started, 0);
+  const info = JSON.parse(started.stdout) as {
+    workflowId: string;
+    runId: string;
+    url: string;
+    next: Record<string, string>;
+  };
+  expect(info.workflowId).toMatch(/^promotion-prod-v1-\d{8}T\d{6}$/);
+  expect(info.runId).toBeTruthy();
+  expect(info.url).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/${info.workflowId}`);
+  expect(info.next.approve).toContain(`approve ${info.workflowId} --approver`);
+
+  const waiting = await pollStatus(info.workflowId, (s) => s.phase === 'awaiting_approval');
+  expect(waiting).toMatchObject({
+    kind: 'promotion',
+    phase: 'awaiting_approval',
+    environment: 'prod',
+    ref: 'v1',
+  });
+  expect(waiting.planHash).toMatch(/^[0-9a-f]{64}$/);
+
+  const human = await cli('status', info.workflowId);
+  expectExit(human, 0);
+  expect(human.stdout).toMatch(/phase:\s+awaiting_approval/);
+  expect(human.stdout).toMatch(/resource\s+create\s+update\s+delete\s+unchanged/);
+
+  const refused = await cli('approve', info.workflowId, '--approver', 'mallory');
+  expectExit(refused, 4);
+  expect(refused.stderr.trim()).toMatch(/^error: refused: .*mallory is not an approver/);
+
+  const approved = await cli(
+    'approve',
+    info.workflowId,
+    '--approver',
+    'bob',
+    '--plan-hash',
+    waiting.planHash!,
+    '--comment',
+    'ok',
+  );
+  expectExit(approved, 0);
+  expect(approved.stdout).toMatch(/approved by bob/);
+
+  const watched = await cli('status', info.workflowId, '--watch');
+  expectExit(watched, 0);
+  expect(watched.stdout).toMatch(/done/);
+  expect(watched.stdout).toMatch(/outcome:\s+succeeded/);
+
+  const done = await cli('status', info.workflowId, '--json');
+  expectExit(done, 0);
+  const final = JSON.parse(done.stdout) as PromotionStatus;
+  expect(final).toMatchObject({ phase: 'done', outcome: 'succeeded' });
+  expect(final.approvals).toEqual([expect.objectContaining({ approver: 'bob', comment: 'ok' })]);
+  expect(final.refusedApprovals).toEqual([expect.objectContaining({ approver: 'mallory' })]);
+
+  // Approving a closed run must not look like success.
+  const late = await cli('approve', info.workflowId, '--approver', 'carol');
+  expect([3, 4]).toContain(late.code);
+
+  const listed = await cli('list', '--env', 'prod', '--json');
+  expectExit(listed, 0);
+  const rows = JSON.parse(listed.stdout) as Array<{ workflowId: string; type: string; status: string }>;
+  expect(rows).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        workflowId: info.workflowId,
+        type: 'promotionWorkflow',
+        status: 'COMPLETED',
+      }),
+    ]),
+  );
+});
+
+test('unknown workflow ids exit 3; reject ends a run as rejected; start --wait exits 5 for it', async () => {
+  const missing = await cli('status', 'promotion-prod-does-not-exist');
+  expectExit(missing, 3);
+  expect(missing.stderr.trim()).toMatch(/^error: workflow .*not found/);
+  expectExit(await cli('approve', 'promotion-prod-does-not-exist', '--approver', 'bob'), 3);
+
+  // v2 still has changes after the first test applied v1, so this run stops for approval.
+  const id = `promotion-prod-cli-reject-${Date.now()}`;
+  const waitRun = cli(
+    'start',
+    '--env',
+    'prod',
+    '--ref',
+    'v2',
+    '--requested-by',
+    'alice',
+    '--workflow-id',
+    id,
+    '--wait',
+  );
+  await pollStatus(id, (s) => s.phase === 'awaiting_approval');
+
+  const duplicate = await cli(
+    'start',
+    '--env',
+    'prod',
+    '--ref',
+    'v2',
+    '--requested-by',
+    'alice',
+    '--workflow-id',
+    id,
+  );
+  expectExit(duplicate, 1);
+  expect(duplicate.stderr).toMatch(/already running/);
+
+  const rejected = await cli('reject', id, '--approver', 'carol', '--reason', 'freeze');
+  expectExit(rejected, 0);
+  expect(rejected.stdout).toMatch(/rejected by carol: freeze/);
+
+  const waited = await waitRun;
+  expectExit(waited, 5);
+  expect(waited.stdout).toMatch(/outcome:\s+rejected/);
+  expect(waited.stderr.trim()).toMatch(/^error: run ended with outcome rejected/);
+});

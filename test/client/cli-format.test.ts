@@ -1,0 +1,49 @@
+/** Pure parts of the CLI: generated workflow ids and the text an operator reads. */
+import type { PlanSummary } from '../../contracts/types';
+import { formatPlanSummary, nextCommands, shellQuote, uiLink } from '../../client/output';
+import { promotionWorkflowId, rollbackWorkflowId, sanitizeRef, utcStamp } from '../../client/workflow-ids';
+
+const AT = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
+const globals = {
+  address: '127.0.0.1:7233',
+  namespace: 'default',
+  taskQueue: 'q',
+  uiUrl: 'http://ui:8233/',
+  json: false,
+};
+
+test('workflow ids show kind, environment, ref or commit and a UTC timestamp', () => {
+  expect(utcStamp(AT)).toBe('20250102T030405');
+  expect(promotionWorkflowId('prod', 'v1.4.0', AT)).toBe('promotion-prod-v1-4-0-20250102T030405');
+  expect(promotionWorkflowId('prod', 'Feature/Big__Change', AT)).toBe(
+    'promotion-prod-feature-big-change-20250102T030405',
+  );
+  expect(rollbackWorkflowId('prod', '0123456789abcdef0123', AT)).toBe(
+    'rollback-prod-0123456789ab-20250102T030405',
+  );
+  expect(sanitizeRef(`${'a'.repeat(39)}/b`)).toBe('a'.repeat(39));
+  expect(sanitizeRef('x'.repeat(100))).toHaveLength(40);
+  expect(sanitizeRef('___')).toBe('ref');
+});
+
+test('links and follow-up commands are copy-pasteable', () => {
+  expect(uiLink('http://ui:8233/', 'default', 'promotion-prod-v1')).toBe(
+    'http://ui:8233/namespaces/default/workflows/promotion-prod-v1',
+  );
+  expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  const next = nextCommands('wf-1', globals);
+  expect(next.status).toBe('cdf-promote status wf-1 --watch');
+  expect(nextCommands('wf-1', { ...globals, address: 'temporal:7233' }).approve).toMatch(
+    /^cdf-promote --address temporal:7233 approve wf-1 --approver/,
+  );
+});
+
+test('plan summary table', () => {
+  const row = { create: 1, update: 0, delete: 0, unchanged: 2, skipped: 0, total: 3, ableToDeploy: true };
+  const summary: PlanSummary = { resources: [{ resource: 'views', ...row }], totals: row, empty: false };
+  expect(formatPlanSummary(summary).split('\n')).toEqual([
+    'resource  create  update  delete  unchanged',
+    'views          1       0       0          2',
+    'total          1       0       0          2',
+  ]);
+});
