@@ -18,19 +18,21 @@ import type {
   EnvironmentPolicy,
   PrepareCheckoutRequest,
   PreparedCheckout,
+  RemoveLeftoversRequest,
   RunRef,
   SmokeRequest,
 } from '../contracts/activity-types';
 import { ErrorType, PromotionError, UnknownEnvironmentError, toApplicationFailure } from '../contracts/errors';
-import type { SmokeCheckResult, WorkflowKind } from '../contracts/types';
+import type { LeftoverReport, LeftoverResource, SmokeCheckResult, WorkflowKind } from '../contracts/types';
 import type { EnvironmentConfig, WorkerConfig } from '../worker/config';
 import { channelName, type AlertSender } from './alerts/alert-channels';
 import { type PlanStore } from './artifacts/plan-store';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import { removeDotEnvFiles, type ConfigRepository } from './git/config-repository';
 import { runSmokeChecks as runChecks } from './smoke/smoke-checks';
-import { readBuildReport } from './toolkit/build-report';
-import { parseDeployOutput, parseDryRunOutput } from './toolkit/dry-run-parser';
+import { DeploymentLedger, resourceKey, toLeftoverResource } from './ledger/deployment-ledger';
+import { readBuildReport, type BuildReport } from './toolkit/build-report';
+import { parseCleanDryRunOutput, parseDeployOutput, parseDryRunOutput } from './toolkit/dry-run-parser';
 import type { ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit/toolkit-runner';
 
 export interface ActivityDeps {
@@ -40,6 +42,7 @@ export interface ActivityDeps {
   cdf: CdfClientFactory;
   alerts: AlertSender;
   plans: PlanStore;
+  ledger: DeploymentLedger;
   logger: Logger;
 }
 
@@ -87,7 +90,12 @@ export function createActivities(deps: ActivityDeps) {
    * Runs one Toolkit step with heartbeats carrying the last output lines and periodic progress logs, and kills
    * the child when the activity is cancelled.
    */
-  const runToolkitStep = async (step: ToolkitStep, req: DiffRequest, buildDir: string): Promise<ToolkitOutput> => {
+  const runToolkitStep = async (
+    step: ToolkitStep,
+    req: Pick<DiffRequest, 'environment' | 'worktreeDir'>,
+    buildDir: string,
+    extraArgs?: string[],
+  ): Promise<ToolkitOutput> => {
     const ctx = Context.current();
     const log = activityLogger();
     const lastLines: string[] = [];
@@ -104,6 +112,7 @@ export function createActivities(deps: ActivityDeps) {
         environment: req.environment,
         worktreeDir: req.worktreeDir,
         buildDir,
+        extraArgs,
         signal: ctx.cancellationSignal,
         onLine: (line) => {
           lines += 1;
@@ -122,7 +131,8 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Makes sure the run's worktree holds the pinned commit (a new worker may run on another machine). */
   const ensureWorktree = async (run: RunRef, commit: string, worktreeDir: string): Promise<void> => {
-    if (path.resolve(worktreeDir) !== path.join(runDir(run), 'checkout')) {
+    const owned = [path.join(runDir(run), 'checkout'), path.join(runDir(run), 'leftovers', 'checkout')];
+    if (!owned.includes(path.resolve(worktreeDir))) {
       throw new PromotionError(ErrorType.InvalidInput, `worktree ${worktreeDir} is not owned by this run`);
     }
     await deps.repository.checkout(commit, worktreeDir);
@@ -130,7 +140,7 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   /** Build (when the profile has a build step) and dry-run; returns the plan text and its parsed summary. */
-  const buildAndDryRun = async (req: DiffRequest, buildDir: string) => {
+  const build = async (req: Pick<DiffRequest, 'run' | 'commit' | 'worktreeDir' | 'environment'>, buildDir: string): Promise<BuildReport | undefined> => {
     await ensureWorktree(req.run, req.commit, req.worktreeDir);
     if (deps.toolkit.has('build')) {
       await rm(buildDir, { recursive: true, force: true });
@@ -147,7 +157,13 @@ export function createActivities(deps: ActivityDeps) {
           `build failed: ${report.modulesFailed} module(s) failed, ${report.criticalInsights.length} critical insight(s)${insights.length ? `; ${insights.join('; ')}` : ''}`,
         );
       }
+      return report;
     }
+    return undefined;
+  };
+
+  const buildAndDryRun = async (req: DiffRequest, buildDir: string) => {
+    const report = await build(req, buildDir);
     const diff = await runToolkitStep('diff', req, buildDir);
     const parsed = (() => {
       try {
@@ -156,7 +172,50 @@ export function createActivities(deps: ActivityDeps) {
         throw new PromotionError(ErrorType.PlanParse, `could not understand the dry-run output: ${(err as Error).message}`);
       }
     })();
-    return { text: diff.output, parsed };
+    return { text: diff.output, parsed, report };
+  };
+
+  const resourcesOf = (report: BuildReport): LeftoverResource[] =>
+    report.resources.map((r) => toLeftoverResource(r.kind, r.identifier));
+
+  /**
+   * For a rollback: what the deployed commit (per the ledger) defines and the target lacks. Builds the deployed
+   * commit, prunes the build to just those resources, and asks `cdf clean --dry-run` which of them CDF has.
+   */
+  const findLeftovers = async (req: DiffRequest, target: BuildReport): Promise<{ report: LeftoverReport; cleanPreview: string } | undefined> => {
+    const log = activityLogger();
+    const last = await deps.ledger.last(req.environment);
+    if (!last?.resources || last.commit === req.commit) return undefined;
+    const targetKeys = new Set(target.resources.map((r) => resourceKey(r.kind, r.identifier)));
+    const leftovers = last.resources.filter((r) => !targetKeys.has(`${r.kind}:${r.id}`));
+    if (leftovers.length === 0) return undefined;
+    const action = req.removeLeftovers ? 'remove' : 'keep';
+    if (!deps.toolkit.has('clean')) {
+      return { report: { fromCommit: last.commit, resources: leftovers, existing: null, action }, cleanPreview: '' };
+    }
+    const dir = path.join(runDir(req.run), 'leftovers');
+    const checkout = path.join(dir, 'checkout');
+    const buildDir = path.join(dir, 'build');
+    const fromReport = await build({ ...req, commit: last.commit, worktreeDir: checkout }, buildDir);
+    if (!fromReport) return undefined;
+    const keep = new Set(leftovers.map((r) => `${r.kind}:${r.id}`));
+    const keepFiles = new Set<string>();
+    for (const r of fromReport.resources) {
+      if (!keep.has(resourceKey(r.kind, r.identifier))) continue;
+      // 0.8.271 records builtFile relative to the build dir; older versions wrote absolute paths.
+      const built = path.resolve(buildDir, r.builtFile);
+      keepFiles.add(built);
+      // Transformations carry their SQL in a sibling file with the same stem.
+      keepFiles.add(built.replace(/\.[A-Za-z]+\.yaml$/, '.sql'));
+    }
+    await pruneBuild(buildDir, keepFiles);
+    const preview = await runToolkitStep('clean', { environment: req.environment, worktreeDir: checkout }, buildDir, ['--dry-run']);
+    const parsed = parseCleanDryRunOutput(preview.stdout);
+    log.info({ fromCommit: last.commit, leftovers: leftovers.length, existing: parsed.totalDelete, action }, 'rollback leftovers found');
+    return {
+      report: { fromCommit: last.commit, resources: leftovers, existing: parsed.totalDelete, action },
+      cleanPreview: preview.output,
+    };
   };
 
   return {
@@ -170,6 +229,7 @@ export function createActivities(deps: ActivityDeps) {
         requiredApprovals: env.approval.requiredApprovals,
         allowSelfApproval: env.approval.allowSelfApproval,
         approvalRequired: req.kind === 'promotion' || env.approval.rollbackRequiresApproval,
+        removeLeftovers: env.rollback.removeLeftovers,
         temporalUiUrl: config.temporal.uiUrl,
         namespace: config.temporal.namespace,
       };
@@ -190,7 +250,7 @@ export function createActivities(deps: ActivityDeps) {
       const log = activityLogger();
       environment(req.environment);
       const buildDir = path.join(runDir(req.run), 'build');
-      const { text, parsed } = await buildAndDryRun(req, buildDir);
+      const { text, parsed, report } = await buildAndDryRun(req, buildDir);
       if (!parsed.ableToDeploy) {
         const rows = parsed.resources.filter((r) => !r.ableToDeploy).map((r) => r.resource);
         throw new PromotionError(
@@ -198,12 +258,22 @@ export function createActivities(deps: ActivityDeps) {
           `dry-run says "Able to deploy: No" for ${rows.join(', ') || 'some resources'}: the credentials lack write access`,
         );
       }
-      const { hash, file } = await deps.plans.put(text);
+      const leftovers = req.kind === 'rollback' && report ? await findLeftovers(req, report) : undefined;
+      // The approver reads one artifact: the dry-run, then what the rollback leaves behind or removes.
+      const planText = leftovers
+        ? `${text}\n\n=== Rollback leftovers: in CDF from ${leftovers.report.fromCommit}, not in ${req.commit} ===\n` +
+          `${leftovers.report.resources.map((r) => `  ${r.kind} ${r.id}`).join('\n')}\n` +
+          `Action: ${leftovers.report.action === 'remove' ? 'remove with cdf clean after the apply' : 'keep (environment setting rollback.removeLeftovers is false)'}\n\n` +
+          leftovers.cleanPreview
+        : text;
+      const { hash, file } = await deps.plans.put(planText);
       await writeFile(path.join(runDir(req.run), 'plan-hash'), hash);
       const planSummary = {
         resources: parsed.resources,
         totals: parsed.totals,
-        empty: parsed.empty,
+        // A rollback whose only change is removing leftovers still has work to do.
+        empty: parsed.empty && !(leftovers?.report.action === 'remove' && (leftovers.report.existing ?? 1) > 0),
+        ...(leftovers ? { leftovers: leftovers.report } : {}),
       };
       log.info({ planHash: hash, totals: parsed.totals, empty: parsed.empty }, 'plan ready');
       return { planHash: hash, planSummary, planArtifact: path.relative(config.dataDir, file) };
@@ -244,7 +314,19 @@ export function createActivities(deps: ActivityDeps) {
         log.warn({ err: (err as Error).message }, 'could not parse the deploy summary');
       }
       log.info(counts, 'apply finished');
-      return { ...counts, attempts: Context.current().info.attempt };
+      const report = deps.toolkit.has('build') ? await readBuildReport(buildDir).catch(() => undefined) : undefined;
+      const info = Context.current().info;
+      await deps.ledger.append({
+        at: new Date().toISOString(),
+        environment: req.environment,
+        commit: req.commit,
+        workflowId: req.run.workflowId,
+        runId: req.run.runId,
+        kind: req.kind ?? 'promotion',
+        // Leftovers kept in CDF are still deployed: the next rollback must know about them too.
+        resources: report ? [...resourcesOf(report), ...(req.leftovers ?? [])] : null,
+      });
+      return { ...counts, attempts: info.attempt };
     }),
 
     runSmokeChecks: wrap('runSmokeChecks', async (req: SmokeRequest): Promise<SmokeCheckResult[]> => {
@@ -295,10 +377,35 @@ export function createActivities(deps: ActivityDeps) {
       return { delivered: [...done] };
     }),
 
+    removeLeftovers: wrap('removeLeftovers', async (req: RemoveLeftoversRequest): Promise<LeftoverReport> => {
+      const log = activityLogger();
+      environment(req.environment);
+      const dir = path.join(runDir(req.run), 'leftovers');
+      const buildDir = path.join(dir, 'build');
+      if (!existsSync(buildDir)) {
+        throw new PromotionError(ErrorType.PlanMismatch, 'the pruned build of the leftovers is gone; run the rollback again');
+      }
+      const out = await runToolkitStep('clean', { environment: req.environment, worktreeDir: path.join(dir, 'checkout') }, buildDir);
+      log.info({ removed: req.leftovers.resources.length }, 'rollback leftovers removed');
+      await deps.ledger.append({
+        at: new Date().toISOString(),
+        environment: req.environment,
+        commit: req.commit,
+        workflowId: req.run.workflowId,
+        runId: req.run.runId,
+        kind: 'leftover-removal',
+        resources: (await readBuildReport(path.join(runDir(req.run), 'build')).then(resourcesOf).catch(() => null)),
+      });
+      return { ...req.leftovers, result: 'removed', detail: lastLine(out.output) };
+    }),
+
     cleanupRun: wrap('cleanupRun', async (req: CleanupRequest): Promise<void> => {
       const dir = runDir(req.run);
       if (req.worktreeDir && existsSync(req.worktreeDir)) await deps.repository.remove(req.worktreeDir);
+      const leftoverCheckout = path.join(dir, 'leftovers', 'checkout');
+      if (existsSync(leftoverCheckout)) await deps.repository.remove(leftoverCheckout);
       await rm(path.join(dir, 'build'), { recursive: true, force: true });
+      await rm(path.join(dir, 'leftovers'), { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       activityLogger().info('run folder cleaned');
     }),
@@ -306,3 +413,22 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Deletes every file under the build's resource folders except the ones to keep (lineage and insights stay). */
+async function pruneBuild(buildDir: string, keep: Set<string>): Promise<void> {
+  const { readdir } = await import('node:fs/promises');
+  for (const entry of await readdir(buildDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const folder = path.join(buildDir, entry.name);
+    for (const file of await readdir(folder, { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const full = path.resolve(file.parentPath ?? folder, file.name);
+      if (!keep.has(full)) await rm(full, { force: true });
+    }
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/[│╭╮╰╯─]/g, '').trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}

@@ -2,7 +2,7 @@
  * Requests and results of the activities. Everything here is recorded in workflow history, so nothing here may
  * hold a secret or grow with the size of a plan (the plan text stays on disk, addressed by its hash).
  */
-import type { Outcome, PlanSummary, SmokeCheckResult, WorkflowKind } from './types';
+import type { LeftoverReport, LeftoverResource, Outcome, PlanSummary, SmokeCheckResult, WorkflowKind } from './types';
 
 /** The parts of an environment's configuration the workflow needs to decide; no credentials. */
 export interface EnvironmentPolicy {
@@ -14,6 +14,8 @@ export interface EnvironmentPolicy {
   allowSelfApproval: boolean;
   /** False when this is a rollback and the environment lets rollbacks skip approval. */
   approvalRequired: boolean;
+  /** Rollbacks: delete leftovers with `cdf clean` after the apply. */
+  removeLeftovers: boolean;
   temporalUiUrl: string;
   namespace: string;
 }
@@ -40,6 +42,9 @@ export interface DiffRequest {
   environment: string;
   commit: string;
   worktreeDir: string;
+  /** Absent in histories recorded before rollbacks reported leftovers; treated as 'promotion'. */
+  kind?: WorkflowKind;
+  removeLeftovers?: boolean;
 }
 
 export interface DiffResult {
@@ -51,6 +56,15 @@ export interface DiffResult {
 
 export interface ApplyRequest extends DiffRequest {
   planHash: string;
+  /** Leftovers that stay in CDF after this apply: the ledger records them as still deployed. */
+  leftovers?: LeftoverResource[];
+}
+
+export interface RemoveLeftoversRequest {
+  run: RunRef;
+  environment: string;
+  commit: string;
+  leftovers: LeftoverReport;
 }
 
 export interface ApplyResult {

@@ -108,6 +108,8 @@ export interface PlanSummary {
   totals: Omit<ResourceChangeCounts, 'resource'>;
   /** True when nothing would be created, updated or deleted. */
   empty: boolean;
+  /** Rollbacks only: what the target commit lacks but CDF still has. */
+  leftovers?: LeftoverReport;
 }
 
 export interface DecisionRecord {
@@ -142,6 +144,21 @@ export interface LeftoverResource {
   id: string;
 }
 
+/**
+ * Resources that the currently deployed commit defines and a rollback target lacks. `cdf deploy` never deletes
+ * them, so a rollback either leaves them or removes them with `cdf clean` (an environment setting).
+ */
+export interface LeftoverReport {
+  fromCommit: string;
+  resources: LeftoverResource[];
+  /** How many of them `cdf clean --dry-run` found in CDF (null when it could not be asked). */
+  existing: number | null;
+  action: 'remove' | 'keep';
+  /** Set once the run has dealt with them. */
+  result?: 'removed' | 'left' | 'remove_failed';
+  detail?: string;
+}
+
 export interface PromotionStatus {
   kind: WorkflowKind;
   phase: Phase;
@@ -159,6 +176,7 @@ export interface PromotionStatus {
   refusedApprovals: RefusedApproval[];
   timings: StepTiming[];
   smokeResults: SmokeCheckResult[];
+  leftovers?: LeftoverReport;
   failure?: string;
   outcome?: Outcome;
 }
@@ -175,6 +193,7 @@ export interface PromotionResult {
   rejections: DecisionRecord[];
   refusedApprovals: RefusedApproval[];
   smokeResults: SmokeCheckResult[];
+  leftovers?: LeftoverReport;
   failure?: string;
   alertsSent: number;
   timings: StepTiming[];

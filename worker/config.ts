@@ -112,6 +112,13 @@ const environmentSchema = z
     approval: approvalSchema,
     smoke: smokeSchema.default({ dataModels: [], minAssets: 0, transformations: [] }),
     alerts: z.array(alertChannelSchema).default([]),
+    rollback: z
+      .object({
+        // Off by default: deleting is the one step a rollback cannot take back by re-deploying.
+        removeLeftovers: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

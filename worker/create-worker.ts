@@ -11,6 +11,7 @@ import { HttpAlertSender } from '../activities/alerts/alert-channels';
 import { PlanStore } from '../activities/artifacts/plan-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { ConfigRepository } from '../activities/git/config-repository';
+import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
 import type { WorkerConfig } from './config';
 
@@ -37,6 +38,7 @@ export function createDefaultDeps(config: WorkerConfig, logger: Logger, secrets:
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
     plans: new PlanStore(path.join(config.dataDir, 'artifacts', 'plans')),
+    ledger: new DeploymentLedger(path.join(config.dataDir, 'ledger')),
   };
 }
 

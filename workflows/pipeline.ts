@@ -182,6 +182,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
       rejections: status.rejections,
       refusedApprovals: status.refusedApprovals,
       smokeResults: status.smokeResults,
+      leftovers: status.leftovers,
       failure: status.failure,
       alertsSent,
       timings: status.timings,
@@ -218,6 +219,8 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         environment: input.environment,
         commit: checkout.commit,
         worktreeDir: checkout.worktreeDir,
+        kind: input.kind,
+        removeLeftovers: policy.removeLeftovers,
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -225,6 +228,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     }
     status.planHash = diff.planHash;
     status.planSummary = diff.planSummary;
+    if (diff.planSummary.leftovers) status.leftovers = { ...diff.planSummary.leftovers };
     if (diff.planSummary.empty) return await finish('no_changes');
 
     if (policy.approvalRequired) {
@@ -250,10 +254,31 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         commit: checkout.commit,
         worktreeDir: checkout.worktreeDir,
         planHash: diff.planHash,
+        kind: input.kind,
+        leftovers: status.leftovers?.resources,
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
       return await finish('apply_failed', describeFailure(err));
+    }
+
+    if (status.leftovers) {
+      if (status.leftovers.action === 'remove' && (status.leftovers.existing ?? 1) > 0) {
+        try {
+          status.leftovers = await applying.removeLeftovers({
+            run: { workflowId: info.workflowId, runId: info.runId },
+            environment: input.environment,
+            commit: checkout.commit,
+            leftovers: status.leftovers,
+          });
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          status.leftovers = { ...status.leftovers, result: 'remove_failed', detail: describeFailure(err) };
+          return await finish('apply_failed', `rollback applied, but removing leftovers failed: ${describeFailure(err)}`);
+        }
+      } else {
+        status.leftovers = { ...status.leftovers, result: 'left' };
+      }
     }
 
     await enter('smoke_testing');

@@ -459,3 +459,43 @@ export function parseDeployOutput(text: string): ParsedDeploy {
   }
   return { resources };
 }
+
+const CLEAN_DRY_RUN_TITLE = 'Clean summary (dry run)';
+const CLEAN_DRY_RUN_COLUMNS = [
+  'Resource',
+  'Would create',
+  'Would update',
+  'Would delete',
+  'Unchanged',
+  'Skipped',
+  'Total',
+  'Able to clean',
+] as const;
+
+export interface ParsedCleanDryRun {
+  resources: Array<{ resource: string; delete: number; total: number; ableToClean: boolean }>;
+  totalDelete: number;
+}
+
+/** The "Clean summary (dry run)" table of `cdf clean --dry-run`: what a clean would delete. */
+export function parseCleanDryRunOutput(text: string): ParsedCleanDryRun {
+  const panels = findPanels(text);
+  const summaries = panels.filter((p) => p.title === CLEAN_DRY_RUN_TITLE);
+  if (summaries.length !== 1) {
+    if (summaries.length === 0 && panels.some((p) => panelText(p) === 'No resources were cleaned.')) {
+      return { resources: [], totalDelete: 0 };
+    }
+    throw summaries.length === 0
+      ? missingPanelError(text, `"${CLEAN_DRY_RUN_TITLE}" panel`)
+      : new PlanParseError(`Found ${summaries.length} clean summary panels; expected one`);
+  }
+  const table = parseSummaryTable(summaries[0] as Panel, CLEAN_DRY_RUN_COLUMNS);
+  const resources = table.rows.map((row) => {
+    const [resource = '', , , d, , , t, able] = row.cells;
+    if (able !== 'Yes' && able !== 'No') {
+      throw new PlanParseError(`Unexpected "Able to clean" value "${able ?? ''}" for resource "${resource}"`);
+    }
+    return { resource, delete: toCount(d, 'Would delete', resource), total: toCount(t, 'Total', resource), ableToClean: able === 'Yes' };
+  });
+  return { resources, totalDelete: resources.reduce((acc, r) => acc + r.delete, 0) };
+}

@@ -18,6 +18,8 @@ export interface ToolkitRunContext {
   /** Checkout of the pinned commit. */
   worktreeDir: string;
   buildDir: string;
+  /** Appended to the rendered argv (e.g. `--dry-run` for a clean preview). */
+  extraArgs?: string[];
   signal?: AbortSignal;
   /** Receives redacted output lines as they arrive (heartbeats, progress logs). */
   onLine?: (line: string) => void;
@@ -68,7 +70,7 @@ export class CliToolkitRunner implements ToolkitRunner {
       env: ctx.environment,
       cdfProject: env.cdfProject,
     };
-    const argv = renderArgv(template, values);
+    const argv = [...renderArgv(template, values), ...(ctx.extraArgs ?? [])];
     const { childEnv, secretValues } = this.childEnvironment(env);
     const timeoutMs = step === 'apply' || step === 'clean' ? toolkit.timeouts.apply : step === 'build' ? toolkit.timeouts.build : toolkit.timeouts.diff;
 

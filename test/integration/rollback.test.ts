@@ -1,6 +1,9 @@
 /**
  * Rollback re-applies an older commit through the same pipeline and brings the sandbox back to that commit.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { approveSignal } from '../../contracts/messages';
@@ -26,8 +29,9 @@ beforeAll(async () => {
           ...raw.environments.prod!,
           cdfProject: 'demo-dev',
           configFile: 'org/config.dev.yaml',
-          approval: { approvers: ['bob'], rollbackRequiresApproval: false },
+          approval: { approvers: ['bob', 'carol'], rollbackRequiresApproval: false },
           smoke: { minAssets: 2 },
+          rollback: { removeLeftovers: true },
         },
       },
     }),
@@ -108,4 +112,77 @@ test('a rollback to a commit that does not exist fails as bad input', async () =
   });
   const err = await handle.result().catch((e) => e);
   expect(err.cause.type).toBe('InvalidInput');
+});
+
+/** A third commit on top of v2 that adds an asset: rolling back from it leaves that asset behind. */
+function commitWithExtraAsset(): string {
+  const repo = stack.repo.dir;
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+    }).trim();
+  git('checkout', '--quiet', '-B', 'pump2', 'v2');
+  writeFileSync(
+    path.join(repo, 'org/modules/demo_module/classic/pump2.Asset.yaml'),
+    'externalId: pump_2\nname: Pump 2\nparentExternalId: site_oslo\ndescription: Standby pump\n',
+  );
+  git('add', '-A');
+  git('commit', '--quiet', '-m', 'Add standby pump');
+  const sha = git('rev-parse', 'HEAD');
+  git('checkout', '--quiet', 'main');
+  return sha;
+}
+
+const assetIds = async (project: string) =>
+  Object.values((await stack.admin.state(project)).assets).map((a) => a.externalId).sort();
+
+test('a rollback lists resources the target lacks as leftovers and keeps them by default', async () => {
+  const withPump2 = commitWithExtraAsset();
+  const promoted = await approveAndWait('promotionWorkflow', { environment: 'prod', ref: withPump2, requestedBy: 'alice' }, uniqueId('promotion-prod'));
+  expect(promoted.outcome).toBe('succeeded');
+  expect(await assetIds('demo-prod')).toContain('pump_2');
+
+  const handle = await env.client.workflow.start('rollbackWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: uniqueId('rollback-prod-leftovers'),
+    args: [{ environment: 'prod', commit: stack.repo.first, requestedBy: 'alice', reason: 'pump 2 was a mistake' }],
+  });
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  expect(waiting.planSummary?.leftovers).toEqual(
+    expect.objectContaining({
+      fromCommit: withPump2,
+      resources: [{ kind: 'Asset', id: 'externalId=pump_2' }],
+      existing: 1,
+      action: 'keep',
+    }),
+  );
+  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('succeeded');
+  expect(result.leftovers).toEqual(expect.objectContaining({ result: 'left', resources: [{ kind: 'Asset', id: 'externalId=pump_2' }] }));
+  // cdf deploy never deletes: the asset is still there, as the result says.
+  expect(await assetIds('demo-prod')).toContain('pump_2');
+  await recordHistory(handle, 'rollback-leftovers-kept');
+});
+
+test('with rollback.removeLeftovers the rollback deletes them with cdf clean', async () => {
+  const withPump2 = commitWithExtraAsset();
+  const promoted = await approveAndWait('promotionWorkflow', { environment: 'fast', ref: withPump2, requestedBy: 'alice' }, uniqueId('promotion-fast'));
+  expect(promoted.outcome).toBe('succeeded');
+  expect(await assetIds('demo-dev')).toContain('pump_2');
+
+  const handle = await env.client.workflow.start('rollbackWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: uniqueId('rollback-fast-leftovers'),
+    args: [{ environment: 'fast', commit: stack.repo.first, requestedBy: 'alice' }],
+  });
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('succeeded');
+  expect(result.leftovers).toEqual(
+    expect.objectContaining({ action: 'remove', result: 'removed', existing: 1, resources: [{ kind: 'Asset', id: 'externalId=pump_2' }] }),
+  );
+  expect(await assetIds('demo-dev')).toEqual(['pump_1', 'site_oslo']);
+  await recordHistory(handle, 'rollback-leftovers-removed');
 });

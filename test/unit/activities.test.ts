@@ -1,3 +1,4 @@
+import { DeploymentLedger } from '../../activities/ledger/deployment-ledger';
 import path from 'node:path';
 import pino from 'pino';
 import { ApplicationFailure } from '@temporalio/common';
@@ -56,6 +57,7 @@ function setup(alerts: FakeAlertSender, channels: AlertChannelConfig[] = []) {
     config,
     toolkit: {} as ToolkitRunner,
     repository: {} as ConfigRepository,
+    ledger: new DeploymentLedger(path.join(tmp.dir, 'ledger')),
     cdf: (() => {
       throw new Error('cdf not used in these tests');
     }) as CdfClientFactory,

@@ -1,0 +1,56 @@
+/** Tiny benchmark harness: timing, heap sampling and the result rows bench/run.ts prints. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface BenchResult {
+  bench: string;
+  metric: string;
+  value: number;
+  unit: string;
+  /** Upper bound the value should stay under (or lower bound when `higherIsBetter`). */
+  target?: number;
+  higherIsBetter?: boolean;
+}
+
+export interface Benchmark {
+  name: string;
+  run(): Promise<BenchResult[]>;
+}
+
+let gcFn: (() => void) | undefined;
+
+/** A full GC, so heap numbers do not depend on what ran before. Works without starting node with --expose-gc. */
+export function collectGarbage(): void {
+  if (!gcFn) {
+    const existing = (globalThis as { gc?: () => void }).gc;
+    if (existing) gcFn = existing;
+    else {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+  gcFn();
+}
+
+export function heapUsedMb(): number {
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+}
+
+/** Runs fn `iterations` times after `warmup` runs; returns per-run milliseconds, sorted ascending. */
+export async function timeRuns(fn: () => unknown, iterations: number, warmup = 2): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
