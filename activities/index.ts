@@ -30,7 +30,7 @@ import { type PlanStore } from './artifacts/plan-store';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import { removeDotEnvFiles, type ConfigRepository } from './git/config-repository';
 import { runSmokeChecks as runChecks } from './smoke/smoke-checks';
-import { DeploymentLedger, resourceKey, toLeftoverResource } from './ledger/deployment-ledger';
+import { type DeploymentLedger, resourceKey, toLeftoverResource } from './ledger/deployment-ledger';
 import { readBuildReport, type BuildReport } from './toolkit/build-report';
 import { parseCleanDryRunOutput, parseDeployOutput, parseDryRunOutput } from './toolkit/dry-run-parser';
 import type { ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit/toolkit-runner';
