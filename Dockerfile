@@ -23,6 +23,8 @@ RUN npm run build && npm prune --omit=dev
 FROM ${NODE_IMAGE} AS runtime
 # Same value as scripts/versions.env (test/static/docker-compose.test.ts keeps them equal).
 ARG COGNITE_TOOLKIT_VERSION=0.8.271
+# 0.8.271 imports authlib without declaring it; pinned beside it as in scripts/versions.env.
+ARG AUTHLIB_VERSION=1.9.10
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv git openssh-client ca-certificates tini \
@@ -30,7 +32,7 @@ RUN apt-get update \
 
 ENV VIRTUAL_ENV=/opt/cognite-toolkit
 RUN python3 -m venv "$VIRTUAL_ENV" \
- && "$VIRTUAL_ENV/bin/pip" install --no-cache-dir --disable-pip-version-check "cognite-toolkit==${COGNITE_TOOLKIT_VERSION}" \
+ && "$VIRTUAL_ENV/bin/pip" install --no-cache-dir --disable-pip-version-check "cognite-toolkit==${COGNITE_TOOLKIT_VERSION}" "authlib==${AUTHLIB_VERSION}" \
  && "$VIRTUAL_ENV/bin/cdf" --help >/dev/null
 ENV PATH="/opt/cognite-toolkit/bin:${PATH}"
 

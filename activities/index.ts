@@ -286,7 +286,9 @@ export function createActivities(deps: ActivityDeps) {
       const buildDir = path.join(dir, 'build');
       const marker = path.join(dir, 'plan-hash');
       const builtHash = existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : undefined;
-      if (builtHash !== req.planHash || !existsSync(buildDir)) {
+      // Profiles without a build step (playbook syntax) rebuild inside their own apply command.
+      const buildMissing = deps.toolkit.has('build') && !existsSync(buildDir);
+      if (builtHash !== req.planHash || buildMissing) {
         // The build that was diffed is gone (new machine or cleaned disk). Rebuild from the pinned commit and
         // refuse to apply unless the plan still says the same thing as the approved one.
         log.warn('build of the approved plan is missing; rebuilding from the pinned commit');

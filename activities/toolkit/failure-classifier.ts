@@ -10,7 +10,7 @@ const TRANSIENT_PATTERNS: RegExp[] = [
   /timed out|timeout/i,
   /ECONNRESET|connection reset/i,
   /ECONNREFUSED|connection refused|ConnectError/i,
-  /RemoteProtocolError|ReadError|server disconnected/i,
+  /RemoteProtocolError|\bReadError\b|server disconnected/i,
 ];
 
 const PERMANENT_PATTERNS: RegExp[] = [

@@ -338,6 +338,11 @@ describe('Dockerfile', () => {
     }
   });
 
+  test('pins authlib beside the Toolkit, as scripts/versions.env does (0.8.271 imports it undeclared)', () => {
+    expect(finalStage).toContain(`ARG AUTHLIB_VERSION=${versionsEnv.AUTHLIB_VERSION}`);
+    expect(finalStage.join('\n')).toMatch(/pip"? install[^\n]*authlib==\$\{AUTHLIB_VERSION\}/);
+  });
+
   test('installs cognite-toolkit at the version pinned in scripts/versions.env (also in the compose build args)', () => {
     expect(toolkitVersion).toMatch(/^\d+\.\d+\.\d+$/);
     expect(finalStage).toContain(`ARG COGNITE_TOOLKIT_VERSION=${toolkitVersion}`);
