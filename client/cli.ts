@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
 import { registerApprove } from './commands/approve';
 import { registerList } from './commands/list';
+import { registerPlan } from './commands/plan';
 import { registerReject } from './commands/reject';
 import { registerRollback } from './commands/rollback';
 import { registerStart } from './commands/start';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerRollback(program);
   registerStatus(program);
+  registerPlan(program);
   registerApprove(program);
   registerReject(program);
   registerList(program);

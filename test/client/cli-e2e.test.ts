@@ -3,6 +3,10 @@
  * (sandbox CDF, demo repository, Toolkit stand-in, worker): start, status, a refused approval, an accepted
  * one, then `status --watch` to the end.
  */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { PromotionStatus } from '../../contracts/types';
@@ -91,6 +95,17 @@ test('start, refused approval, approval with plan hash, watch to succeeded', asy
   expectExit(human, 0);
   expect(human.stdout).toMatch(/phase:\s+awaiting_approval/);
   expect(human.stdout).toMatch(/resource\s+create\s+update\s+delete\s+unchanged/);
+
+  // The full plan, read from the worker's data dir and verified against the hash the approver approves.
+  const configFile = path.join(stack.dir, 'promotion.yaml');
+  writeFileSync(configFile, stringifyYaml(stack.raw));
+  const plan = await cli('plan', info.workflowId, '--config', configFile, '--json');
+  expectExit(plan, 0);
+  const planDoc = JSON.parse(plan.stdout) as { planHash: string; text: string };
+  expect(planDoc.planHash).toBe(waiting.planHash);
+  expect(createHash('sha256').update(planDoc.text, 'utf8').digest('hex')).toBe(waiting.planHash);
+  expect(planDoc.text).toContain('Deploy summary (dry run)');
+  expect(planDoc.text).not.toContain(String(stack.secrets.CDF_TOKEN_PROD));
 
   const refused = await cli('approve', info.workflowId, '--approver', 'mallory');
   expectExit(refused, 4);

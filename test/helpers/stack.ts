@@ -28,6 +28,8 @@ export interface Stack {
   alerts: AlertReceiver;
   repo: DemoRepo;
   config: WorkerConfig;
+  /** The configuration as written before validation, e.g. to save it as a YAML file for the CLI. */
+  raw: RawConfig;
   secrets: NodeJS.ProcessEnv;
   logger: pino.Logger;
   startWorker(connection: NativeConnection, overrides?: Partial<ActivityDeps>): Promise<Worker>;
@@ -96,6 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     alerts,
     repo,
     config,
+    raw,
     secrets,
     logger,
     async startWorker(connection, overrides) {

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { PlanStore } from '../../activities/artifacts/plan-store';
+import { loadConfig, CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from '../../worker/config';
+import { readGlobals, withClient } from '../connection';
+import { CliError } from '../errors';
+import { PROGRAM_NAME } from '../output';
+import { snapshot } from '../run-state';
+import { checkWorkflowId } from '../validation';
+
+interface PlanFlags {
+  config?: string;
+}
+
+/**
+ * Prints the full plan a run is waiting on: the Toolkit's dry-run output (with per-resource diffs) and, for
+ * rollbacks, the leftovers. History holds only the plan's sha256; the text is read from the worker's data dir
+ * and checked against that hash, so what is printed is exactly what an approval of that hash approves.
+ */
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description("Print a run's full plan text (read from the worker's data dir and verified against the plan hash).")
+    .argument('<workflowId>', 'workflow id printed by start / rollback')
+    .option('--config <file>', `worker configuration file (default: $${CONFIG_ENV_VAR} or ${DEFAULT_CONFIG_PATH})`)
+    .addHelpText('after', `\nExample:\n  $ ${PROGRAM_NAME} plan promotion-prod-main-20261126T101500 --config config/local.yaml`)
+    .action(async (workflowId: string, flags: PlanFlags, cmd: Command) => {
+      const globals = readGlobals(cmd);
+      checkWorkflowId(workflowId);
+      const config = loadConfig(flags.config ?? process.env[CONFIG_ENV_VAR] ?? DEFAULT_CONFIG_PATH);
+      const snap = await withClient(globals, (client) => snapshot(client, workflowId));
+      const planHash = snap.status?.planHash ?? snap.result?.planHash;
+      if (!planHash) throw new CliError(`run ${workflowId} has no plan yet (phase: ${snap.status?.phase ?? snap.execution})`);
+      const store = new PlanStore(path.join(config.dataDir, 'artifacts', 'plans'));
+      let text: string;
+      try {
+        text = await store.get(planHash);
+      } catch (err) {
+        throw new CliError(`plan ${planHash} is not readable in ${store.dir}: ${(err as Error).message}`);
+      }
+      if (globals.json) {
+        process.stdout.write(`${JSON.stringify({ workflowId, planHash, text })}\n`);
+      } else {
+        process.stdout.write(`# plan ${planHash} of ${workflowId}\n${text}${text.endsWith('\n') ? '' : '\n'}`);
+      }
+    });
+}
