@@ -9,7 +9,8 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { PROMOTION_WORKFLOW_TYPE } from '../contracts/messages';
+import { PlanStore } from '../activities/artifacts/plan-store';
+import { PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../sandbox/alert-receiver';
 import { startSandbox } from '../sandbox/server';
@@ -140,11 +141,39 @@ async function main(): Promise<void> {
       args: [{ environment: 'prod', ref: 'v2', requestedBy: 'alice', reason: 'demo promotion started by npm start' }],
     });
   }
+  const plan = demoId ? await demoPlanSummary(client, demoId, new PlanStore(path.join(config.dataDir, 'artifacts', 'plans'))) : undefined;
   await connection.close();
-  printInstructions(demoId, repo.first, config.temporal.uiUrl);
+  printInstructions(demoId, repo.first, config.temporal.uiUrl, plan);
 }
 
-function printInstructions(demoId: string | undefined, firstCommit: string, uiUrl: string): void {
+/** The real `cdf deploy --dry-run` summary table of the demo run, once its plan is ready (up to 2 minutes). */
+async function demoPlanSummary(client: Client, workflowId: string, plans: PlanStore): Promise<string | undefined> {
+  const handle = client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      const status = await client.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
+      if (status.planHash) {
+        const lines = (await plans.get(status.planHash)).split('\n');
+        const start = lines.findIndex((l) => l.includes('Deploy summary (dry run)'));
+        const end = lines.findIndex((l, i) => i > start && l.startsWith('╰'));
+        if (start < 0 || end < 0) return undefined;
+        return lines
+          .slice(start, end + 1)
+          .map((l) => l.replace(/\s+│$/, '').replace(/─{10,}[^─]*$/, '─'.repeat(10)).trimEnd())
+          .filter((l) => l.replace(/[│\s]/g, '') !== '')
+          .join('\n');
+      }
+      if (status.phase === 'done') return undefined;
+    } catch {
+      // The worker may still be starting.
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return undefined;
+}
+
+function printInstructions(demoId: string | undefined, firstCommit: string, uiUrl: string, plan?: string): void {
   const cli = 'node dist/client/cli.js';
   const id = demoId ?? '<workflow-id>';
   const lines = [
@@ -154,6 +183,7 @@ function printInstructions(demoId: string | undefined, firstCommit: string, uiUr
     `CDF sandbox:   http://127.0.0.1:${SANDBOX_PORT}/_sandbox/state   (alerts print here as "ALERT received")`,
     demoId ? `Demo run:      ${demoId} (promotes tag v2 to prod)` : '',
     '',
+    ...(plan ? ['Its plan, from the real `cdf deploy --dry-run` against the sandbox:', plan, ''] : []),
     'Watch it, read the plan, approve it (in another terminal):',
     `  ${cli} status ${id}`,
     `  ${cli} approve ${id} --approver bob --plan-hash "$(${cli} status ${id} --json | node -pe 'JSON.parse(fs.readFileSync(0)).planHash')"`,
