@@ -99,10 +99,29 @@ function describeZodError(err: z.ZodError): string {
     .join('; ');
 }
 
+/**
+ * The Toolkit writes lineage with PyYAML (YAML 1.1), which leaves `05177946` or `1234e567` unquoted because to
+ * it they are strings; a YAML 1.2 reader turns them into 5177946 and Infinity. Hashes and identifier values
+ * are therefore taken from a failsafe parse (every scalar a string) of the same text.
+ */
+function keepRawStrings(typed: unknown, raw: unknown): unknown {
+  const t = typed as { moduleLineage?: Array<{ resourceLineage?: Array<Record<string, unknown>> }> } | null;
+  const r = raw as typeof t;
+  t?.moduleLineage?.forEach((m, i) =>
+    m?.resourceLineage?.forEach((res, j) => {
+      const rawRes = r?.moduleLineage?.[i]?.resourceLineage?.[j];
+      if (!res || !rawRes) return;
+      if (typeof rawRes.sourceHash === 'string') res.sourceHash = rawRes.sourceHash;
+      if (rawRes.identifier && typeof rawRes.identifier === 'object') res.identifier = rawRes.identifier;
+    }),
+  );
+  return typed;
+}
+
 export function parseLineageDocument(yamlText: string): BuildLineage {
   let doc: unknown;
   try {
-    doc = parseYaml(yamlText);
+    doc = keepRawStrings(parseYaml(yamlText), parseYaml(yamlText, { schema: 'failsafe' }));
   } catch (e) {
     throw new BuildReportError(`lineage.yaml is not valid YAML: ${(e as Error).message}`);
   }

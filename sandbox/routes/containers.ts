@@ -44,4 +44,26 @@ export const containerRoutes: ProjectRoute[] = [
         externalId: id.externalId,
       })),
   },
+  {
+    // `cdf clean` asks which views still map a container before deleting it.
+    method: 'POST',
+    path: '/models/containers/inspect',
+    write: false,
+    handle: ({ state, body }) => ({
+      items: parseBody(itemsBody(containerId), body).items.map((id) => {
+        const views = Object.values(state.views)
+          .filter((v) =>
+            ((v.mappedContainers as Array<{ space: string; externalId: string }> | undefined) ?? []).some(
+              (c) => c.space === id.space && c.externalId === id.externalId,
+            ),
+          )
+          .map((v) => ({ space: v.space, externalId: v.externalId, version: v.version, type: 'view' }));
+        return {
+          space: id.space,
+          externalId: id.externalId,
+          inspectionResults: { involvedViewCount: views.length, involvedViews: views },
+        };
+      }),
+    }),
+  },
 ];

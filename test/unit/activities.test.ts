@@ -190,6 +190,7 @@ describe('resolveEnvironment', () => {
       requiredApprovals: 2,
       allowSelfApproval: false,
       approvalRequired: true,
+      removeLeftovers: false,
       temporalUiUrl: 'http://ui.example:8233/',
       namespace: 'prod ns',
     });
