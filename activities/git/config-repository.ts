@@ -4,7 +4,7 @@
  * before a ref is resolved.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PromotionError, ErrorType } from '../../contracts/errors';
 import { runCommand } from '../process/run-command';
@@ -23,27 +23,46 @@ export class ConfigRepository {
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(this.options.url) || /^[^/]+@[^:]+:/.test(this.options.url);
   }
 
-  /** The git dir commands run against: the local repository itself or the mirror of a remote one. */
-  private async repoDir(): Promise<string> {
+  /**
+   * The git dir commands run against: the local repository itself, or a bare clone of a remote one. The clone
+   * holds branches and tags only (not a --mirror: that would bring pull-request refs, i.e. unreviewed commits).
+   * Only resolving a ref fetches; checkouts of a pinned sha work offline.
+   */
+  private async repoDir(fetch: boolean): Promise<string> {
     if (!this.isRemote) {
       if (!existsSync(this.options.url)) {
         throw new PromotionError(ErrorType.Configuration, `configuration repository ${this.options.url} does not exist`);
       }
       return this.options.url;
     }
-    if (!existsSync(path.join(this.options.mirrorDir, 'HEAD'))) {
-      await mkdir(path.dirname(this.options.mirrorDir), { recursive: true });
-      await this.git(['clone', '--mirror', '--', this.options.url, this.options.mirrorDir], path.dirname(this.options.mirrorDir));
-    } else {
-      await this.git(['fetch', '--prune', 'origin'], this.options.mirrorDir);
-    }
-    return this.options.mirrorDir;
+    const dir = this.options.mirrorDir;
+    await this.exclusive(async () => {
+      if (!existsSync(path.join(dir, 'HEAD'))) {
+        await mkdir(path.dirname(dir), { recursive: true });
+        // Clone next to the target and rename, so a crash never leaves a half-cloned repository in place.
+        const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+        await this.git(['clone', '--bare', '--', this.options.url, tmp], path.dirname(dir));
+        await rename(tmp, dir);
+      } else if (fetch) {
+        await this.git(['fetch', '--prune', '--tags', 'origin', '+refs/heads/*:refs/heads/*'], dir);
+      }
+    });
+    return dir;
+  }
+
+  // Activities of several runs share one clone in this worker process; git's own ref locks would make
+  // concurrent fetches fail rather than wait.
+  private lock: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
   }
 
   /** Resolves a branch, tag or sha to the full commit sha. */
   async resolve(ref: string): Promise<string> {
     if (ref.startsWith('-')) throw new PromotionError(ErrorType.GitRefNotFound, `invalid ref "${ref}"`);
-    const dir = await this.repoDir();
+    const dir = await this.repoDir(true);
     const res = await runCommand(['git', 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
       cwd: dir,
       env: gitEnv(),
@@ -51,14 +70,14 @@ export class ConfigRepository {
     });
     const sha = res.stdout.trim();
     if (res.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha)) {
-      throw new PromotionError(ErrorType.GitRefNotFound, `ref "${ref}" does not name a commit in ${this.options.url}`);
+      throw new PromotionError(ErrorType.GitRefNotFound, `ref "${ref}" does not name a commit in ${redactUrl(this.options.url)}`);
     }
     return sha;
   }
 
   /** Checks out `sha` into `dir` (detached). Reuses the folder if it already holds that commit. */
   async checkout(sha: string, dir: string): Promise<void> {
-    const repo = await this.repoDir();
+    const repo = await this.repoDir(false);
     if (existsSync(dir)) {
       const head = await runCommand(['git', 'rev-parse', 'HEAD'], { cwd: dir, env: gitEnv(), timeoutMs: 30_000 });
       if (head.exitCode === 0 && head.stdout.trim() === sha) return;
@@ -70,7 +89,7 @@ export class ConfigRepository {
   }
 
   async remove(dir: string): Promise<void> {
-    const repo = await this.repoDir().catch(() => undefined);
+    const repo = await this.repoDir(false).catch(() => undefined);
     if (repo) await runCommand(['git', 'worktree', 'remove', '--force', dir], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
     await rm(dir, { recursive: true, force: true });
     if (repo) await runCommand(['git', 'worktree', 'prune'], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
@@ -111,4 +130,9 @@ function gitEnv(): NodeJS.ProcessEnv {
     GIT_CONFIG_NOSYSTEM: '1',
     LANG: 'C',
   };
+}
+
+/** Drops user:password@ from a URL before it goes into a message that ends up in workflow history. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
 }
