@@ -3,6 +3,7 @@
  * Every activity converts its errors with toApplicationFailure, so retry decisions are made in one place.
  */
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -80,6 +81,13 @@ export function createActivities(deps: ActivityDeps) {
       try {
         return await fn(...args);
       } catch (err) {
+        // A cancellation the workflow asked for must be reported as one (the workflow waits for it and then
+        // alerts). A worker shutdown stays a retryable failure so the next worker picks the attempt up.
+        const ctx = Context.current();
+        if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
+          activityLogger().warn(`${name} cancelled by the workflow; the Toolkit process was stopped`);
+          throw new CancelledFailure(`${name} cancelled`);
+        }
         const failure = toApplicationFailure(err);
         activityLogger().warn({ errorType: failure.type, nonRetryable: failure.nonRetryable }, `${name} failed: ${failure.message}`);
         throw failure;
@@ -246,9 +254,10 @@ export function createActivities(deps: ActivityDeps) {
       return { commit, worktreeDir };
     }),
 
-    buildAndDiff: wrap('buildAndDiff', async (req: DiffRequest): Promise<DiffResult> => {
+    buildAndDiff: wrap('buildAndDiff', async (request: DiffRequest): Promise<DiffResult> => {
       const log = activityLogger();
-      environment(req.environment);
+      environment(request.environment);
+      const req = { ...request, worktreeDir: path.join(runDir(request.run), 'checkout') };
       const buildDir = path.join(runDir(req.run), 'build');
       const { text, parsed, report } = await buildAndDryRun(req, buildDir);
       if (!parsed.ableToDeploy) {
@@ -279,23 +288,36 @@ export function createActivities(deps: ActivityDeps) {
       return { planHash: hash, planSummary, planArtifact: path.relative(config.dataDir, file) };
     }),
 
-    applyPlan: wrap('applyPlan', async (req: ApplyRequest): Promise<ApplyResult> => {
+    applyPlan: wrap('applyPlan', async (request: ApplyRequest): Promise<ApplyResult> => {
       const log = activityLogger();
-      environment(req.environment);
-      const dir = runDir(req.run);
+      environment(request.environment);
+      const dir = runDir(request.run);
+      // Paths come from the run, not from history: a reset run (new runId) replays the old run's path.
+      const req = { ...request, worktreeDir: path.join(dir, 'checkout') };
       const buildDir = path.join(dir, 'build');
       const marker = path.join(dir, 'plan-hash');
       const builtHash = existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : undefined;
+      const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
       // Profiles without a build step (playbook syntax) rebuild inside their own apply command.
       const buildMissing = deps.toolkit.has('build') && !existsSync(buildDir);
+      let current: ReturnType<typeof parseDryRunOutput> | undefined;
       if (builtHash !== req.planHash || buildMissing) {
-        // The build that was diffed is gone (new machine or cleaned disk). Rebuild from the pinned commit and
-        // refuse to apply unless the plan still says the same thing as the approved one.
+        // The build that was diffed is gone (new machine, cleaned disk, reset run): rebuild the pinned commit.
         log.warn('build of the approved plan is missing; rebuilding from the pinned commit');
-        const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
-        const { parsed } = await buildAndDryRun(req, buildDir);
-        if (JSON.stringify(parsed.resources) !== JSON.stringify(approved.resources)) {
-          throw new PromotionError(ErrorType.PlanMismatch, 'the plan changed since it was approved (CDF or the build differs); start a new promotion');
+        current = (await buildAndDryRun(req, buildDir)).parsed;
+      } else if (Context.current().info.attempt === 1) {
+        // CDF may have changed while the plan waited for approval (hours, days). Later attempts skip this:
+        // after a partial apply the plan differs by design.
+        await ensureWorktree(req.run, req.commit, req.worktreeDir);
+        current = parseDryRunOutput((await runToolkitStep('diff', req, buildDir)).stdout);
+      }
+      if (current) {
+        const changed = planDifferences(approved, current);
+        if (changed.length > 0) {
+          throw new PromotionError(
+            ErrorType.PlanMismatch,
+            `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
+          );
         }
         await writeFile(marker, req.planHash);
       }
@@ -403,7 +425,9 @@ export function createActivities(deps: ActivityDeps) {
 
     cleanupRun: wrap('cleanupRun', async (req: CleanupRequest): Promise<void> => {
       const dir = runDir(req.run);
-      if (req.worktreeDir && existsSync(req.worktreeDir)) await deps.repository.remove(req.worktreeDir);
+      // This run's own checkout (a reset run's history carries the previous run's path).
+      const checkout = path.join(dir, 'checkout');
+      if (existsSync(checkout)) await deps.repository.remove(checkout);
       const leftoverCheckout = path.join(dir, 'leftovers', 'checkout');
       if (existsSync(leftoverCheckout)) await deps.repository.remove(leftoverCheckout);
       await rm(path.join(dir, 'build'), { recursive: true, force: true });
@@ -428,6 +452,20 @@ async function pruneBuild(buildDir: string, keep: Set<string>): Promise<void> {
       if (!keep.has(full)) await rm(full, { force: true });
     }
   }
+}
+
+/** What differs between the approved plan and a fresh dry-run: counts per resource type and per-resource diffs. */
+function planDifferences(approved: ReturnType<typeof parseDryRunOutput>, current: ReturnType<typeof parseDryRunOutput>): string[] {
+  const out: string[] = [];
+  const counts = (p: typeof approved) => new Map(p.resources.map((r) => [r.resource, JSON.stringify(r)]));
+  const a = counts(approved);
+  const c = counts(current);
+  for (const name of new Set([...a.keys(), ...c.keys()])) if (a.get(name) !== c.get(name)) out.push(`${name} counts differ`);
+  const diffs = (p: typeof approved) => new Map(p.resourceDiffs.map((d) => [d.title, d.body]));
+  const ad = diffs(approved);
+  const cd = diffs(current);
+  for (const title of new Set([...ad.keys(), ...cd.keys()])) if (ad.get(title) !== cd.get(title)) out.push(`${title} differs`);
+  return out;
 }
 
 function lastLine(text: string): string {

@@ -178,6 +178,8 @@ export interface PromotionStatus {
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;
   failure?: string;
+  /** Set when no alert channel could be reached, even after retries. */
+  alertFailure?: string;
   outcome?: Outcome;
 }
 
@@ -196,6 +198,7 @@ export interface PromotionResult {
   leftovers?: LeftoverReport;
   failure?: string;
   alertsSent: number;
+  alertFailure?: string;
   timings: StepTiming[];
 }
 

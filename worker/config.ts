@@ -100,7 +100,11 @@ const approvalSchema = z
     allowSelfApproval: z.boolean().default(false),
     rollbackRequiresApproval: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.requiredApprovals <= a.approvers.length, {
+    path: ['requiredApprovals'],
+    message: 'cannot exceed the number of approvers; such runs could only expire',
+  });
 
 const environmentSchema = z
   .object({

@@ -56,6 +56,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
     ...workflowSource,
+    // Cancellation reaches an activity only through a heartbeat response; by default heartbeats are throttled
+    // to 80% of the 30 s heartbeat timeout, which would leave a cancelled `cdf deploy` running for ~24 s.
+    maxHeartbeatThrottleInterval: '5s',
     ...options.workerOptions,
   });
 }

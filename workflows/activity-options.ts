@@ -1,7 +1,7 @@
 /**
  * Named activity-option presets. Retry policies live here, next to the error types they do not retry.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
 
 /** Reads of configuration and git: quick, safe to repeat. */
@@ -17,6 +17,8 @@ export const quickActivity: ActivityOptions = {
 export const diffActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30s',
+  // A cancelled run cleans its folder afterwards: wait until the Toolkit process has really stopped.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 };
 
@@ -24,6 +26,8 @@ export const diffActivity: ActivityOptions = {
 export const applyActivity: ActivityOptions = {
   startToCloseTimeout: '90 minutes',
   heartbeatTimeout: '30s',
+  // Never report "cancelled" while `cdf deploy` may still be writing to CDF.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 };
 

@@ -135,12 +135,12 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     upsertSearchAttributes([{ key: phaseSearchAttribute, value: phase }]);
   };
 
-  const finish = async (outcome: Outcome, failure?: string): Promise<PromotionResult> => {
+  const finish = async (outcome: Outcome, failure?: string, alsoAlert = false): Promise<PromotionResult> => {
     status.outcome = outcome;
     if (failure) status.failure = failure;
     // Alerts and cleanup must happen even if the workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      if (ALERTING_OUTCOMES.has(outcome)) {
+      if (ALERTING_OUTCOMES.has(outcome) || alsoAlert) {
         await enter('alerting');
         try {
           const delivery = await alerts.sendAlert({
@@ -158,7 +158,8 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
           });
           alertsSent = delivery.delivered.length;
         } catch (err) {
-          log.error('alert delivery failed for good', { error: String(err) });
+          status.alertFailure = describeFailure(err);
+          log.error('alert delivery failed for good', { error: status.alertFailure });
         }
       }
       try {
@@ -185,6 +186,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
       leftovers: status.leftovers,
       failure: status.failure,
       alertsSent,
+      ...(status.alertFailure ? { alertFailure: status.alertFailure } : {}),
       timings: status.timings,
     };
   };
@@ -199,14 +201,21 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     );
     status.requiredApprovals = policy.requiredApprovals;
 
-    const checkout = await asInvalidInput(
-      quick.prepareCheckout({
-        run: { workflowId: info.workflowId, runId: info.runId },
-        ref: input.ref,
-        kind: input.kind,
-      }),
-      ErrorType.GitRefNotFound,
-    );
+    let checkout;
+    try {
+      checkout = await asInvalidInput(
+        quick.prepareCheckout({
+          run: { workflowId: info.workflowId, runId: info.runId },
+          ref: input.ref,
+          kind: input.kind,
+        }),
+        ErrorType.GitRefNotFound,
+      );
+    } catch (err) {
+      if (isCancellation(err) || err instanceof ApplicationFailure) throw err;
+      // Git or repository trouble that retries did not fix: an outcome with an alert, not a failed workflow.
+      return await finish('diff_failed', `could not check out ${input.ref}: ${describeFailure(err)}`);
+    }
     status.commit = checkout.commit;
     worktreeDir = checkout.worktreeDir;
     upsertSearchAttributes([{ key: commitSearchAttribute, value: checkout.commit }]);
@@ -295,7 +304,9 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     return await finish('succeeded');
   } catch (err) {
     if (isCancellation(err)) {
-      return await finish('cancelled', `cancelled during ${status.phase}`);
+      // Once the apply has started CDF may be half-deployed: operators must hear about it.
+      const touchedCdf = status.phase === 'applying' || status.phase === 'smoke_testing';
+      return await finish('cancelled', `cancelled during ${status.phase}`, touchedCdf);
     }
     throw err;
   }

@@ -2,10 +2,20 @@
  * Decides whether a failed Toolkit command is worth retrying. Only failures that come from the network or an
  * overloaded CDF are transient; anything else (validation, auth, bad config) fails the same way every time.
  */
+/**
+ * An HTTP status in the places the Toolkit and its HTTP clients print one ("status code 503", "API error: 503",
+ * "HTTP/1.1 503", "503 Service Unavailable"), not any number: "503 assets" in a summary table is no status.
+ */
+function httpStatus(codes: string): RegExp {
+  const context = `(?:[Ss]tatus(?:[ _][Cc]ode)?|HTTP/[\\d.]+|API error|[Ee]rror [Cc]ode|code)[\\s:=]*(?:${codes})\\b`;
+  const phrase = `\\b(?:${codes})[:\\s]+(?:Too Many Requests|Service Unavailable|Bad Gateway|Gateway Timeout|Internal Server Error|Bad Request|Unauthorized|Forbidden|Conflict|Unprocessable|Client Error|Server Error|sandbox:)`;
+  return new RegExp(`${context}|${phrase}`);
+}
+
 const TRANSIENT_PATTERNS: RegExp[] = [
-  /\b429\b/,
+  httpStatus('429'),
   /too many requests/i,
-  /\b50[0234]\b/,
+  httpStatus('50[0234]'),
   /service unavailable|bad gateway|gateway timeout|internal server error/i,
   /timed out|timeout/i,
   /ECONNRESET|connection reset/i,
@@ -14,10 +24,11 @@ const TRANSIENT_PATTERNS: RegExp[] = [
 ];
 
 const PERMANENT_PATTERNS: RegExp[] = [
-  /AuthorizationError|\b401\b|\b403\b|unauthori[sz]ed|forbidden/i,
+  /AuthorizationError|unauthori[sz]ed|forbidden/i,
+  httpStatus('401|403'),
   /ToolkitValidationError|ToolkitValueError|ValidationError|validation failed/i,
   /No such option|Usage:/,
-  /\b400\b|\b409\b|\b422\b/,
+  httpStatus('400|409|422'),
 ];
 
 export type FailureClass = 'transient' | 'permanent';

@@ -178,6 +178,55 @@ test('cancelling a run that waits for approval ends it as cancelled and cleans u
   expect(result.failure).toContain('awaiting_approval');
 });
 
+test('cancelling during apply waits for the Toolkit to stop, then alerts: CDF may be half-deployed', async () => {
+  await stack.admin.reset();
+  const handle = await start('v1');
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  await stack.admin.addFault({ method: 'POST', pathPattern: '^/models/views$', latencyMs: 20_000, count: 1 });
+  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+  await waitForPhase(handle, 'applying');
+  const deadline = Date.now() + 60_000;
+  while (!(await stack.admin.requests()).some((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path))) {
+    if (Date.now() > deadline) throw new Error('apply never reached the containers step');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await handle.cancel();
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('cancelled');
+  expect(result.failure).toBe('cancelled during applying');
+  expect(result.alertsSent).toBe(2);
+  const alert = await stack.alerts.waitFor((a) => a.path === '/webhook');
+  expect(alert.body).toEqual(expect.objectContaining({ outcome: 'cancelled', environment: 'prod' }));
+  // The apply activity reported its cancellation before the run cleaned up and finished.
+  const history = await handle.fetchHistory();
+  const kinds = history.events?.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes'))) ?? [];
+  const cancelledAt = kinds.indexOf('activityTaskCanceledEventAttributes');
+  expect(cancelledAt).toBeGreaterThan(-1);
+  expect(kinds.lastIndexOf('activityTaskScheduledEventAttributes')).toBeGreaterThan(cancelledAt);
+});
+
+test('if CDF changed between approval and apply, nothing is applied and the run fails loudly', async () => {
+  await stack.admin.reset();
+  const handle = await start('v1');
+  const waiting = await waitForPhase(handle, 'awaiting_approval');
+  // Someone creates the space by hand while the plan waits: the approved plan said "create", CDF now differs.
+  const res = await fetch(`${stack.sandbox.url}/api/v1/projects/demo-prod/models/spaces`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer someone-else', 'content-type': 'application/json' },
+    body: JSON.stringify({ items: [{ space: 'demo_space', name: 'Hand-made', description: 'created outside the pipeline' }] }),
+  });
+  expect(res.status).toBe(200);
+  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('apply_failed');
+  expect(result.failure).toMatch(/PlanMismatchError: the plan changed since it was approved \(spaces counts differ/);
+  const state = await stack.admin.state('demo-prod');
+  expect(Object.keys(state.views)).toHaveLength(0);
+  expect(Object.keys(state.assets)).toHaveLength(0);
+  expect(result.alertsSent).toBe(2);
+  await recordHistory(handle, 'promotion-plan-changed-before-apply');
+});
+
 describe('smoke failures', () => {
   test('a failed smoke check gives smoke_failed and an alert naming the check', async () => {
     const taskQueue = 'cdf-promotions-smoke';

@@ -232,3 +232,22 @@ describe('loadConfig', () => {
     expect(cfg.temporal.taskQueue).toBe('cdf-promotions');
   });
 });
+
+test('requiredApprovals larger than the approver list is refused at start-up (runs could only expire)', () => {
+  expect(() =>
+    parseConfig(
+      {
+        repository: { url: '/repo' },
+        environments: {
+          prod: {
+            cdfProject: 'p',
+            baseUrl: 'https://x.example',
+            credentials: { flow: 'token', tokenEnv: 'T' },
+            approval: { approvers: ['bob'], requiredApprovals: 2 },
+          },
+        },
+      },
+      '/etc/promotion.yaml',
+    ),
+  ).toThrow(/environments\.prod\.approval\.requiredApprovals: cannot exceed the number of approvers/);
+});

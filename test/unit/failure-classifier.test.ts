@@ -51,3 +51,21 @@ describe('classifyToolkitFailure', () => {
     expect(classifyToolkitFailure('', true)).toBe('transient');
   });
 });
+
+describe('status codes only count where an HTTP status is printed', () => {
+  test.each([
+    ['Request failed with status code 503: upstream unavailable', 'transient'],
+    ['ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 503 sandbox: injected fault', 'transient'],
+    ['httpx.HTTPStatusError: Server error 502 Bad Gateway', 'transient'],
+    ['ERROR (ResourceUpdateError): Request failed with status code 400: field x cannot be updated', 'permanent'],
+  ])('%s -> %s', (text, expected) => {
+    expect(classifyToolkitFailure(text, false)).toBe(expected);
+  });
+
+  test('a count in a summary line is not read as a status', () => {
+    // 503 and 429 here are resource counts; nothing says the network failed, so retrying would not help.
+    expect(classifyToolkitFailure('assets would create 503 of 503 total\nsome unexpected crash', false)).toBe('permanent');
+    expect(classifyToolkitFailure('Deployed 401 assets, then: KeyError: externalId', false)).toBe('permanent');
+    expect(classifyToolkitFailure('Deployed 429 assets before a ValueError', false)).toBe('permanent');
+  });
+});
