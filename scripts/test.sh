@@ -6,4 +6,6 @@ cd "$ROOT"
 bash scripts/ensure-tools.sh
 echo "==> typecheck"; npx tsc --noEmit -p tsconfig.json
 echo "==> lint"; npx eslint .
-echo "==> tests"; npx jest --runInBand "$@"
+# Two workers: each integration file runs its own dev server, sandbox and temp dirs, and most of the time is
+# spent waiting on the Toolkit (a Python process per command), so two files at once halve the wall time.
+echo "==> tests"; npx jest --maxWorkers=2 "$@"
