@@ -8,30 +8,21 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { PromotionStatus } from '../../contracts/types';
-import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
-import { startTemporal } from '../helpers/temporal-server';
+import { startHarness, type Harness } from '../helpers/harness';
+import { TASK_QUEUE, type Stack } from '../helpers/stack';
 import { describeRun, runCli, type CliRun } from './run-cli';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-let worker: Worker;
-let running: Promise<void>;
+let harness: Harness | undefined;
 
 beforeAll(async () => {
-  env = await startTemporal();
-  stack = await startStack();
-  worker = await stack.startWorker(env.nativeConnection);
-  running = worker.run();
+  harness = await startHarness();
+  ({ env, stack } = harness);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await stack?.stop();
-});
+afterAll(() => harness?.stop());
 
 const cli = (...args: string[]) => runCli(['--address', env.address, '--task-queue', TASK_QUEUE, ...args]);
 

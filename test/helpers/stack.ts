@@ -76,7 +76,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.prod,
   };
   let raw: RawConfig = {
-    temporal: { address: 'unused', namespace: 'default', taskQueue: TASK_QUEUE, uiUrl: 'http://127.0.0.1:8233' },
+    temporal: {
+      address: 'unused',
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      uiUrl: 'http://127.0.0.1:8233',
+    },
     repository: { url: repo.dir, organizationDir: 'org' },
     dataDir: path.join(dir, 'data'),
     toolkit: { profile: 'cdf', executable: options.toolkit === 'standin' ? STANDIN_CDF : REAL_CDF },

@@ -22,7 +22,9 @@ export function temporalCliPath(): string {
   }
   const venv = path.join(ROOT, '.venv', 'bin', 'temporal');
   if (existsSync(venv)) return venv;
-  throw new Error('temporal CLI not found: run `bash scripts/ensure-tools.sh` (npm test does) or set TEMPORAL_CLI_PATH');
+  throw new Error(
+    'temporal CLI not found: run `bash scripts/ensure-tools.sh` (npm test does) or set TEMPORAL_CLI_PATH',
+  );
 }
 
 export interface ServerOptions {

@@ -46,4 +46,5 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
 }
 
 let counter = 0;
-export const uniqueId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+export const uniqueId = (prefix: string): string =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;

@@ -81,7 +81,14 @@ describe('playbook profile through examples/playbook-wrapper', () => {
     expect(stack.config.toolkit.executable).toBe(WRAPPER);
     expect(stack.config.toolkit.commands.build).toBeUndefined();
     expect(stack.config.toolkit.commands.diff).toEqual([
-      '{cdf}', 'diff', '--project', '{cdfProject}', '--env', '{env}', '--module-path', '{orgDir}',
+      '{cdf}',
+      'diff',
+      '--project',
+      '{cdfProject}',
+      '--env',
+      '{env}',
+      '--module-path',
+      '{orgDir}',
     ]);
   });
 
@@ -101,10 +108,19 @@ describe('playbook profile through examples/playbook-wrapper', () => {
     const git = (...args: string[]) =>
       execFileSync('git', args, {
         cwd: repo,
-        env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@e',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@e',
+        },
       });
     git('checkout', '--quiet', '-b', 'broken-playbook', 'v1');
-    writeFileSync(path.join(repo, 'org/modules/demo_module/data_modeling/broken.Space.yaml'), 'space: [unclosed\n');
+    writeFileSync(
+      path.join(repo, 'org/modules/demo_module/data_modeling/broken.Space.yaml'),
+      'space: [unclosed\n',
+    );
     git('add', '-A');
     git('commit', '--quiet', '-m', 'broken yaml');
     git('checkout', '--quiet', 'main');
@@ -134,8 +150,28 @@ describe('custom profile calling the real cdf', () => {
       profile: 'custom',
       executable: REAL_CDF,
       custom: {
-        build: ['{cdf}', '--no-override-env', 'build', '-o', '{projectDir}/{orgDir}', '-c', '{configFile}', '-b', '{buildDir}', '--insight-format', 'json'],
-        diff: ['{cdf}', '--no-override-env', 'deploy', '{buildDir}', '--dry-run', '--cdf-project', '{cdfProject}'],
+        build: [
+          '{cdf}',
+          '--no-override-env',
+          'build',
+          '-o',
+          '{projectDir}/{orgDir}',
+          '-c',
+          '{configFile}',
+          '-b',
+          '{buildDir}',
+          '--insight-format',
+          'json',
+        ],
+        diff: [
+          '{cdf}',
+          '--no-override-env',
+          'deploy',
+          '{buildDir}',
+          '--dry-run',
+          '--cdf-project',
+          '{cdfProject}',
+        ],
         apply: ['{cdf}', '--no-override-env', 'deploy', '{buildDir}', '--cdf-project', '{cdfProject}'],
       },
     });
@@ -194,16 +230,33 @@ describe('custom templates are argv, never shell strings', () => {
       { diff: ['{cdf}', '[%s]\\n', '{cdfProject}', `x; touch ${marker}`, '$HOME', '{env}'], apply: ['true'] },
       evilProject,
     );
-    const out = await runner.run('diff', { environment: 'prod', worktreeDir: dir, buildDir: path.join(dir, 'build') });
+    const out = await runner.run('diff', {
+      environment: 'prod',
+      worktreeDir: dir,
+      buildDir: path.join(dir, 'build'),
+    });
     expect(out.argv).toHaveLength(6);
-    expect(out.stdout.split('\n')).toEqual([`[${evilProject}]`, `[x; touch ${marker}]`, '[$HOME]', '[prod]', '']);
+    expect(out.stdout.split('\n')).toEqual([
+      `[${evilProject}]`,
+      `[x; touch ${marker}]`,
+      '[$HOME]',
+      '[prod]',
+      '',
+    ]);
     expect(() => execFileSync('test', ['-e', marker])).toThrow();
   });
 
   test("['sh', '-c', ...] is just a program with arguments: the service adds no shell of its own", async () => {
     // Allowed (it is a valid argv), but the service passes '{cdfProject}' as $0, so it is never re-parsed as code.
-    const runner = runnerFor({ diff: ['sh', '-c', 'printf "%s" "$0"', '{cdfProject}'], apply: ['true'] }, 'a; echo b');
-    const out = await runner.run('diff', { environment: 'prod', worktreeDir: dir, buildDir: path.join(dir, 'build') });
+    const runner = runnerFor(
+      { diff: ['sh', '-c', 'printf "%s" "$0"', '{cdfProject}'], apply: ['true'] },
+      'a; echo b',
+    );
+    const out = await runner.run('diff', {
+      environment: 'prod',
+      worktreeDir: dir,
+      buildDir: path.join(dir, 'build'),
+    });
     expect(out.stdout).toBe('a; echo b');
   });
 

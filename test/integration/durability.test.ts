@@ -63,12 +63,19 @@ test('a new worker finishes a run whose worker stopped in the middle of apply', 
     const firstRun = first.run();
     const waiting = await waitForPhase(handle, 'awaiting_approval');
     // The view upsert hangs for a while, so the first worker is surely mid-apply when it stops.
-    await stack.admin.addFault({ method: 'POST', pathPattern: '^/models/views$', latencyMs: 20_000, count: 1 });
+    await stack.admin.addFault({
+      method: 'POST',
+      pathPattern: '^/models/views$',
+      latencyMs: 20_000,
+      count: 1,
+    });
     await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
     await waitForPhase(handle, 'applying');
     const deadline = Date.now() + 30_000;
     // Containers are created before views: once they are, the view upsert is the one hanging.
-    while (!(await stack.admin.requests()).some((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path))) {
+    while (
+      !(await stack.admin.requests()).some((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path))
+    ) {
       if (Date.now() > deadline) throw new Error('apply never reached the containers step');
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -2,25 +2,20 @@
  * Failure paths: transient failures are retried to success, permanent ones end the run with the right outcome
  * and an alert that a real HTTP receiver gets on both channels.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { approveSignal } from '../../contracts/messages';
 import type { PromotionResult } from '../../contracts/types';
-import { startTemporal } from '../helpers/temporal-server';
+import { commitFiles } from '../helpers/git';
+import { startHarness, type Harness } from '../helpers/harness';
 import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
 import { recordHistory, uniqueId, waitForPhase } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-let worker: Worker;
-let running: Promise<void>;
+let harness: Harness | undefined;
 
 beforeAll(async () => {
-  env = await startTemporal();
-  stack = await startStack({
+  harness = await startHarness({
     rawConfig: (raw) => ({
       ...raw,
       environments: {
@@ -33,10 +28,11 @@ beforeAll(async () => {
         },
       },
     }),
+    beforeWorker: (s) => {
+      s.secrets.CDF_TOKEN_READONLY = 'readonly-token-abcdef';
+    },
   });
-  stack.secrets.CDF_TOKEN_READONLY = 'readonly-token-abcdef';
-  worker = await stack.startWorker(env.nativeConnection);
-  running = worker.run();
+  ({ env, stack } = harness);
 });
 
 beforeEach(async () => {
@@ -48,12 +44,7 @@ afterEach(async () => {
   stack.alerts.received.length = 0;
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await stack?.stop();
-});
+afterAll(() => harness?.stop());
 
 const start = (ref: string, environment = 'prod') =>
   env.client.workflow.start('promotionWorkflow', {
@@ -86,12 +77,19 @@ test('a transient apply failure (503 from CDF) is retried by Temporal and the pr
     const result: PromotionResult = await w.runUntil(async () => {
       const waiting = await waitForPhase(handle, 'awaiting_approval');
       // Only the create call fails, once: the dry-run (byids) is unaffected.
-      await standin.admin.addFault({ method: 'POST', pathPattern: '^/models/spaces$', status: 503, count: 1 });
+      await standin.admin.addFault({
+        method: 'POST',
+        pathPattern: '^/models/spaces$',
+        status: 503,
+        count: 1,
+      });
       await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
       return handle.result();
     });
     expect(result.outcome).toBe('succeeded');
-    const creates = (await standin.admin.requests()).filter((r) => r.method === 'POST' && /\/models\/spaces$/.test(r.path));
+    const creates = (await standin.admin.requests()).filter(
+      (r) => r.method === 'POST' && /\/models\/spaces$/.test(r.path),
+    );
     expect(creates.map((r) => r.status)).toEqual([503, 200]);
     const history = await handle.fetchHistory();
     const retried = history.events?.filter(
@@ -116,7 +114,9 @@ test('a permanent apply failure gives apply_failed and an alert on every channel
   expect(result.failure).toMatch(/ToolkitFailedError/);
   expect(result.alertsSent).toBe(2);
   // Not retried: exactly one attempt at creating containers.
-  const creates = (await stack.admin.requests()).filter((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path));
+  const creates = (await stack.admin.requests()).filter(
+    (r) => r.method === 'POST' && /\/models\/containers$/.test(r.path),
+  );
   expect(creates).toHaveLength(1);
 
   const webhook = await stack.alerts.waitFor((a) => a.path === '/webhook');
@@ -139,17 +139,12 @@ test('a permanent apply failure gives apply_failed and an alert on every channel
 });
 
 test('a failed build gives diff_failed with an alert and never reaches approval', async () => {
-  const repo = stack.repo.dir;
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
-    });
-  git('checkout', '--quiet', '-b', 'broken', 'v1');
-  writeFileSync(path.join(repo, 'org/modules/demo_module/data_modeling/broken.Space.yaml'), 'space: [unclosed\n');
-  git('add', '-A');
-  git('commit', '--quiet', '-m', 'broken yaml');
-  git('checkout', '--quiet', 'main');
+  commitFiles(stack.repo.dir, {
+    branch: 'broken',
+    from: 'v1',
+    files: { 'org/modules/demo_module/data_modeling/broken.Space.yaml': 'space: [unclosed\n' },
+    message: 'broken yaml',
+  });
 
   const handle = await start('broken');
   const result: PromotionResult = await handle.result();
@@ -186,7 +181,9 @@ test('cancelling during apply waits for the Toolkit to stop, then alerts: CDF ma
   await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
   await waitForPhase(handle, 'applying');
   const deadline = Date.now() + 60_000;
-  while (!(await stack.admin.requests()).some((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path))) {
+  while (
+    !(await stack.admin.requests()).some((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path))
+  ) {
     if (Date.now() > deadline) throw new Error('apply never reached the containers step');
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -213,13 +210,17 @@ test('if CDF changed between approval and apply, nothing is applied and the run 
   const res = await fetch(`${stack.sandbox.url}/api/v1/projects/demo-prod/models/spaces`, {
     method: 'POST',
     headers: { authorization: 'Bearer someone-else', 'content-type': 'application/json' },
-    body: JSON.stringify({ items: [{ space: 'demo_space', name: 'Hand-made', description: 'created outside the pipeline' }] }),
+    body: JSON.stringify({
+      items: [{ space: 'demo_space', name: 'Hand-made', description: 'created outside the pipeline' }],
+    }),
   });
   expect(res.status).toBe(200);
   await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
   const result: PromotionResult = await handle.result();
   expect(result.outcome).toBe('apply_failed');
-  expect(result.failure).toMatch(/PlanMismatchError: the plan changed since it was approved \(spaces counts differ/);
+  expect(result.failure).toMatch(
+    /PlanMismatchError: the plan changed since it was approved \(spaces counts differ/,
+  );
   const state = await stack.admin.state('demo-prod');
   expect(Object.keys(state.views)).toHaveLength(0);
   expect(Object.keys(state.assets)).toHaveLength(0);
@@ -252,7 +253,9 @@ describe('smoke failures', () => {
       const result: PromotionResult = await w.runUntil(approveWhenReady(handle));
       expect(result.outcome).toBe('smoke_failed');
       const failed = result.smokeResults.filter((r) => !r.passed);
-      expect(failed).toEqual([expect.objectContaining({ name: 'data model demo_space:ValveModel/v1', passed: false })]);
+      expect(failed).toEqual([
+        expect.objectContaining({ name: 'data model demo_space:ValveModel/v1', passed: false }),
+      ]);
       expect(result.smokeResults.filter((r) => r.passed)).toHaveLength(2);
       const alert = await smokeStack.alerts.waitFor((a) => a.path === '/webhook');
       expect(alert.body).toEqual(

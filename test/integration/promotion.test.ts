@@ -3,32 +3,25 @@
  * Toolkit stand-in: happy path, reject, expiry, stale plan, refused approvers, no changes.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { approveSignal, rejectSignal } from '../../contracts/messages';
 import type { PromotionInput, PromotionResult } from '../../contracts/types';
-import { startTemporal } from '../helpers/temporal-server';
+import { startHarness, type Harness } from '../helpers/harness';
 import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
 import { recordHistory, uniqueId, waitForPhase, waitForStatus } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-let worker: Worker;
-let running: Promise<void>;
+let harness: Harness | undefined;
 
 beforeAll(async () => {
-  env = await startTemporal();
-  stack = await startStack({ prod: { approval: { timeout: '1h', approvers: ['alice', 'bob', 'carol'] } } });
-  worker = await stack.startWorker(env.nativeConnection);
-  running = worker.run();
+  harness = await startHarness({
+    prod: { approval: { timeout: '1h', approvers: ['alice', 'bob', 'carol'] } },
+  });
+  ({ env, stack } = harness);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await stack?.stop();
-});
+afterAll(() => harness?.stop());
 
 const start = (input: Partial<PromotionInput> = {}, id = uniqueId('promotion-prod')) =>
   env.client.workflow.start('promotionWorkflow', {
@@ -57,7 +50,11 @@ describe('promotion workflow', () => {
     // Nothing is applied before the approval.
     expect(viewOf(await stack.admin.state('demo-prod'))).toBeUndefined();
 
-    await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash, comment: 'looks right' });
+    await handle.signal(approveSignal, {
+      approver: 'bob',
+      planHash: waiting.planHash,
+      comment: 'looks right',
+    });
     const result: PromotionResult = await handle.result();
     expect(result.outcome).toBe('succeeded');
     expect(result.commit).toBe(stack.repo.second);
@@ -97,7 +94,9 @@ describe('promotion workflow', () => {
     await handle.signal(rejectSignal, { approver: 'carol', reason: 'not during the freeze' });
     const result: PromotionResult = await handle.result();
     expect(result.outcome).toBe('rejected');
-    expect(result.rejections).toEqual([expect.objectContaining({ approver: 'carol', reason: 'not during the freeze' })]);
+    expect(result.rejections).toEqual([
+      expect.objectContaining({ approver: 'carol', reason: 'not during the freeze' }),
+    ]);
     expect(result.failure).toContain('not during the freeze');
     expect(await stack.admin.state('demo-prod')).toEqual(before);
     await recordHistory(handle, 'promotion-rejected');

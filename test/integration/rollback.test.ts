@@ -1,25 +1,20 @@
 /**
  * Rollback re-applies an older commit through the same pipeline and brings the sandbox back to that commit.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { approveSignal } from '../../contracts/messages';
 import type { PromotionResult } from '../../contracts/types';
-import { startTemporal } from '../helpers/temporal-server';
-import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { commitFiles } from '../helpers/git';
+import { startHarness, type Harness } from '../helpers/harness';
+import { TASK_QUEUE, type Stack } from '../helpers/stack';
 import { recordHistory, uniqueId, waitForPhase } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-let worker: Worker;
-let running: Promise<void>;
+let harness: Harness | undefined;
 
 beforeAll(async () => {
-  env = await startTemporal();
-  stack = await startStack({
+  harness = await startHarness({
     rawConfig: (raw) => ({
       ...raw,
       environments: {
@@ -36,19 +31,21 @@ beforeAll(async () => {
       },
     }),
   });
-  worker = await stack.startWorker(env.nativeConnection);
-  running = worker.run();
+  ({ env, stack } = harness);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await stack?.stop();
-});
+afterAll(() => harness?.stop());
 
-async function approveAndWait(workflowType: string, input: Record<string, unknown>, id: string): Promise<PromotionResult> {
-  const handle = await env.client.workflow.start(workflowType, { taskQueue: TASK_QUEUE, workflowId: id, args: [input] });
+async function approveAndWait(
+  workflowType: string,
+  input: Record<string, unknown>,
+  id: string,
+): Promise<PromotionResult> {
+  const handle = await env.client.workflow.start(workflowType, {
+    taskQueue: TASK_QUEUE,
+    workflowId: id,
+    args: [input],
+  });
   const waiting = await waitForPhase(handle, 'awaiting_approval');
   await handle.signal(approveSignal, { approver: 'carol', planHash: waiting.planHash });
   const result = await handle.result();
@@ -61,26 +58,43 @@ async function definedState(project: string) {
   const s = await stack.admin.state(project);
   const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
   return {
-    views: Object.values(s.views).map((v) => pick(v, ['space', 'externalId', 'version', 'description', 'properties'])),
+    views: Object.values(s.views).map((v) =>
+      pick(v, ['space', 'externalId', 'version', 'description', 'properties']),
+    ),
     assets: Object.values(s.assets)
       .map((a) => pick(a, ['externalId', 'name', 'description', 'parentExternalId']))
       .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId))),
-    transformations: Object.values(s.transformations).map((t) => pick(t, ['externalId', 'name', 'query', 'destination'])),
+    transformations: Object.values(s.transformations).map((t) =>
+      pick(t, ['externalId', 'name', 'query', 'destination']),
+    ),
   };
 }
 
 test('rollback to an older commit restores the sandbox to that commit', async () => {
-  const v1 = await approveAndWait('promotionWorkflow', { environment: 'prod', ref: 'v1', requestedBy: 'alice' }, uniqueId('promotion-prod'));
+  const v1 = await approveAndWait(
+    'promotionWorkflow',
+    { environment: 'prod', ref: 'v1', requestedBy: 'alice' },
+    uniqueId('promotion-prod'),
+  );
   expect(v1.outcome).toBe('succeeded');
   const stateAtV1 = await definedState('demo-prod');
 
-  const v2 = await approveAndWait('promotionWorkflow', { environment: 'prod', ref: 'v2', requestedBy: 'alice' }, uniqueId('promotion-prod'));
+  const v2 = await approveAndWait(
+    'promotionWorkflow',
+    { environment: 'prod', ref: 'v2', requestedBy: 'alice' },
+    uniqueId('promotion-prod'),
+  );
   expect(v2.outcome).toBe('succeeded');
   expect(await definedState('demo-prod')).not.toEqual(stateAtV1);
 
   const rollback = await approveAndWait(
     'rollbackWorkflow',
-    { environment: 'prod', commit: stack.repo.first, requestedBy: 'alice', reason: 'v2 broke the dashboards' },
+    {
+      environment: 'prod',
+      commit: stack.repo.first,
+      requestedBy: 'alice',
+      reason: 'v2 broke the dashboards',
+    },
     uniqueId('rollback-prod'),
   );
   expect(rollback.outcome).toBe('succeeded');
@@ -116,38 +130,38 @@ test('a rollback to a commit that does not exist fails as bad input', async () =
 
 /** A third commit on top of v2 that adds an asset: rolling back from it leaves that asset behind. */
 function commitWithExtraAsset(): string {
-  const repo = stack.repo.dir;
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      encoding: 'utf8',
-      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
-    }).trim();
-  git('checkout', '--quiet', '-B', 'pump2', 'v2');
-  writeFileSync(
-    path.join(repo, 'org/modules/demo_module/classic/pump2.Asset.yaml'),
-    'externalId: pump_2\nname: Pump 2\nparentExternalId: site_oslo\ndescription: Standby pump\n',
-  );
-  git('add', '-A');
-  git('commit', '--quiet', '-m', 'Add standby pump');
-  const sha = git('rev-parse', 'HEAD');
-  git('checkout', '--quiet', 'main');
-  return sha;
+  return commitFiles(stack.repo.dir, {
+    branch: 'pump2',
+    from: 'v2',
+    files: {
+      'org/modules/demo_module/classic/pump2.Asset.yaml':
+        'externalId: pump_2\nname: Pump 2\nparentExternalId: site_oslo\ndescription: Standby pump\n',
+    },
+    message: 'Add standby pump',
+  });
 }
 
 const assetIds = async (project: string) =>
-  Object.values((await stack.admin.state(project)).assets).map((a) => a.externalId).sort();
+  Object.values((await stack.admin.state(project)).assets)
+    .map((a) => a.externalId)
+    .sort();
 
 test('a rollback lists resources the target lacks as leftovers and keeps them by default', async () => {
   const withPump2 = commitWithExtraAsset();
-  const promoted = await approveAndWait('promotionWorkflow', { environment: 'prod', ref: withPump2, requestedBy: 'alice' }, uniqueId('promotion-prod'));
+  const promoted = await approveAndWait(
+    'promotionWorkflow',
+    { environment: 'prod', ref: withPump2, requestedBy: 'alice' },
+    uniqueId('promotion-prod'),
+  );
   expect(promoted.outcome).toBe('succeeded');
   expect(await assetIds('demo-prod')).toContain('pump_2');
 
   const handle = await env.client.workflow.start('rollbackWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: uniqueId('rollback-prod-leftovers'),
-    args: [{ environment: 'prod', commit: stack.repo.first, requestedBy: 'alice', reason: 'pump 2 was a mistake' }],
+    args: [
+      { environment: 'prod', commit: stack.repo.first, requestedBy: 'alice', reason: 'pump 2 was a mistake' },
+    ],
   });
   const waiting = await waitForPhase(handle, 'awaiting_approval');
   expect(waiting.planSummary?.leftovers).toEqual(
@@ -161,7 +175,9 @@ test('a rollback lists resources the target lacks as leftovers and keeps them by
   await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
   const result: PromotionResult = await handle.result();
   expect(result.outcome).toBe('succeeded');
-  expect(result.leftovers).toEqual(expect.objectContaining({ result: 'left', resources: [{ kind: 'Asset', id: 'externalId=pump_2' }] }));
+  expect(result.leftovers).toEqual(
+    expect.objectContaining({ result: 'left', resources: [{ kind: 'Asset', id: 'externalId=pump_2' }] }),
+  );
   // cdf deploy never deletes: the asset is still there, as the result says.
   expect(await assetIds('demo-prod')).toContain('pump_2');
   await recordHistory(handle, 'rollback-leftovers-kept');
@@ -169,7 +185,11 @@ test('a rollback lists resources the target lacks as leftovers and keeps them by
 
 test('with rollback.removeLeftovers the rollback deletes them with cdf clean', async () => {
   const withPump2 = commitWithExtraAsset();
-  const promoted = await approveAndWait('promotionWorkflow', { environment: 'fast', ref: withPump2, requestedBy: 'alice' }, uniqueId('promotion-fast'));
+  const promoted = await approveAndWait(
+    'promotionWorkflow',
+    { environment: 'fast', ref: withPump2, requestedBy: 'alice' },
+    uniqueId('promotion-fast'),
+  );
   expect(promoted.outcome).toBe('succeeded');
   expect(await assetIds('demo-dev')).toContain('pump_2');
 
@@ -181,7 +201,12 @@ test('with rollback.removeLeftovers the rollback deletes them with cdf clean', a
   const result: PromotionResult = await handle.result();
   expect(result.outcome).toBe('succeeded');
   expect(result.leftovers).toEqual(
-    expect.objectContaining({ action: 'remove', result: 'removed', existing: 1, resources: [{ kind: 'Asset', id: 'externalId=pump_2' }] }),
+    expect.objectContaining({
+      action: 'remove',
+      result: 'removed',
+      existing: 1,
+      resources: [{ kind: 'Asset', id: 'externalId=pump_2' }],
+    }),
   );
   expect(await assetIds('demo-dev')).toEqual(['pump_1', 'site_oslo']);
   await recordHistory(handle, 'rollback-leftovers-removed');

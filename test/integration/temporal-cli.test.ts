@@ -5,37 +5,38 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { PromotionStatus } from '../../contracts/types';
-import { startTemporal, temporalCliPath } from '../helpers/temporal-server';
-import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { temporalCliPath } from '../helpers/temporal-server';
+import { startHarness, type Harness } from '../helpers/harness';
+import { TASK_QUEUE, type Stack } from '../helpers/stack';
 import { uniqueId } from '../helpers/workflows';
 
 const run = promisify(execFile);
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-let worker: Worker;
-let running: Promise<void>;
+let harness: Harness | undefined;
 
 beforeAll(async () => {
-  env = await startTemporal();
-  stack = await startStack();
-  worker = await stack.startWorker(env.nativeConnection);
-  running = worker.run();
+  harness = await startHarness();
+  ({ env, stack } = harness);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await stack?.stop();
-});
+afterAll(() => harness?.stop());
 
 const temporal = async (...args: string[]): Promise<string> =>
   (await run(temporalCliPath(), [...args, '--address', env.address], { timeout: 60_000 })).stdout;
 
 async function queryStatus(workflowId: string): Promise<PromotionStatus> {
-  const out = await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'status', '--output', 'json');
+  const out = await temporal(
+    'workflow',
+    'query',
+    '--workflow-id',
+    workflowId,
+    '--name',
+    'status',
+    '--output',
+    'json',
+  );
   const parsed = JSON.parse(out) as { queryResult: PromotionStatus[] } | PromotionStatus[];
   return Array.isArray(parsed) ? parsed[0]! : parsed.queryResult[0]!;
 }
@@ -43,11 +44,16 @@ async function queryStatus(workflowId: string): Promise<PromotionStatus> {
 test('start, query, signal and result with the temporal CLI', async () => {
   const workflowId = uniqueId('promotion-prod-cli');
   await temporal(
-    'workflow', 'start',
-    '--type', 'promotionWorkflow',
-    '--task-queue', TASK_QUEUE,
-    '--workflow-id', workflowId,
-    '--input', JSON.stringify({ environment: 'prod', ref: 'main', requestedBy: 'alice', reason: 'CLI test' }),
+    'workflow',
+    'start',
+    '--type',
+    'promotionWorkflow',
+    '--task-queue',
+    TASK_QUEUE,
+    '--workflow-id',
+    workflowId,
+    '--input',
+    JSON.stringify({ environment: 'prod', ref: 'main', requestedBy: 'alice', reason: 'CLI test' }),
   );
 
   let status = await queryStatus(workflowId).catch(() => undefined);
@@ -61,13 +67,21 @@ test('start, query, signal and result with the temporal CLI', async () => {
   expect(status.planHash).toMatch(/^[0-9a-f]{64}$/);
 
   await temporal(
-    'workflow', 'signal',
-    '--workflow-id', workflowId,
-    '--name', 'approve',
-    '--input', JSON.stringify({ approver: 'bob', planHash: status.planHash, comment: 'via temporal CLI' }),
+    'workflow',
+    'signal',
+    '--workflow-id',
+    workflowId,
+    '--name',
+    'approve',
+    '--input',
+    JSON.stringify({ approver: 'bob', planHash: status.planHash, comment: 'via temporal CLI' }),
   );
-  const result = JSON.parse(await temporal('workflow', 'result', '--workflow-id', workflowId, '--output', 'json'));
+  const result = JSON.parse(
+    await temporal('workflow', 'result', '--workflow-id', workflowId, '--output', 'json'),
+  );
   const value = result.result ?? result;
   expect(value.outcome).toBe('succeeded');
-  expect(value.approvals[0]).toEqual(expect.objectContaining({ approver: 'bob', comment: 'via temporal CLI' }));
+  expect(value.approvals[0]).toEqual(
+    expect.objectContaining({ approver: 'bob', comment: 'via temporal CLI' }),
+  );
 });

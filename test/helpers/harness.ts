@@ -1,0 +1,33 @@
+/**
+ * The usual integration set-up in one call: a real dev server, the stack (sandbox, repo, alert receiver) and a
+ * running worker on the stack's task queue; `stop()` tears all of it down in the right order.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startStack, type Stack, type StackOptions } from './stack';
+import { startTemporal } from './temporal-server';
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  stack: Stack;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  options: StackOptions & { beforeWorker?: (stack: Stack) => void } = {},
+): Promise<Harness> {
+  const env = await startTemporal();
+  const stack = await startStack(options);
+  options.beforeWorker?.(stack);
+  const worker = await stack.startWorker(env.nativeConnection);
+  const running = worker.run();
+  return {
+    env,
+    stack,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await stack.stop();
+    },
+  };
+}
