@@ -23,7 +23,12 @@ import type {
   RunRef,
   SmokeRequest,
 } from '../contracts/activity-types';
-import { ErrorType, PromotionError, UnknownEnvironmentError, toApplicationFailure } from '../contracts/errors';
+import {
+  ErrorType,
+  PromotionError,
+  UnknownEnvironmentError,
+  toApplicationFailure,
+} from '../contracts/errors';
 import type { LeftoverReport, LeftoverResource, SmokeCheckResult, WorkflowKind } from '../contracts/types';
 import type { EnvironmentConfig, WorkerConfig } from '../worker/config';
 import { channelName, type AlertSender } from './alerts/alert-channels';
@@ -62,7 +67,12 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   const runDir = (run: RunRef): string =>
-    path.join(config.dataDir, 'runs', run.workflowId.replace(/[^A-Za-z0-9._-]/g, '_'), run.runId.replace(/[^A-Za-z0-9-]/g, '_'));
+    path.join(
+      config.dataDir,
+      'runs',
+      run.workflowId.replace(/[^A-Za-z0-9._-]/g, '_'),
+      run.runId.replace(/[^A-Za-z0-9-]/g, '_'),
+    );
 
   /** A logger bound to the current activity, so every line names the workflow and activity it belongs to. */
   const activityLogger = (): Logger => {
@@ -76,7 +86,8 @@ export function createActivities(deps: ActivityDeps) {
     });
   };
 
-  const wrap = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+  const wrap =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
         return await fn(...args);
@@ -89,7 +100,10 @@ export function createActivities(deps: ActivityDeps) {
           throw new CancelledFailure(`${name} cancelled`);
         }
         const failure = toApplicationFailure(err);
-        activityLogger().warn({ errorType: failure.type, nonRetryable: failure.nonRetryable }, `${name} failed: ${failure.message}`);
+        activityLogger().warn(
+          { errorType: failure.type, nonRetryable: failure.nonRetryable },
+          `${name} failed: ${failure.message}`,
+        );
         throw failure;
       }
     };
@@ -111,7 +125,8 @@ export function createActivities(deps: ActivityDeps) {
     const beat = (): void => ctx.heartbeat({ step, lines, lastLines: lastLines.slice(-5) });
     const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
     const progress = setInterval(
-      () => log.info({ step, lines, lastLine: lastLines[lastLines.length - 1] }, `toolkit ${step} still running`),
+      () =>
+        log.info({ step, lines, lastLine: lastLines[lastLines.length - 1] }, `toolkit ${step} still running`),
       PROGRESS_LOG_EVERY_MS,
     );
     log.info({ step }, `toolkit ${step} started`);
@@ -148,7 +163,10 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   /** Build (when the profile has a build step) and dry-run; returns the plan text and its parsed summary. */
-  const build = async (req: Pick<DiffRequest, 'run' | 'commit' | 'worktreeDir' | 'environment'>, buildDir: string): Promise<BuildReport | undefined> => {
+  const build = async (
+    req: Pick<DiffRequest, 'run' | 'commit' | 'worktreeDir' | 'environment'>,
+    buildDir: string,
+  ): Promise<BuildReport | undefined> => {
     await ensureWorktree(req.run, req.commit, req.worktreeDir);
     if (deps.toolkit.has('build')) {
       await rm(buildDir, { recursive: true, force: true });
@@ -159,7 +177,10 @@ export function createActivities(deps: ActivityDeps) {
       if (report.modulesFailed > 0 || report.criticalInsights.length > 0) {
         const insights = report.criticalInsights
           .slice(0, 5)
-          .map((i) => `${i.insightType}${i.code ? ` ${i.code}` : ''}: ${i.message.replace(/\[\/?[a-z ]*\]/g, '')}`);
+          .map(
+            (i) =>
+              `${i.insightType}${i.code ? ` ${i.code}` : ''}: ${i.message.replace(/\[\/?[a-z ]*\]/g, '')}`,
+          );
         throw new PromotionError(
           ErrorType.BuildFailed,
           `build failed: ${report.modulesFailed} module(s) failed, ${report.criticalInsights.length} critical insight(s)${insights.length ? `; ${insights.join('; ')}` : ''}`,
@@ -177,7 +198,10 @@ export function createActivities(deps: ActivityDeps) {
       try {
         return parseDryRunOutput(diff.stdout);
       } catch (err) {
-        throw new PromotionError(ErrorType.PlanParse, `could not understand the dry-run output: ${(err as Error).message}`);
+        throw new PromotionError(
+          ErrorType.PlanParse,
+          `could not understand the dry-run output: ${(err as Error).message}`,
+        );
       }
     })();
     return { text: diff.output, parsed, report };
@@ -190,7 +214,10 @@ export function createActivities(deps: ActivityDeps) {
    * For a rollback: what the deployed commit (per the ledger) defines and the target lacks. Builds the deployed
    * commit, prunes the build to just those resources, and asks `cdf clean --dry-run` which of them CDF has.
    */
-  const findLeftovers = async (req: DiffRequest, target: BuildReport): Promise<{ report: LeftoverReport; cleanPreview: string } | undefined> => {
+  const findLeftovers = async (
+    req: DiffRequest,
+    target: BuildReport,
+  ): Promise<{ report: LeftoverReport; cleanPreview: string } | undefined> => {
     const log = activityLogger();
     const last = await deps.ledger.last(req.environment);
     if (!last?.resources || last.commit === req.commit) return undefined;
@@ -199,7 +226,10 @@ export function createActivities(deps: ActivityDeps) {
     if (leftovers.length === 0) return undefined;
     const action = req.removeLeftovers ? 'remove' : 'keep';
     if (!deps.toolkit.has('clean')) {
-      return { report: { fromCommit: last.commit, resources: leftovers, existing: null, action }, cleanPreview: '' };
+      return {
+        report: { fromCommit: last.commit, resources: leftovers, existing: null, action },
+        cleanPreview: '',
+      };
     }
     const dir = path.join(runDir(req.run), 'leftovers');
     const checkout = path.join(dir, 'checkout');
@@ -217,9 +247,17 @@ export function createActivities(deps: ActivityDeps) {
       keepFiles.add(built.replace(/\.[A-Za-z]+\.yaml$/, '.sql'));
     }
     await pruneBuild(buildDir, keepFiles);
-    const preview = await runToolkitStep('clean', { environment: req.environment, worktreeDir: checkout }, buildDir, ['--dry-run']);
+    const preview = await runToolkitStep(
+      'clean',
+      { environment: req.environment, worktreeDir: checkout },
+      buildDir,
+      ['--dry-run'],
+    );
     const parsed = parseCleanDryRunOutput(preview.stdout);
-    log.info({ fromCommit: last.commit, leftovers: leftovers.length, existing: parsed.totalDelete, action }, 'rollback leftovers found');
+    log.info(
+      { fromCommit: last.commit, leftovers: leftovers.length, existing: parsed.totalDelete, action },
+      'rollback leftovers found',
+    );
     return {
       report: { fromCommit: last.commit, resources: leftovers, existing: parsed.totalDelete, action },
       cleanPreview: preview.output,
@@ -227,32 +265,39 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   return {
-    resolveEnvironment: wrap('resolveEnvironment', async (req: { environment: string; kind: WorkflowKind }): Promise<EnvironmentPolicy> => {
-      const env = environment(req.environment);
-      return {
-        environment: req.environment,
-        cdfProject: env.cdfProject,
-        approvalTimeoutMs: env.approval.timeout,
-        approvers: env.approval.approvers,
-        requiredApprovals: env.approval.requiredApprovals,
-        allowSelfApproval: env.approval.allowSelfApproval,
-        approvalRequired: req.kind === 'promotion' || env.approval.rollbackRequiresApproval,
-        removeLeftovers: env.rollback.removeLeftovers,
-        temporalUiUrl: config.temporal.uiUrl,
-        namespace: config.temporal.namespace,
-      };
-    }),
+    resolveEnvironment: wrap(
+      'resolveEnvironment',
+      async (req: { environment: string; kind: WorkflowKind }): Promise<EnvironmentPolicy> => {
+        const env = environment(req.environment);
+        return {
+          environment: req.environment,
+          cdfProject: env.cdfProject,
+          approvalTimeoutMs: env.approval.timeout,
+          approvers: env.approval.approvers,
+          requiredApprovals: env.approval.requiredApprovals,
+          allowSelfApproval: env.approval.allowSelfApproval,
+          approvalRequired: req.kind === 'promotion' || env.approval.rollbackRequiresApproval,
+          removeLeftovers: env.rollback.removeLeftovers,
+          temporalUiUrl: config.temporal.uiUrl,
+          namespace: config.temporal.namespace,
+        };
+      },
+    ),
 
-    prepareCheckout: wrap('prepareCheckout', async (req: PrepareCheckoutRequest): Promise<PreparedCheckout> => {
-      const log = activityLogger();
-      const commit = await deps.repository.resolve(req.ref);
-      const worktreeDir = path.join(runDir(req.run), 'checkout');
-      await deps.repository.checkout(commit, worktreeDir);
-      const removed = await removeDotEnvFiles(worktreeDir);
-      if (removed.length) log.warn({ removed }, 'removed .env files from the checkout: they would override credentials');
-      log.info({ ref: req.ref, commit, worktreeDir }, 'checked out pinned commit');
-      return { commit, worktreeDir };
-    }),
+    prepareCheckout: wrap(
+      'prepareCheckout',
+      async (req: PrepareCheckoutRequest): Promise<PreparedCheckout> => {
+        const log = activityLogger();
+        const commit = await deps.repository.resolve(req.ref);
+        const worktreeDir = path.join(runDir(req.run), 'checkout');
+        await deps.repository.checkout(commit, worktreeDir);
+        const removed = await removeDotEnvFiles(worktreeDir);
+        if (removed.length)
+          log.warn({ removed }, 'removed .env files from the checkout: they would override credentials');
+        log.info({ ref: req.ref, commit, worktreeDir }, 'checked out pinned commit');
+        return { commit, worktreeDir };
+      },
+    ),
 
     buildAndDiff: wrap('buildAndDiff', async (request: DiffRequest): Promise<DiffResult> => {
       const log = activityLogger();
@@ -281,7 +326,8 @@ export function createActivities(deps: ActivityDeps) {
         resources: parsed.resources,
         totals: parsed.totals,
         // A rollback whose only change is removing leftovers still has work to do.
-        empty: parsed.empty && !(leftovers?.report.action === 'remove' && (leftovers.report.existing ?? 1) > 0),
+        empty:
+          parsed.empty && !(leftovers?.report.action === 'remove' && (leftovers.report.existing ?? 1) > 0),
         ...(leftovers ? { leftovers: leftovers.report } : {}),
       };
       log.info({ planHash: hash, totals: parsed.totals, empty: parsed.empty }, 'plan ready');
@@ -338,7 +384,9 @@ export function createActivities(deps: ActivityDeps) {
         log.warn({ err: (err as Error).message }, 'could not parse the deploy summary');
       }
       log.info(counts, 'apply finished');
-      const report = deps.toolkit.has('build') ? await readBuildReport(buildDir).catch(() => undefined) : undefined;
+      const report = deps.toolkit.has('build')
+        ? await readBuildReport(buildDir).catch(() => undefined)
+        : undefined;
       const info = Context.current().info;
       await deps.ledger.append({
         at: new Date().toISOString(),
@@ -361,7 +409,10 @@ export function createActivities(deps: ActivityDeps) {
         ctx.heartbeat({ done, total });
         log.info({ done, total }, 'smoke checks progress');
       });
-      log.info({ passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length }, 'smoke checks done');
+      log.info(
+        { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length },
+        'smoke checks done',
+      );
       return results;
     }),
 
@@ -387,7 +438,8 @@ export function createActivities(deps: ActivityDeps) {
           done.add(name);
           log.info({ channel: name }, 'alert delivered');
         } catch (err) {
-          if (!(err instanceof PromotionError && err.type === ErrorType.Configuration)) allConfiguration = false;
+          if (!(err instanceof PromotionError && err.type === ErrorType.Configuration))
+            allConfiguration = false;
           failures.push(`${name}: ${(err as Error).message}`);
         }
       }
@@ -407,9 +459,16 @@ export function createActivities(deps: ActivityDeps) {
       const dir = path.join(runDir(req.run), 'leftovers');
       const buildDir = path.join(dir, 'build');
       if (!existsSync(buildDir)) {
-        throw new PromotionError(ErrorType.PlanMismatch, 'the pruned build of the leftovers is gone; run the rollback again');
+        throw new PromotionError(
+          ErrorType.PlanMismatch,
+          'the pruned build of the leftovers is gone; run the rollback again',
+        );
       }
-      const out = await runToolkitStep('clean', { environment: req.environment, worktreeDir: path.join(dir, 'checkout') }, buildDir);
+      const out = await runToolkitStep(
+        'clean',
+        { environment: req.environment, worktreeDir: path.join(dir, 'checkout') },
+        buildDir,
+      );
       log.info({ removed: req.leftovers.resources.length }, 'rollback leftovers removed');
       await deps.ledger.append({
         at: new Date().toISOString(),
@@ -418,7 +477,9 @@ export function createActivities(deps: ActivityDeps) {
         workflowId: req.run.workflowId,
         runId: req.run.runId,
         kind: 'leftover-removal',
-        resources: (await readBuildReport(path.join(runDir(req.run), 'build')).then(resourcesOf).catch(() => null)),
+        resources: await readBuildReport(path.join(runDir(req.run), 'build'))
+          .then(resourcesOf)
+          .catch(() => null),
       });
       return { ...req.leftovers, result: 'removed', detail: lastLine(out.output) };
     }),
@@ -455,20 +516,28 @@ async function pruneBuild(buildDir: string, keep: Set<string>): Promise<void> {
 }
 
 /** What differs between the approved plan and a fresh dry-run: counts per resource type and per-resource diffs. */
-function planDifferences(approved: ReturnType<typeof parseDryRunOutput>, current: ReturnType<typeof parseDryRunOutput>): string[] {
+function planDifferences(
+  approved: ReturnType<typeof parseDryRunOutput>,
+  current: ReturnType<typeof parseDryRunOutput>,
+): string[] {
   const out: string[] = [];
   const counts = (p: typeof approved) => new Map(p.resources.map((r) => [r.resource, JSON.stringify(r)]));
   const a = counts(approved);
   const c = counts(current);
-  for (const name of new Set([...a.keys(), ...c.keys()])) if (a.get(name) !== c.get(name)) out.push(`${name} counts differ`);
+  for (const name of new Set([...a.keys(), ...c.keys()]))
+    if (a.get(name) !== c.get(name)) out.push(`${name} counts differ`);
   const diffs = (p: typeof approved) => new Map(p.resourceDiffs.map((d) => [d.title, d.body]));
   const ad = diffs(approved);
   const cd = diffs(current);
-  for (const title of new Set([...ad.keys(), ...cd.keys()])) if (ad.get(title) !== cd.get(title)) out.push(`${title} differs`);
+  for (const title of new Set([...ad.keys(), ...cd.keys()]))
+    if (ad.get(title) !== cd.get(title)) out.push(`${title} differs`);
   return out;
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.replace(/[│╭╮╰╯─]/g, '').trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/[│╭╮╰╯─]/g, '').trim())
+    .filter(Boolean);
   return lines[lines.length - 1] ?? '';
 }

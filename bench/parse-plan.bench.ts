@@ -6,14 +6,30 @@
 import { execFileSync } from 'node:child_process';
 import { KNOWN_RESOURCE_DISPLAY_NAMES, parseDryRunOutput } from '../activities/toolkit/dry-run-parser';
 import { renderPanel, renderSummary, type SummaryRow } from '../sandbox/toolkit-standin/render';
-import { type BenchResult, type Benchmark, collectGarbage, heapUsedMb, percentile, timeRuns } from './harness';
+import {
+  type BenchResult,
+  type Benchmark,
+  collectGarbage,
+  heapUsedMb,
+  percentile,
+  timeRuns,
+} from './harness';
 
 export const RESOURCE_TYPES = 40;
 export const DIFF_PANELS = 2000;
 
 function diffLines(i: number): string[] {
-  const lines = ['---', '+++', `@@ -1,12 +1,14 @@`, ` externalId: item_${i}`, `-name: Item ${i}`, `+name: Item ${i} (renamed)`, ' properties:'];
-  for (let p = 0; p < 8; p++) lines.push(`   prop_${p}:`, `     container: { space: sp_${i % 7}, externalId: C${p} }`);
+  const lines = [
+    '---',
+    '+++',
+    `@@ -1,12 +1,14 @@`,
+    ` externalId: item_${i}`,
+    `-name: Item ${i}`,
+    `+name: Item ${i} (renamed)`,
+    ' properties:',
+  ];
+  for (let p = 0; p < 8; p++)
+    lines.push(`   prop_${p}:`, `     container: { space: sp_${i % 7}, externalId: C${p} }`);
   lines.push(`+  added_${i}:`, '+    type: text', ` space: sp_${i % 7}`);
   return lines;
 }
@@ -21,7 +37,14 @@ function diffLines(i: number): string[] {
 export function generateDryRunText(resourceTypes = RESOURCE_TYPES, panels = DIFF_PANELS): string {
   const types = KNOWN_RESOURCE_DISPLAY_NAMES.slice(0, resourceTypes);
   const parts: string[] = [
-    renderPanel('Setting up deploy operation', ["Target project: 'bench'", 'Toolkit version: 0.8.271', 'Build path: build/', '', 'Plan:', `  ✓ ${types.length} resource types to deploy`]),
+    renderPanel('Setting up deploy operation', [
+      "Target project: 'bench'",
+      'Toolkit version: 0.8.271',
+      'Build path: build/',
+      '',
+      'Plan:',
+      `  ✓ ${types.length} resource types to deploy`,
+    ]),
   ];
   for (let i = 0; i < panels; i++) {
     const type = types[i % types.length]!;
@@ -46,7 +69,9 @@ export const parsePlanBench: Benchmark = {
     const text = generateDryRunText();
     const check = parseDryRunOutput(text);
     if (check.resources.length !== RESOURCE_TYPES || check.resourceDiffs.length !== DIFF_PANELS) {
-      throw new Error(`generated plan parsed wrongly: ${check.resources.length} types, ${check.resourceDiffs.length} panels`);
+      throw new Error(
+        `generated plan parsed wrongly: ${check.resources.length} types, ${check.resourceDiffs.length} panels`,
+      );
     }
     const times = await timeRuns(() => parseDryRunOutput(text), 15, 3);
 

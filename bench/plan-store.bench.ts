@@ -10,7 +10,10 @@ const PLANS = 40;
 
 function plan(i: number): string {
   const line = `│  views: bench_space:item_${i} ${'x'.repeat(60)}  │\n`;
-  return `plan ${i}\n${line.repeat(Math.ceil(PLAN_BYTES / Buffer.byteLength(line, 'utf8')))}`.slice(0, PLAN_BYTES);
+  return `plan ${i}\n${line.repeat(Math.ceil(PLAN_BYTES / Buffer.byteLength(line, 'utf8')))}`.slice(
+    0,
+    PLAN_BYTES,
+  );
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<number> {
@@ -37,11 +40,52 @@ export const planStoreBench: Benchmark = {
       const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
       const bench = `plan-store (${PLANS} × ${mb.toFixed(1)} MB)`;
       return [
-        { bench, metric: 'put (new) median', value: percentile([...putMs].sort((a, b) => a - b), 50), unit: 'ms', target: 50 },
-        { bench, metric: 'put (new) throughput', value: (PLANS * mb) / (sum(putMs) / 1000), unit: 'MB/s', target: 50, higherIsBetter: true },
-        { bench, metric: 'put (already stored) median', value: percentile([...dupMs].sort((a, b) => a - b), 50), unit: 'ms', target: 20 },
-        { bench, metric: 'get median', value: percentile([...getMs].sort((a, b) => a - b), 50), unit: 'ms', target: 50 },
-        { bench, metric: 'get throughput', value: (PLANS * mb) / (sum(getMs) / 1000), unit: 'MB/s', target: 50, higherIsBetter: true },
+        {
+          bench,
+          metric: 'put (new) median',
+          value: percentile(
+            [...putMs].sort((a, b) => a - b),
+            50,
+          ),
+          unit: 'ms',
+          target: 50,
+        },
+        {
+          bench,
+          metric: 'put (new) throughput',
+          value: (PLANS * mb) / (sum(putMs) / 1000),
+          unit: 'MB/s',
+          target: 50,
+          higherIsBetter: true,
+        },
+        {
+          bench,
+          metric: 'put (already stored) median',
+          value: percentile(
+            [...dupMs].sort((a, b) => a - b),
+            50,
+          ),
+          unit: 'ms',
+          target: 20,
+        },
+        {
+          bench,
+          metric: 'get median',
+          value: percentile(
+            [...getMs].sort((a, b) => a - b),
+            50,
+          ),
+          unit: 'ms',
+          target: 50,
+        },
+        {
+          bench,
+          metric: 'get throughput',
+          value: (PLANS * mb) / (sum(getMs) / 1000),
+          unit: 'MB/s',
+          target: 50,
+          higherIsBetter: true,
+        },
       ];
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -23,11 +23,21 @@ function printTable(results: BenchResult[]): void {
     ['benchmark', 'metric', 'value', 'target', 'ok'],
     ...results.map((r) => {
       const ok = meets(r);
-      return [r.bench, r.metric, `${fmt(r.value)} ${r.unit}`, r.target === undefined ? '' : `${r.higherIsBetter ? '≥' : '<'} ${r.target} ${r.unit}`, ok === undefined ? '' : ok ? 'yes' : 'NO'];
+      return [
+        r.bench,
+        r.metric,
+        `${fmt(r.value)} ${r.unit}`,
+        r.target === undefined ? '' : `${r.higherIsBetter ? '≥' : '<'} ${r.target} ${r.unit}`,
+        ok === undefined ? '' : ok ? 'yes' : 'NO',
+      ];
     }),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]): string => row.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (row: string[]): string =>
+    row
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   console.log(line(rows[0]!));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
@@ -36,8 +46,13 @@ function printTable(results: BenchResult[]): void {
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const selected = only.length ? BENCHMARKS.filter((b) => only.includes(b.name)) : BENCHMARKS;
-  if (selected.length === 0) throw new Error(`no benchmark named ${only.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}\n`);
+  if (selected.length === 0)
+    throw new Error(
+      `no benchmark named ${only.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`,
+    );
+  console.log(
+    `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
   const results: BenchResult[] = [];
   for (const b of selected) results.push(...(await b.run()));
   printTable(results);
@@ -45,6 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

@@ -2,7 +2,14 @@
  * Requests and results of the activities. Everything here is recorded in workflow history, so nothing here may
  * hold a secret or grow with the size of a plan (the plan text stays on disk, addressed by its hash).
  */
-import type { LeftoverReport, LeftoverResource, Outcome, PlanSummary, SmokeCheckResult, WorkflowKind } from './types';
+import type {
+  LeftoverReport,
+  LeftoverResource,
+  Outcome,
+  PlanSummary,
+  SmokeCheckResult,
+  WorkflowKind,
+} from './types';
 
 /** The parts of an environment's configuration the workflow needs to decide; no credentials. */
 export interface EnvironmentPolicy {

@@ -83,5 +83,10 @@ export function toApplicationFailure(err: unknown): ApplicationFailure {
   }
   const e = err instanceof Error ? err : new Error(String(err));
   // Unknown errors stay retryable: a bug shows up as retries in the UI rather than as a silent outcome.
-  return ApplicationFailure.create({ message: e.message, type: e.name || 'Error', nonRetryable: false, cause: e });
+  return ApplicationFailure.create({
+    message: e.message,
+    type: e.name || 'Error',
+    nonRetryable: false,
+    cause: e,
+  });
 }

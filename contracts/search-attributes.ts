@@ -4,7 +4,10 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export const environmentSearchAttribute = defineSearchAttributeKey('CdfEnvironment', SearchAttributeType.KEYWORD);
+export const environmentSearchAttribute = defineSearchAttributeKey(
+  'CdfEnvironment',
+  SearchAttributeType.KEYWORD,
+);
 export const phaseSearchAttribute = defineSearchAttributeKey('PromotionPhase', SearchAttributeType.KEYWORD);
 export const commitSearchAttribute = defineSearchAttributeKey('CdfCommit', SearchAttributeType.KEYWORD);
 

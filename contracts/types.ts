@@ -24,9 +24,7 @@ const gitRef = z
   .regex(/^[A-Za-z0-9._\/-]+$/, 'may only contain letters, digits, ".", "_", "/" and "-"')
   .refine((s) => !s.startsWith('-'), 'must not start with "-"')
   .refine((s) => !s.includes('..'), 'must not contain ".."');
-const commitSha = z
-  .string()
-  .regex(/^[0-9a-f]{7,40}$/, 'must be a hex commit sha (7 to 40 characters)');
+const commitSha = z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a hex commit sha (7 to 40 characters)');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character sha256 hex digest');
 
 export const promotionInputSchema = z

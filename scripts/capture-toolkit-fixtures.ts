@@ -87,17 +87,22 @@ async function main(): Promise<void> {
       }
       // In console output, pad the placeholder with the blanks rich drew after the path, so panel
       // borders stay in their column.
-      out = out.replace(new RegExp(`${escapeRegExp(real)}([^\\s│]*)( *)`, 'g'), (_m, tail: string, blanks: string) =>
-        blanks.length > 0
-          ? stable + tail + ' '.repeat(Math.max(1, blanks.length + real.length - stable.length))
-          : stable + tail,
+      out = out.replace(
+        new RegExp(`${escapeRegExp(real)}([^\\s│]*)( *)`, 'g'),
+        (_m, tail: string, blanks: string) =>
+          blanks.length > 0
+            ? stable + tail + ' '.repeat(Math.max(1, blanks.length + real.length - stable.length))
+            : stable + tail,
       );
     }
     if (keepColumns) {
       // Run-dependent bits of console output: progress timers and the timestamped deploy log name.
       out = out
         .replace(/(━[━ ]*\s+\d+%) \d+:\d\d:\d\d/g, '$1 0:00:00')
-        .replace(/deploy_logs_\d{4}-\d\d-\d\d\/[0-9T_.:+-]+\.json/g, 'deploy_logs_2000-01-01/2000-01-01T00_00_00.000000+00_00.json');
+        .replace(
+          /deploy_logs_\d{4}-\d\d-\d\d\/[0-9T_.:+-]+\.json/g,
+          'deploy_logs_2000-01-01/2000-01-01T00_00_00.000000+00_00.json',
+        );
     }
     return out;
   };
@@ -139,7 +144,9 @@ async function main(): Promise<void> {
       });
     });
     exitCodes[name] = { argv: ['cdf', ...args.map((a) => scrub(a))], exitCode: result.exitCode };
-    console.log(`${name}: exit ${result.exitCode} (${result.stdout.length} B stdout, ${result.stderr.length} B stderr)`);
+    console.log(
+      `${name}: exit ${result.exitCode} (${result.stdout.length} B stdout, ${result.stderr.length} B stderr)`,
+    );
     return result;
   }
 
@@ -160,7 +167,8 @@ async function main(): Promise<void> {
       console.warn(`  (no lineage.yaml in ${buildDir})`);
     }
     const insights = path.join(buildDir, 'insights.json');
-    if (existsSync(insights)) writeFileSync(path.join(OUT_DIR, `${prefix}.insights.json`), scrub(readFileSync(insights, 'utf8')));
+    if (existsSync(insights))
+      writeFileSync(path.join(OUT_DIR, `${prefix}.insights.json`), scrub(readFileSync(insights, 'utf8')));
     else console.warn(`  (no insights.json in ${buildDir})`);
   }
 
@@ -179,16 +187,39 @@ async function main(): Promise<void> {
   }
 
   const build = (name: string, cwd: string, buildDir: string, columns?: number) =>
-    run(name, ['--no-override-env', 'build', '-o', 'org', '-c', 'org/config.prod.yaml', '-b', buildDir, '--insight-format', 'json'], {
-      cwd,
-      columns,
-    });
+    run(
+      name,
+      [
+        '--no-override-env',
+        'build',
+        '-o',
+        'org',
+        '-c',
+        'org/config.prod.yaml',
+        '-b',
+        buildDir,
+        '--insight-format',
+        'json',
+      ],
+      {
+        cwd,
+        columns,
+      },
+    );
   const dryRun = (name: string, cwd: string, buildDir: string, opts: Partial<RunOptions> = {}) =>
-    run(name, ['--no-override-env', 'deploy', buildDir, '--dry-run', '--cdf-project', CDF_PROJECT, '--verbose'], { cwd, ...opts });
+    run(
+      name,
+      ['--no-override-env', 'deploy', buildDir, '--dry-run', '--cdf-project', CDF_PROJECT, '--verbose'],
+      { cwd, ...opts },
+    );
   const deploy = (name: string, cwd: string, buildDir: string) =>
     run(name, ['--no-override-env', 'deploy', buildDir, '--cdf-project', CDF_PROJECT], { cwd });
   const clean = (name: string, cwd: string, buildDir: string, dry: boolean) =>
-    run(name, ['--no-override-env', 'clean', buildDir, '--cdf-project', CDF_PROJECT, ...(dry ? ['--dry-run'] : [])], { cwd });
+    run(
+      name,
+      ['--no-override-env', 'clean', buildDir, '--cdf-project', CDF_PROJECT, ...(dry ? ['--dry-run'] : [])],
+      { cwd },
+    );
 
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
@@ -203,8 +234,14 @@ async function main(): Promise<void> {
 
     await admin.reset();
     save('dry-run-create.txt', await dryRun('dry-run-create', project, buildDir));
-    save('dry-run-create-width80.txt', await dryRun('dry-run-create-width80', project, buildDir, { columns: 80 }));
-    save('dry-run-readonly.txt', await dryRun('dry-run-readonly', project, buildDir, { token: 'readonly-fixture' }));
+    save(
+      'dry-run-create-width80.txt',
+      await dryRun('dry-run-create-width80', project, buildDir, { columns: 80 }),
+    );
+    save(
+      'dry-run-readonly.txt',
+      await dryRun('dry-run-readonly', project, buildDir, { token: 'readonly-fixture' }),
+    );
     save('deploy-create.txt', await deploy('deploy-create', project, buildDir));
     save('dry-run-unchanged.txt', await dryRun('dry-run-unchanged', project, buildDir));
 
@@ -216,7 +253,10 @@ async function main(): Promise<void> {
 
     // 3. Clean. The demo's container makes the Toolkit call POST /models/containers/inspect, which the
     // sandbox may not implement; capture that as-is, then clean a container-free project.
-    save('clean-with-containers-dry-run.txt', await clean('clean-with-containers-dry-run', project, buildDir2, true));
+    save(
+      'clean-with-containers-dry-run.txt',
+      await clean('clean-with-containers-dry-run', project, buildDir2, true),
+    );
     const classic = newProject();
     rmSync(path.join(classic, 'org/modules/demo_module/transformations'), { recursive: true });
     for (const f of ['pump.Container.yaml', 'pump.View.yaml', 'pump.DataModel.yaml']) {
@@ -231,7 +271,10 @@ async function main(): Promise<void> {
 
     // 4. Failing builds.
     const broken = newProject();
-    writeFileSync(path.join(broken, 'org/modules/demo_module/data_modeling/broken.Space.yaml'), 'space: [unclosed\n');
+    writeFileSync(
+      path.join(broken, 'org/modules/demo_module/data_modeling/broken.Space.yaml'),
+      'space: [unclosed\n',
+    );
     const brokenBuild = newBuildDir();
     save('build-failing.txt', await build('build-failing', broken, brokenBuild));
     saveBuildArtefacts('build-failing', brokenBuild);
@@ -242,7 +285,10 @@ async function main(): Promise<void> {
       'externalId: pump_unresolved\nname: Pump {{ missing_variable }}\nparentExternalId: site_oslo\n',
     );
     const unresolvedBuild = newBuildDir();
-    save('build-unresolved-variable.txt', await build('build-unresolved-variable', unresolved, unresolvedBuild));
+    save(
+      'build-unresolved-variable.txt',
+      await build('build-unresolved-variable', unresolved, unresolvedBuild),
+    );
     saveBuildArtefacts('build-unresolved-variable', unresolvedBuild);
 
     // 5. A large plan on an empty project.
@@ -289,7 +335,10 @@ function generateLargeModule(dir: string): void {
   mkdirSync(path.join(dir, 'classic'), { recursive: true });
   mkdirSync(path.join(dir, 'data_modeling'), { recursive: true });
   mkdirSync(path.join(dir, 'transformations'), { recursive: true });
-  writeFileSync(path.join(dir, 'data_modeling', 'gen.Space.yaml'), `space: ${space}\nname: Generated space\n`);
+  writeFileSync(
+    path.join(dir, 'data_modeling', 'gen.Space.yaml'),
+    `space: ${space}\nname: Generated space\n`,
+  );
   const assets: string[] = [];
   for (let i = 1; i <= LARGE.assets; i++) {
     assets.push(`- externalId: gen_asset_${String(i).padStart(3, '0')}\n  name: Generated asset ${i}\n`);
@@ -315,7 +364,10 @@ function generateLargeModule(dir: string): void {
       path.join(dir, 'transformations', `${id}.Transformation.yaml`),
       `externalId: ${id}\nname: Generated transformation ${i}\ndestination:\n  type: assets\nignoreNullFields: true\nisPublic: true\nconflictMode: upsert\n`,
     );
-    writeFileSync(path.join(dir, 'transformations', `${id}.sql`), `select 'gen_${i}' as externalId, 'Generated ${i}' as name\n`);
+    writeFileSync(
+      path.join(dir, 'transformations', `${id}.sql`),
+      `select 'gen_${i}' as externalId, 'Generated ${i}' as name\n`,
+    );
   }
 }
 
@@ -344,12 +396,18 @@ ${[
   ['dry-run-unchanged', 'dry run after that deploy'],
   ['build-changes', 'build after copying examples/demo-changes on top'],
   ['dry-run-update-verbose', 'dry run --verbose of the second commit'],
-  ['clean-with-containers-dry-run', 'clean --dry-run of the second build (needs POST /models/containers/inspect)'],
+  [
+    'clean-with-containers-dry-run',
+    'clean --dry-run of the second build (needs POST /models/containers/inspect)',
+  ],
   ['clean-dry-run', 'clean --dry-run of a deployed container-free build (space + 2 assets)'],
   ['clean', 'clean of that build'],
   ['build-failing', 'build with a broken.Space.yaml holding invalid YAML'],
   ['build-unresolved-variable', 'build with a file referencing {{ missing_variable }}'],
-  ['build-large', `build of a project holding only a generated module: ${LARGE.assets} assets, ${LARGE.transformations} transformations, ${LARGE.containers} containers, ${LARGE.views} views, ${LARGE.spaces} space`],
+  [
+    'build-large',
+    `build of a project holding only a generated module: ${LARGE.assets} assets, ${LARGE.transformations} transformations, ${LARGE.containers} containers, ${LARGE.views} views, ${LARGE.spaces} space`,
+  ],
   ['dry-run-large', 'dry run --verbose of that build on an empty project'],
   ['deploy-error', 'deploy with the sandbox answering POST /models/containers with 400'],
   ['dry-run-after-deploy-error', 'dry run after the failed deploy (fault still active)'],

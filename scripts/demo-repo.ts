@@ -12,13 +12,15 @@ export interface DemoRepo {
   second: string;
 }
 
-
 function examplesDir(): string {
   // Works from source (scripts/) and from the compiled dist/scripts/.
-  for (const candidate of [path.resolve(__dirname, '..', 'examples'), path.resolve(__dirname, '..', '..', 'examples')]) {
+  for (const candidate of [
+    path.resolve(__dirname, '..', 'examples'),
+    path.resolve(__dirname, '..', '..', 'examples'),
+  ]) {
     if (existsSync(path.join(candidate, 'toolkit-project'))) return candidate;
   }
-  throw new Error("examples/toolkit-project not found");
+  throw new Error('examples/toolkit-project not found');
 }
 
 function git(dir: string, args: string[]): string {
@@ -48,10 +50,19 @@ export function ensureDemoRepo(dir: string, options: { changesDir?: string } = {
     git(dir, ['tag', 'v1']);
     cpSync(options.changesDir ?? path.join(examples, 'demo-changes'), dir, { recursive: true });
     git(dir, ['add', '-A']);
-    git(dir, ['commit', '--quiet', '-m', 'Describe pump flow units, filter inactive pumps, rename main pump']);
+    git(dir, [
+      'commit',
+      '--quiet',
+      '-m',
+      'Describe pump flow units, filter inactive pumps, rename main pump',
+    ]);
     git(dir, ['tag', 'v2']);
   }
-  return { dir, first: git(dir, ['rev-parse', 'v1^{commit}']), second: git(dir, ['rev-parse', 'v2^{commit}']) };
+  return {
+    dir,
+    first: git(dir, ['rev-parse', 'v1^{commit}']),
+    second: git(dir, ['rev-parse', 'v2^{commit}']),
+  };
 }
 
 if (require.main === module) {

@@ -43,7 +43,8 @@ function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`));
         else setTimeout(attempt, 250);
       });
     };
@@ -60,19 +61,32 @@ async function main(): Promise<void> {
   const devServer = spawn(
     temporalPath(),
     [
-      'server', 'start-dev',
-      '--db-filename', path.join(DATA, 'temporal.db'),
-      '--ip', '127.0.0.1', '--port', '7233', '--ui-port', '8233',
-      '--namespace', 'default',
+      'server',
+      'start-dev',
+      '--db-filename',
+      path.join(DATA, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      '7233',
+      '--ui-port',
+      '8233',
+      '--namespace',
+      'default',
       ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-      '--log-level', 'warn',
+      '--dynamic-config-value',
+      'frontend.enableUpdateWorkflowExecution=true',
+      '--log-level',
+      'warn',
     ],
     { stdio: ['ignore', devServerLog, devServerLog] },
   );
   children.push(devServer);
   await waitForPort(7233);
-  log.info({ ui: 'http://127.0.0.1:8233', log: path.join(DATA, 'temporal-server.log') }, 'Temporal dev server up');
+  log.info(
+    { ui: 'http://127.0.0.1:8233', log: path.join(DATA, 'temporal-server.log') },
+    'Temporal dev server up',
+  );
 
   const sandbox = await startSandbox({
     port: SANDBOX_PORT,
@@ -129,7 +143,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   let demoId: string | undefined;
-  const open = client.workflow.list({ query: `WorkflowType = '${PROMOTION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` });
+  const open = client.workflow.list({
+    query: `WorkflowType = '${PROMOTION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`,
+  });
   for await (const wf of open) {
     demoId ??= wf.workflowId;
   }
@@ -138,16 +154,29 @@ async function main(): Promise<void> {
     await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: demoId,
-      args: [{ environment: 'prod', ref: 'v2', requestedBy: 'alice', reason: 'demo promotion started by npm start' }],
+      args: [
+        {
+          environment: 'prod',
+          ref: 'v2',
+          requestedBy: 'alice',
+          reason: 'demo promotion started by npm start',
+        },
+      ],
     });
   }
-  const plan = demoId ? await demoPlanSummary(client, demoId, new PlanStore(path.join(config.dataDir, 'artifacts', 'plans'))) : undefined;
+  const plan = demoId
+    ? await demoPlanSummary(client, demoId, new PlanStore(path.join(config.dataDir, 'artifacts', 'plans')))
+    : undefined;
   await connection.close();
   printInstructions(demoId, repo.first, config.temporal.uiUrl, plan);
 }
 
 /** The real `cdf deploy --dry-run` summary table of the demo run, once its plan is ready (up to 2 minutes). */
-async function demoPlanSummary(client: Client, workflowId: string, plans: PlanStore): Promise<string | undefined> {
+async function demoPlanSummary(
+  client: Client,
+  workflowId: string,
+  plans: PlanStore,
+): Promise<string | undefined> {
   const handle = client.workflow.getHandle(workflowId);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -160,7 +189,12 @@ async function demoPlanSummary(client: Client, workflowId: string, plans: PlanSt
         if (start < 0 || end < 0) return undefined;
         return lines
           .slice(start, end + 1)
-          .map((l) => l.replace(/\s+│$/, '').replace(/─{10,}[^─]*$/, '─'.repeat(10)).trimEnd())
+          .map((l) =>
+            l
+              .replace(/\s+│$/, '')
+              .replace(/─{10,}[^─]*$/, '─'.repeat(10))
+              .trimEnd(),
+          )
           .filter((l) => l.replace(/[│\s]/g, '') !== '')
           .join('\n');
       }
@@ -173,7 +207,12 @@ async function demoPlanSummary(client: Client, workflowId: string, plans: PlanSt
   return undefined;
 }
 
-function printInstructions(demoId: string | undefined, firstCommit: string, uiUrl: string, plan?: string): void {
+function printInstructions(
+  demoId: string | undefined,
+  firstCommit: string,
+  uiUrl: string,
+  plan?: string,
+): void {
   const cli = 'node dist/client/cli.js';
   const id = demoId ?? '<workflow-id>';
   const lines = [

@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/ensure-tools.sh
 echo "==> typecheck"; npx tsc --noEmit -p tsconfig.json
-echo "==> lint"; npx eslint .
+echo "==> lint"; npx eslint . && npx prettier --check . > /dev/null
 # Two workers: each integration file runs its own dev server, sandbox and temp dirs, and most of the time is
 # spent waiting on the Toolkit (a Python process per command), so two files at once halve the wall time.
 echo "==> tests"; npx jest --maxWorkers=2 "$@"

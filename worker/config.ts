@@ -10,26 +10,31 @@ import { z } from 'zod';
 import { ConfigurationError } from '../contracts/errors';
 import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
 import { parseDuration } from './duration';
-import { BUILTIN_PROFILES, PROFILE_PLACEHOLDERS, type CommandProfile } from '../activities/toolkit/command-profiles';
+import {
+  BUILTIN_PROFILES,
+  PROFILE_PLACEHOLDERS,
+  type CommandProfile,
+} from '../activities/toolkit/command-profiles';
 
 export const CONFIG_ENV_VAR = 'CDF_PROMOTION_CONFIG';
 export const DEFAULT_CONFIG_PATH = 'config/promotion.yaml';
 
-const duration = z
-  .union([z.string(), z.number().int().positive()])
-  .transform((value, ctx) => {
-    try {
-      return parseDuration(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 // Env var names only: a value that looks like a secret in this position is refused outright.
 const envVarName = z
   .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (upper-case, digits, "_"), not a value');
+  .regex(
+    /^[A-Z_][A-Z0-9_]*$/,
+    'must be the NAME of an environment variable (upper-case, digits, "_"), not a value',
+  );
 
 const argvTemplate = z
   .array(z.string().min(1))
@@ -186,7 +191,10 @@ const configSchema = z
       // prefault, not default: the empty object is parsed, so every toolkit default applies.
       .prefault({}),
     environments: z
-      .record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'environment names must be lower-case'), environmentSchema)
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'environment names must be lower-case'),
+        environmentSchema,
+      )
       .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
   })
   .strict();
@@ -211,7 +219,10 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       // zod reports a bad record key as "Invalid key in record" with the reason nested one level down.
-      const nested = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as Array<{ message: string }>).map((i) => i.message) : [];
+      const nested =
+        'issues' in issue && Array.isArray(issue.issues)
+          ? (issue.issues as Array<{ message: string }>).map((i) => i.message)
+          : [];
       const message = nested.length ? `${issue.message}: ${nested.join('; ')}` : issue.message;
       return `  - ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${message}`;
     });
@@ -219,16 +230,22 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
   }
   const cfg = result.data;
   const base = path.dirname(path.resolve(source));
-  const isRemote = /^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.repository.url) || /^[^/]+@[^:]+:/.test(cfg.repository.url);
-  const commands = cfg.toolkit.profile === 'custom' ? cfg.toolkit.custom! : BUILTIN_PROFILES[cfg.toolkit.profile];
-  const executable =
-    cfg.toolkit.executable.includes('/') ? path.resolve(base, cfg.toolkit.executable) : cfg.toolkit.executable;
+  const isRemote =
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.repository.url) || /^[^/]+@[^:]+:/.test(cfg.repository.url);
+  const commands =
+    cfg.toolkit.profile === 'custom' ? cfg.toolkit.custom! : BUILTIN_PROFILES[cfg.toolkit.profile];
+  const executable = cfg.toolkit.executable.includes('/')
+    ? path.resolve(base, cfg.toolkit.executable)
+    : cfg.toolkit.executable;
   const { custom: _custom, ...toolkit } = cfg.toolkit;
   return {
     ...cfg,
     source: path.resolve(source),
     dataDir: path.resolve(base, cfg.dataDir),
-    repository: { ...cfg.repository, url: isRemote ? cfg.repository.url : path.resolve(base, cfg.repository.url) },
+    repository: {
+      ...cfg.repository,
+      url: isRemote ? cfg.repository.url : path.resolve(base, cfg.repository.url),
+    },
     toolkit: { ...toolkit, executable, commands },
   };
 }
@@ -246,7 +263,9 @@ export function loadConfig(file = process.env[CONFIG_ENV_VAR] ?? DEFAULT_CONFIG_
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new ConfigurationError(`configuration file ${path.resolve(file)} is not valid YAML: ${(err as Error).message}`);
+    throw new ConfigurationError(
+      `configuration file ${path.resolve(file)} is not valid YAML: ${(err as Error).message}`,
+    );
   }
   return parseConfig(raw, file);
 }

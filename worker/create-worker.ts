@@ -29,12 +29,19 @@ export interface CreateWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
-export function createDefaultDeps(config: WorkerConfig, logger: Logger, secrets: NodeJS.ProcessEnv): ActivityDeps {
+export function createDefaultDeps(
+  config: WorkerConfig,
+  logger: Logger,
+  secrets: NodeJS.ProcessEnv,
+): ActivityDeps {
   return {
     config,
     logger,
     toolkit: new CliToolkitRunner({ config, secrets }),
-    repository: new ConfigRepository({ url: config.repository.url, mirrorDir: path.join(config.dataDir, 'mirror.git') }),
+    repository: new ConfigRepository({
+      url: config.repository.url,
+      mirrorDir: path.join(config.dataDir, 'mirror.git'),
+    }),
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
     plans: new PlanStore(path.join(config.dataDir, 'artifacts', 'plans')),
@@ -44,7 +51,8 @@ export function createDefaultDeps(config: WorkerConfig, logger: Logger, secrets:
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config, logger } = options;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection =
+    options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   const deps = { ...createDefaultDeps(config, logger, options.secrets ?? process.env), ...options.overrides };
   const bundlePath = options.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
   const workflowSource = existsSync(bundlePath)

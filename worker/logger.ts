@@ -9,7 +9,15 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
     name: options.name ?? 'cdf-promotion',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: {
-      paths: ['*.token', '*.secret', '*.password', '*.authorization', '*.CDF_TOKEN', '*.IDP_CLIENT_SECRET', 'headers.authorization'],
+      paths: [
+        '*.token',
+        '*.secret',
+        '*.password',
+        '*.authorization',
+        '*.CDF_TOKEN',
+        '*.IDP_CLIENT_SECRET',
+        'headers.authorization',
+      ],
       censor: '***',
     },
   });

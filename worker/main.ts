@@ -13,9 +13,20 @@ async function main(): Promise<void> {
   const config = loadConfig();
   installRuntime(logger);
   const connection = await connectWithRetry(config.temporal.address, logger);
-  const worker = await createWorker({ config, logger, connection, workerOptions: { shutdownGraceTime: '10s' } });
+  const worker = await createWorker({
+    config,
+    logger,
+    connection,
+    workerOptions: { shutdownGraceTime: '10s' },
+  });
   logger.info(
-    { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, environments: Object.keys(config.environments), config: config.source },
+    {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      environments: Object.keys(config.environments),
+      config: config.source,
+    },
     'worker started',
   );
   await worker.run();
@@ -23,7 +34,10 @@ async function main(): Promise<void> {
   logger.info('worker stopped');
 }
 
-async function connectWithRetry(address: string, logger: ReturnType<typeof createLogger>): Promise<NativeConnection> {
+async function connectWithRetry(
+  address: string,
+  logger: ReturnType<typeof createLogger>,
+): Promise<NativeConnection> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await NativeConnection.connect({ address });

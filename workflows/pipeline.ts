@@ -88,10 +88,14 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
   // Signals are recorded even when refused: the history then shows every attempt and why it did not count.
   setHandler(approveSignal, (raw) => {
     const parsed = approveSignalPayloadSchema.safeParse(raw);
-    const who = typeof (raw as { approver?: unknown })?.approver === 'string' ? (raw as { approver: string }).approver : '(unknown)';
+    const who =
+      typeof (raw as { approver?: unknown })?.approver === 'string'
+        ? (raw as { approver: string }).approver
+        : '(unknown)';
     if (!parsed.success) return refuse(who, `invalid approve payload: ${formatZodError(parsed.error)}`);
     const p = parsed.data;
-    if (status.phase !== 'awaiting_approval') return refuse(p.approver, `not awaiting approval (phase is ${status.phase})`);
+    if (status.phase !== 'awaiting_approval')
+      return refuse(p.approver, `not awaiting approval (phase is ${status.phase})`);
     if (!policy) return refuse(p.approver, 'environment policy not loaded');
     if (!policy.approvers.includes(p.approver)) {
       return refuse(p.approver, `${p.approver} is not an approver for ${policy.environment}`);
@@ -111,10 +115,14 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
 
   setHandler(rejectSignal, (raw) => {
     const parsed = rejectSignalPayloadSchema.safeParse(raw);
-    const who = typeof (raw as { approver?: unknown })?.approver === 'string' ? (raw as { approver: string }).approver : '(unknown)';
+    const who =
+      typeof (raw as { approver?: unknown })?.approver === 'string'
+        ? (raw as { approver: string }).approver
+        : '(unknown)';
     if (!parsed.success) return refuse(who, `invalid reject payload: ${formatZodError(parsed.error)}`);
     const p = parsed.data;
-    if (status.phase !== 'awaiting_approval') return refuse(p.approver, `not awaiting approval (phase is ${status.phase})`);
+    if (status.phase !== 'awaiting_approval')
+      return refuse(p.approver, `not awaiting approval (phase is ${status.phase})`);
     // The requester may withdraw; otherwise only configured approvers decide.
     if (!policy || (!policy.approvers.includes(p.approver) && p.approver !== input.requestedBy)) {
       return refuse(p.approver, `${p.approver} may not reject in ${input.environment}`);
@@ -283,7 +291,10 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         } catch (err) {
           if (isCancellation(err)) throw err;
           status.leftovers = { ...status.leftovers, result: 'remove_failed', detail: describeFailure(err) };
-          return await finish('apply_failed', `rollback applied, but removing leftovers failed: ${describeFailure(err)}`);
+          return await finish(
+            'apply_failed',
+            `rollback applied, but removing leftovers failed: ${describeFailure(err)}`,
+          );
         }
       } else {
         status.leftovers = { ...status.leftovers, result: 'left' };
@@ -299,7 +310,10 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     }
     const failed = status.smokeResults.filter((r) => !r.passed);
     if (failed.length > 0) {
-      return await finish('smoke_failed', `failed smoke checks: ${failed.map((f) => `${f.name} (${f.detail})`).join('; ')}`);
+      return await finish(
+        'smoke_failed',
+        `failed smoke checks: ${failed.map((f) => `${f.name} (${f.detail})`).join('; ')}`,
+      );
     }
     return await finish('succeeded');
   } catch (err) {
@@ -326,7 +340,11 @@ async function asInvalidInput<T>(call: Promise<T>, type: string): Promise<T> {
   try {
     return await call;
   } catch (err) {
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === type) {
+    if (
+      err instanceof ActivityFailure &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.type === type
+    ) {
       throw invalidInput(err.cause.message);
     }
     throw err;
@@ -335,5 +353,9 @@ async function asInvalidInput<T>(call: Promise<T>, type: string): Promise<T> {
 
 /** Turns an input validation error into the failure the issue asks for: typed and not retried. */
 export function invalidInput(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ErrorType.InvalidInput, message: `invalid input: ${message}`, nonRetryable: true });
+  return ApplicationFailure.create({
+    type: ErrorType.InvalidInput,
+    message: `invalid input: ${message}`,
+    nonRetryable: true,
+  });
 }

@@ -1,4 +1,9 @@
-import { promotionInputSchema, formatZodError, type PromotionInput, type PromotionResult } from '../contracts/types';
+import {
+  promotionInputSchema,
+  formatZodError,
+  type PromotionInput,
+  type PromotionResult,
+} from '../contracts/types';
 import { invalidInput, runPipeline } from './pipeline';
 
 /** Promotes a git ref (branch, tag or sha) of the Toolkit configuration to one environment. */

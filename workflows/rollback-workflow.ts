@@ -1,4 +1,9 @@
-import { rollbackInputSchema, formatZodError, type PromotionResult, type RollbackInput } from '../contracts/types';
+import {
+  rollbackInputSchema,
+  formatZodError,
+  type PromotionResult,
+  type RollbackInput,
+} from '../contracts/types';
 import { invalidInput, runPipeline } from './pipeline';
 
 /**

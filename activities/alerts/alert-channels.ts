@@ -20,11 +20,18 @@ export function channelName(channel: AlertChannelConfig, index: number): string 
 }
 
 export class HttpAlertSender implements AlertSender {
-  constructor(private readonly secrets: NodeJS.ProcessEnv, private readonly timeoutMs = 10_000) {}
+  constructor(
+    private readonly secrets: NodeJS.ProcessEnv,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   async send(channel: AlertChannelConfig, message: AlertMessage): Promise<void> {
     const url = this.secrets[channel.urlEnv];
-    if (!url) throw new PromotionError(ErrorType.Configuration, `environment variable ${channel.urlEnv} is not set on the worker`);
+    if (!url)
+      throw new PromotionError(
+        ErrorType.Configuration,
+        `environment variable ${channel.urlEnv} is not set on the worker`,
+      );
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (channel.type === 'webhook') {
       for (const [header, envName] of Object.entries(channel.headersEnv ?? {})) {
@@ -35,11 +42,20 @@ export class HttpAlertSender implements AlertSender {
     const body = channel.type === 'slack' ? slackPayload(message) : webhookPayload(message);
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (err) {
-      throw new PromotionError(ErrorType.AlertDelivery, `alert to ${channel.type} failed: ${(err as Error).message}`);
+      throw new PromotionError(
+        ErrorType.AlertDelivery,
+        `alert to ${channel.type} failed: ${(err as Error).message}`,
+      );
     }
-    if (!res.ok) throw new PromotionError(ErrorType.AlertDelivery, `alert to ${channel.type} answered ${res.status}`);
+    if (!res.ok)
+      throw new PromotionError(ErrorType.AlertDelivery, `alert to ${channel.type} answered ${res.status}`);
   }
 }
 

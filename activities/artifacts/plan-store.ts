@@ -35,7 +35,8 @@ export class PlanStore {
   /** Reads a plan back and checks it still has the hash it is stored under. */
   async get(hash: string): Promise<string> {
     const text = await readFile(this.pathFor(hash), 'utf8');
-    if (PlanStore.hash(text) !== hash) throw new Error(`plan artifact ${hash} is corrupt (content hash differs)`);
+    if (PlanStore.hash(text) !== hash)
+      throw new Error(`plan artifact ${hash} is corrupt (content hash differs)`);
     return text;
   }
 }

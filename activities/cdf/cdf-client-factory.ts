@@ -34,7 +34,8 @@ async function fetchToken(env: EnvironmentConfig, secrets: NodeJS.ProcessEnv): P
   const creds = env.credentials;
   const need = (n: string): string => {
     const v = secrets[n];
-    if (!v) throw new PromotionError(ErrorType.Configuration, `environment variable ${n} is not set on the worker`);
+    if (!v)
+      throw new PromotionError(ErrorType.Configuration, `environment variable ${n} is not set on the worker`);
     return v;
   };
   if (creds.flow === 'token') return need(creds.tokenEnv);
@@ -45,12 +46,17 @@ async function fetchToken(env: EnvironmentConfig, secrets: NodeJS.ProcessEnv): P
     scope: (creds.scopes ?? [`${env.baseUrl}/.default`]).join(' '),
   });
   if (creds.audience) body.set('audience', creds.audience);
-  const res = await fetch(creds.tokenUrl, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const res = await fetch(creds.tokenUrl, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   if (!res.ok) {
     const type = res.status === 429 || res.status >= 500 ? ErrorType.SmokeTransient : ErrorType.Configuration;
     throw new PromotionError(type, `token endpoint answered ${res.status}`);
   }
   const json = (await res.json()) as { access_token?: string };
-  if (!json.access_token) throw new PromotionError(ErrorType.Configuration, 'token endpoint returned no access_token');
+  if (!json.access_token)
+    throw new PromotionError(ErrorType.Configuration, 'token endpoint returned no access_token');
   return json.access_token;
 }

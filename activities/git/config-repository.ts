@@ -31,7 +31,10 @@ export class ConfigRepository {
   private async repoDir(fetch: boolean): Promise<string> {
     if (!this.isRemote) {
       if (!existsSync(this.options.url)) {
-        throw new PromotionError(ErrorType.Configuration, `configuration repository ${this.options.url} does not exist`);
+        throw new PromotionError(
+          ErrorType.Configuration,
+          `configuration repository ${this.options.url} does not exist`,
+        );
       }
       return this.options.url;
     }
@@ -63,14 +66,20 @@ export class ConfigRepository {
   async resolve(ref: string): Promise<string> {
     if (ref.startsWith('-')) throw new PromotionError(ErrorType.GitRefNotFound, `invalid ref "${ref}"`);
     const dir = await this.repoDir(true);
-    const res = await runCommand(['git', 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
-      cwd: dir,
-      env: gitEnv(),
-      timeoutMs: 60_000,
-    });
+    const res = await runCommand(
+      ['git', 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`],
+      {
+        cwd: dir,
+        env: gitEnv(),
+        timeoutMs: 60_000,
+      },
+    );
     const sha = res.stdout.trim();
     if (res.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha)) {
-      throw new PromotionError(ErrorType.GitRefNotFound, `ref "${ref}" does not name a commit in ${redactUrl(this.options.url)}`);
+      throw new PromotionError(
+        ErrorType.GitRefNotFound,
+        `ref "${ref}" does not name a commit in ${redactUrl(this.options.url)}`,
+      );
     }
     return sha;
   }
@@ -79,7 +88,11 @@ export class ConfigRepository {
   async checkout(sha: string, dir: string): Promise<void> {
     const repo = await this.repoDir(false);
     if (existsSync(dir)) {
-      const head = await runCommand(['git', 'rev-parse', 'HEAD'], { cwd: dir, env: gitEnv(), timeoutMs: 30_000 });
+      const head = await runCommand(['git', 'rev-parse', 'HEAD'], {
+        cwd: dir,
+        env: gitEnv(),
+        timeoutMs: 30_000,
+      });
       if (head.exitCode === 0 && head.stdout.trim() === sha) return;
       await this.remove(dir);
     }
@@ -90,7 +103,12 @@ export class ConfigRepository {
 
   async remove(dir: string): Promise<void> {
     const repo = await this.repoDir(false).catch(() => undefined);
-    if (repo) await runCommand(['git', 'worktree', 'remove', '--force', dir], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
+    if (repo)
+      await runCommand(['git', 'worktree', 'remove', '--force', dir], {
+        cwd: repo,
+        env: gitEnv(),
+        timeoutMs: 60_000,
+      });
     await rm(dir, { recursive: true, force: true });
     if (repo) await runCommand(['git', 'worktree', 'prune'], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
   }
@@ -98,7 +116,10 @@ export class ConfigRepository {
   private async git(args: string[], cwd: string): Promise<string> {
     const res = await runCommand(['git', ...args], { cwd, env: gitEnv(), timeoutMs: 10 * 60_000 });
     if (res.exitCode !== 0) {
-      throw new PromotionError(ErrorType.GitError, `git ${args[0]} failed (exit ${res.exitCode}): ${res.stderr.trim().slice(-500)}`);
+      throw new PromotionError(
+        ErrorType.GitError,
+        `git ${args[0]} failed (exit ${res.exitCode}): ${res.stderr.trim().slice(-500)}`,
+      );
     }
     return res.stdout;
   }

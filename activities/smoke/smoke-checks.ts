@@ -29,7 +29,9 @@ export async function runSmokeChecks(
   if (config.dataModels.length > 0) {
     const found = await call(() => client.dataModels.retrieve(config.dataModels.map((m) => ({ ...m }))));
     for (const m of config.dataModels) {
-      const hit = found.items.some((d) => d.space === m.space && d.externalId === m.externalId && String(d.version) === m.version);
+      const hit = found.items.some(
+        (d) => d.space === m.space && d.externalId === m.externalId && String(d.version) === m.version,
+      );
       results.push({
         name: `data model ${m.space}:${m.externalId}/${m.version}`,
         kind: 'dataModel',
@@ -44,7 +46,9 @@ export async function runSmokeChecks(
     const page = await call(() => client.assets.list({ limit: Math.min(config.minAssets, 1000) }));
     let count = page.items.length;
     if (count < config.minAssets && page.next) {
-      count = (await call(() => client.assets.list({ limit: 1000 }).autoPagingToArray({ limit: config.minAssets }))).length;
+      count = (
+        await call(() => client.assets.list({ limit: 1000 }).autoPagingToArray({ limit: config.minAssets }))
+      ).length;
     }
     results.push({
       name: `at least ${config.minAssets} assets`,
@@ -69,7 +73,12 @@ export async function runSmokeChecks(
 }
 
 /** Passes when a Completed job finished inside the window and no job failed after it. */
-export function judgeTransformation(externalId: string, windowMs: number, jobs: JobRead[], now: number): SmokeCheckResult {
+export function judgeTransformation(
+  externalId: string,
+  windowMs: number,
+  jobs: JobRead[],
+  now: number,
+): SmokeCheckResult {
   const name = `transformation ${externalId}`;
   // The API does not document job order; sort by time ourselves.
   const finished = jobs
@@ -79,13 +88,30 @@ export function judgeTransformation(externalId: string, windowMs: number, jobs: 
   if (!lastOk) return { name, kind: 'transformation', passed: false, detail: 'no completed job' };
   const ageMs = now - (lastOk.finishedTime ?? 0);
   if (ageMs > windowMs) {
-    return { name, kind: 'transformation', passed: false, detail: `last completed job finished ${Math.round(ageMs / 60_000)} min ago (window ${Math.round(windowMs / 60_000)} min)` };
+    return {
+      name,
+      kind: 'transformation',
+      passed: false,
+      detail: `last completed job finished ${Math.round(ageMs / 60_000)} min ago (window ${Math.round(windowMs / 60_000)} min)`,
+    };
   }
-  const newerFailure = finished.find((j) => j.status === 'Failed' && (j.finishedTime ?? 0) > (lastOk.finishedTime ?? 0));
+  const newerFailure = finished.find(
+    (j) => j.status === 'Failed' && (j.finishedTime ?? 0) > (lastOk.finishedTime ?? 0),
+  );
   if (newerFailure) {
-    return { name, kind: 'transformation', passed: false, detail: `job ${newerFailure.id} failed after the last success${newerFailure.error ? `: ${newerFailure.error}` : ''}` };
+    return {
+      name,
+      kind: 'transformation',
+      passed: false,
+      detail: `job ${newerFailure.id} failed after the last success${newerFailure.error ? `: ${newerFailure.error}` : ''}`,
+    };
   }
-  return { name, kind: 'transformation', passed: true, detail: `job ${lastOk.id} completed ${Math.round(ageMs / 1000)} s ago` };
+  return {
+    name,
+    kind: 'transformation',
+    passed: true,
+    detail: `job ${lastOk.id} completed ${Math.round(ageMs / 1000)} s ago`,
+  };
 }
 
 async function call<T>(fn: () => Promise<T>): Promise<T> {
@@ -95,7 +121,10 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     const status = (err as { status?: number }).status;
     const message = (err as Error).message ?? String(err);
     if (status === undefined || status === 429 || status >= 500 || status === 408) {
-      throw new PromotionError(ErrorType.SmokeTransient, `CDF API error during smoke checks: ${status ?? ''} ${message}`.trim());
+      throw new PromotionError(
+        ErrorType.SmokeTransient,
+        `CDF API error during smoke checks: ${status ?? ''} ${message}`.trim(),
+      );
     }
     // 4xx other than throttling: credentials or configuration; retrying will not fix it.
     throw new PromotionError(ErrorType.Configuration, `CDF API refused a smoke check: ${status} ${message}`);

@@ -127,7 +127,9 @@ export function parseLineageDocument(yamlText: string): BuildLineage {
   }
   const parsed = lineageSchema.safeParse(doc);
   if (!parsed.success) {
-    throw new BuildReportError(`lineage.yaml does not have the expected shape: ${describeZodError(parsed.error)}`);
+    throw new BuildReportError(
+      `lineage.yaml does not have the expected shape: ${describeZodError(parsed.error)}`,
+    );
   }
   return parsed.data;
 }
@@ -186,7 +188,13 @@ const insightJsonSchema = z.array(
   ]),
 );
 
-function clean(i: { insightType: string; code?: string | null; sourceFile?: string | null; message: string; fix?: string | null }): BuildInsight {
+function clean(i: {
+  insightType: string;
+  code?: string | null;
+  sourceFile?: string | null;
+  message: string;
+  fix?: string | null;
+}): BuildInsight {
   const out: BuildInsight = { insightType: i.insightType, message: i.message };
   if (i.code) out.code = i.code;
   if (i.sourceFile) out.sourceFile = i.sourceFile;
@@ -203,7 +211,9 @@ export function parseInsightsJson(text: string): BuildInsight[] {
   }
   const parsed = insightJsonSchema.safeParse(doc);
   if (!parsed.success) {
-    throw new BuildReportError(`insights.json does not have the expected shape: ${describeZodError(parsed.error)}`);
+    throw new BuildReportError(
+      `insights.json does not have the expected shape: ${describeZodError(parsed.error)}`,
+    );
   }
   return parsed.data.map(clean);
 }
@@ -228,7 +238,9 @@ function readCsv(text: string): string[][] {
         quoted = false;
         const next = src[i + 1];
         if (next !== undefined && next !== ',' && next !== '\n') {
-          throw new BuildReportError(`insights.csv: unexpected character after a closing quote in record ${rows.length + 1}`);
+          throw new BuildReportError(
+            `insights.csv: unexpected character after a closing quote in record ${rows.length + 1}`,
+          );
         }
       } else {
         field += ch;
@@ -269,7 +281,9 @@ export function parseInsightsCsv(text: string): BuildInsight[] {
   }
   return rows.map((r, idx) => {
     if (r.length !== CSV_HEADER.length) {
-      throw new BuildReportError(`insights.csv record ${idx + 2} has ${r.length} fields; expected ${CSV_HEADER.length}`);
+      throw new BuildReportError(
+        `insights.csv record ${idx + 2} has ${r.length} fields; expected ${CSV_HEADER.length}`,
+      );
     }
     const [insightType = '', code, sourceFile, message = '', fix] = r;
     if (!insightType) throw new BuildReportError(`insights.csv record ${idx + 2} has no insight_type`);
@@ -305,16 +319,22 @@ export async function readBuildReport(buildDir: string): Promise<BuildReport> {
   }
   const lineage = parseLineage(lineageText);
   const insights = await readInsights(buildDir);
-  const criticalInsights = insights.filter(isCriticalInsight).map(({ insightType, code, sourceFile, message }) => {
-    const out: BuildReport['criticalInsights'][number] = { insightType, message };
-    if (code !== undefined) out.code = code;
-    if (sourceFile !== undefined) out.sourceFile = sourceFile;
-    return out;
-  });
+  const criticalInsights = insights
+    .filter(isCriticalInsight)
+    .map(({ insightType, code, sourceFile, message }) => {
+      const out: BuildReport['criticalInsights'][number] = { insightType, message };
+      if (code !== undefined) out.code = code;
+      if (sourceFile !== undefined) out.sourceFile = sourceFile;
+      return out;
+    });
   // A failed module always counts, even when the insight that caused it is not in our critical list.
   for (const m of lineage.failedModules) {
     if (m.status.startsWith('FAILED')) {
-      criticalInsights.push({ insightType: 'ModuleFailed', sourceFile: m.moduleId, message: `Module ${m.moduleId}: ${m.status}` });
+      criticalInsights.push({
+        insightType: 'ModuleFailed',
+        sourceFile: m.moduleId,
+        message: `Module ${m.moduleId}: ${m.status}`,
+      });
     }
   }
   return { ...lineage, criticalInsights };

@@ -24,15 +24,46 @@ export interface CommandProfile {
 export const BUILTIN_PROFILES: Record<'cdf' | 'playbook', CommandProfile> = {
   // The real Toolkit (0.8.x). --no-override-env stops a stray .env from redirecting a deploy.
   cdf: {
-    build: ['{cdf}', '--no-override-env', 'build', '-o', '{orgDir}', '-c', '{configFile}', '-b', '{buildDir}', '--insight-format', 'json'],
-    diff: ['{cdf}', '--no-override-env', 'deploy', '{buildDir}', '--dry-run', '--cdf-project', '{cdfProject}', '--verbose'],
+    build: [
+      '{cdf}',
+      '--no-override-env',
+      'build',
+      '-o',
+      '{orgDir}',
+      '-c',
+      '{configFile}',
+      '-b',
+      '{buildDir}',
+      '--insight-format',
+      'json',
+    ],
+    diff: [
+      '{cdf}',
+      '--no-override-env',
+      'deploy',
+      '{buildDir}',
+      '--dry-run',
+      '--cdf-project',
+      '{cdfProject}',
+      '--verbose',
+    ],
     apply: ['{cdf}', '--no-override-env', 'deploy', '{buildDir}', '--cdf-project', '{cdfProject}'],
     clean: ['{cdf}', '--no-override-env', 'clean', '{buildDir}', '--cdf-project', '{cdfProject}'],
   },
   // The syntax of playbook 06. No released Toolkit has these commands; kept for teams with a wrapper of that name.
   playbook: {
     diff: ['{cdf}', 'diff', '--project', '{cdfProject}', '--env', '{env}', '--module-path', '{orgDir}'],
-    apply: ['{cdf}', 'apply', '--project', '{cdfProject}', '--env', '{env}', '--module-path', '{orgDir}', '--yes'],
+    apply: [
+      '{cdf}',
+      'apply',
+      '--project',
+      '{cdfProject}',
+      '--env',
+      '{env}',
+      '--module-path',
+      '{orgDir}',
+      '--yes',
+    ],
   },
 };
 

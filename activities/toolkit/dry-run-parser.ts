@@ -67,7 +67,15 @@ const DRY_RUN_COLUMNS = [
   'Total',
   'Able to deploy',
 ] as const;
-const DEPLOY_COLUMNS = ['Resource', 'Created', 'Updated', 'Deleted', 'Unchanged', 'Skipped', 'Total'] as const;
+const DEPLOY_COLUMNS = [
+  'Resource',
+  'Created',
+  'Updated',
+  'Deleted',
+  'Unchanged',
+  'Skipped',
+  'Total',
+] as const;
 
 /**
  * CRUD `display_name`s of Toolkit 0.8.167 (resource_ios/_resource_ios/*.py). Needed only to undo
@@ -75,19 +83,74 @@ const DEPLOY_COLUMNS = ['Resource', 'Created', 'Updated', 'Deleted', 'Unchanged'
  * exactly one of these is an error rather than a guess.
  */
 export const KNOWN_RESOURCE_DISPLAY_NAMES: readonly string[] = [
-  '3D models', 'Streamlit apps', 'all-scoped groups', 'app versions', 'apps', 'assets', 'cognite files',
-  'containers', 'data models', 'data product versions', 'data products', 'data sets', 'edges', 'events',
-  'extraction pipeline configs', 'extraction pipelines', 'file content', 'file metadata', 'function schedules',
-  'functions', 'graph QL schemas', 'groups', 'hosted extractor destinations', 'hosted extractor jobs',
-  'hosted extractor mappings', 'hosted extractor sources', 'infield CDM location configs', 'infield configs',
-  'infield location configs', 'labels', 'location filters', 'nodes', 'raw databases', 'raw rows', 'raw tables',
-  'relationships', 'resource view mapping', 'resource-scoped groups', 'robotics data postprocessing',
-  'robotics frames', 'robotics locations', 'robotics maps', 'robotics robot capabilities', 'rule set versions',
-  'rule sets', 'search config', 'security categories', 'sequence rows', 'sequences', 'signal sinks',
-  'signal subscriptions', 'simulator model revisions', 'simulator models', 'simulator routine revisions',
-  'simulator routines', 'spaces', 'streams', 'time series', 'timeseries datapoints', 'timeseries subscriptions',
-  'transformation external data sources', 'transformation notifications', 'transformation schedules',
-  'transformations', 'views', 'workflow triggers', 'workflow versions', 'workflows',
+  '3D models',
+  'Streamlit apps',
+  'all-scoped groups',
+  'app versions',
+  'apps',
+  'assets',
+  'cognite files',
+  'containers',
+  'data models',
+  'data product versions',
+  'data products',
+  'data sets',
+  'edges',
+  'events',
+  'extraction pipeline configs',
+  'extraction pipelines',
+  'file content',
+  'file metadata',
+  'function schedules',
+  'functions',
+  'graph QL schemas',
+  'groups',
+  'hosted extractor destinations',
+  'hosted extractor jobs',
+  'hosted extractor mappings',
+  'hosted extractor sources',
+  'infield CDM location configs',
+  'infield configs',
+  'infield location configs',
+  'labels',
+  'location filters',
+  'nodes',
+  'raw databases',
+  'raw rows',
+  'raw tables',
+  'relationships',
+  'resource view mapping',
+  'resource-scoped groups',
+  'robotics data postprocessing',
+  'robotics frames',
+  'robotics locations',
+  'robotics maps',
+  'robotics robot capabilities',
+  'rule set versions',
+  'rule sets',
+  'search config',
+  'security categories',
+  'sequence rows',
+  'sequences',
+  'signal sinks',
+  'signal subscriptions',
+  'simulator model revisions',
+  'simulator models',
+  'simulator routine revisions',
+  'simulator routines',
+  'spaces',
+  'streams',
+  'time series',
+  'timeseries datapoints',
+  'timeseries subscriptions',
+  'transformation external data sources',
+  'transformation notifications',
+  'transformation schedules',
+  'transformations',
+  'views',
+  'workflow triggers',
+  'workflow versions',
+  'workflows',
 ];
 
 // CSI (colours, cursor moves) and OSC (hyperlinks, titles) sequences; rich emits both under a TTY.
@@ -191,7 +254,9 @@ function resolveResourceName(name: string): string {
   if (!name.includes('…')) return name;
   // Truncation only cuts words, so every visible word must be a prefix (or copy) of the real one.
   const words = name.split(' ');
-  const candidates = KNOWN_RESOURCE_DISPLAY_NAMES.filter((known) => headerMatches(name, known) && known.split(' ').length === words.length);
+  const candidates = KNOWN_RESOURCE_DISPLAY_NAMES.filter(
+    (known) => headerMatches(name, known) && known.split(' ').length === words.length,
+  );
   if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0];
   throw new PlanParseError(
     `Resource name "${name}" was truncated by a narrow console and ${
@@ -208,7 +273,9 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
   const body = panel.body;
   const ruleIdx = body.findIndex((l) => /^\s*─{3,}\s*$/.test(l));
   if (ruleIdx < 0) {
-    throw new PlanParseError(`Panel "${panel.title}" has no table header rule (────); body: ${panelText(panel).slice(0, 300)}`);
+    throw new PlanParseError(
+      `Panel "${panel.title}" has no table header rule (────); body: ${panelText(panel).slice(0, 300)}`,
+    );
   }
   const ruleLine = body[ruleIdx] ?? '';
   const indent = ruleLine.indexOf('─');
@@ -217,7 +284,8 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
 
   const header: string[] = [];
   for (let i = ruleIdx - 1; i >= 0 && (body[i] ?? '').trim() !== ''; i--) header.unshift(body[i] ?? '');
-  if (header.length === 0) throw new PlanParseError(`Panel "${panel.title}" has no table header above the rule`);
+  if (header.length === 0)
+    throw new PlanParseError(`Panel "${panel.title}" has no table header above the rule`);
 
   // Rows run until the first non-blank line that is indented less than the table (a hint or
   // "Skipped resources" section of the same panel).
@@ -236,7 +304,9 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
   for (const line of content) {
     const lead = line.length - line.trimStart().length;
     if (lead < indent || line.length > tableEnd) {
-      throw new PlanParseError(`Line "${line.trim()}" in panel "${panel.title}" lies outside the table columns`);
+      throw new PlanParseError(
+        `Line "${line.trim()}" in panel "${panel.title}" lies outside the table columns`,
+      );
     }
   }
 
@@ -270,7 +340,8 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
       .join(' '),
   );
   const columnsOk =
-    headers.length === expectedColumns.length && headers.every((h, i) => headerMatches(h, expectedColumns[i] ?? ''));
+    headers.length === expectedColumns.length &&
+    headers.every((h, i) => headerMatches(h, expectedColumns[i] ?? ''));
   if (!columnsOk) {
     throw new PlanParseError(
       `Unexpected columns in panel "${panel.title}": [${headers.join(' | ')}]; expected [${expectedColumns.join(' | ')}]`,
@@ -291,7 +362,8 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
     const [first, ...rest] = cells;
     if (rest.every((c) => c === '')) {
       // A wrapped resource name ("data" / "models"): continues the row above.
-      if (!previous || !first) throw new PlanParseError(`Unexpected table line "${line.trim()}" in panel "${panel.title}"`);
+      if (!previous || !first)
+        throw new PlanParseError(`Unexpected table line "${line.trim()}" in panel "${panel.title}"`);
       previous.cells[0] = `${previous.cells[0] ?? ''} ${first}`;
       continue;
     }
@@ -303,7 +375,10 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
       if (all) throw new PlanParseError(`Panel "${panel.title}" has two "All" rows`);
       all = row;
     } else {
-      if (all || sawSectionBreak) throw new PlanParseError(`Unexpected row "${line.trim()}" after the "All" section in panel "${panel.title}"`);
+      if (all || sawSectionBreak)
+        throw new PlanParseError(
+          `Unexpected row "${line.trim()}" after the "All" section in panel "${panel.title}"`,
+        );
       rows.push(row);
     }
     previous = row;
@@ -314,7 +389,9 @@ function parseSummaryTable(panel: Panel, expectedColumns: readonly string[]): Pa
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new PlanParseError(`Resource "${dup}" appears twice in panel "${panel.title}"`);
   if (rows.length > 1 && !all) {
-    throw new PlanParseError(`Panel "${panel.title}" lists ${rows.length} resource types but has no "All" totals row`);
+    throw new PlanParseError(
+      `Panel "${panel.title}" lists ${rows.length} resource types but has no "All" totals row`,
+    );
   }
   return { rows, all };
 }
@@ -329,7 +406,9 @@ function toCount(cell: string | undefined, column: string, resource: string): nu
 function toYesNo(cell: string | undefined, resource: string): boolean {
   if (cell === 'Yes') return true;
   if (cell === 'No') return false;
-  throw new PlanParseError(`Unexpected "Able to deploy" value "${cell ?? ''}" for resource "${resource}" (expected Yes or No)`);
+  throw new PlanParseError(
+    `Unexpected "Able to deploy" value "${cell ?? ''}" for resource "${resource}" (expected Yes or No)`,
+  );
 }
 
 function dryRunCounts(row: TableRow): ResourceChangeCounts {
@@ -402,7 +481,8 @@ export function parseDryRunOutput(text: string): ParsedDryRun {
     const keys = ['create', 'update', 'delete', 'unchanged', 'skipped', 'total'] as const;
     for (const k of keys) {
       const sum = resources.reduce((acc, r) => acc + r[k], 0);
-      if (sum !== totals[k]) throw new PlanParseError(`The "All" row says ${totals[k]} for ${k} but the rows add up to ${sum}`);
+      if (sum !== totals[k])
+        throw new PlanParseError(`The "All" row says ${totals[k]} for ${k} but the rows add up to ${sum}`);
     }
     if (totals.ableToDeploy !== resources.every((r) => r.ableToDeploy)) {
       throw new PlanParseError('The "All" row\'s "Able to deploy" disagrees with the resource rows');
@@ -428,7 +508,8 @@ export function parseDeployOutput(text: string): ParsedDeploy {
   }
   const summaries = panels.filter((p) => p.title === DEPLOY_TITLE);
   if (summaries.length === 0) throw missingPanelError(text, `"${DEPLOY_TITLE}" panel`);
-  if (summaries.length > 1) throw new PlanParseError(`Found ${summaries.length} "${DEPLOY_TITLE}" panels; expected one`);
+  if (summaries.length > 1)
+    throw new PlanParseError(`Found ${summaries.length} "${DEPLOY_TITLE}" panels; expected one`);
   const summary = summaries[0] as Panel;
   if (isNoResourcesPanel(summary)) return { resources: [] };
 
@@ -445,7 +526,8 @@ export function parseDeployOutput(text: string): ParsedDeploy {
       total: toCount(t, 'Total', resource),
     };
     const sum = r.created + r.updated + r.deleted + r.unchanged + r.skipped;
-    if (sum !== r.total) throw new PlanParseError(`Counts for "${resource}" add up to ${sum} but Total says ${r.total}`);
+    if (sum !== r.total)
+      throw new PlanParseError(`Counts for "${resource}" add up to ${sum} but Total says ${r.total}`);
     return r;
   };
   const resources = table.rows.map(toRow);
@@ -454,7 +536,8 @@ export function parseDeployOutput(text: string): ParsedDeploy {
     const keys = ['created', 'updated', 'deleted', 'unchanged', 'skipped', 'total'] as const;
     for (const k of keys) {
       const sum = resources.reduce((acc, r) => acc + r[k], 0);
-      if (sum !== all[k]) throw new PlanParseError(`The "All" row says ${all[k]} for ${k} but the rows add up to ${sum}`);
+      if (sum !== all[k])
+        throw new PlanParseError(`The "All" row says ${all[k]} for ${k} but the rows add up to ${sum}`);
     }
   }
   return { resources };
@@ -495,7 +578,12 @@ export function parseCleanDryRunOutput(text: string): ParsedCleanDryRun {
     if (able !== 'Yes' && able !== 'No') {
       throw new PlanParseError(`Unexpected "Able to clean" value "${able ?? ''}" for resource "${resource}"`);
     }
-    return { resource, delete: toCount(d, 'Would delete', resource), total: toCount(t, 'Total', resource), ableToClean: able === 'Yes' };
+    return {
+      resource,
+      delete: toCount(d, 'Would delete', resource),
+      total: toCount(t, 'Total', resource),
+      ableToClean: able === 'Yes',
+    };
   });
   return { resources, totalDelete: resources.reduce((acc, r) => acc + r.delete, 0) };
 }

@@ -57,7 +57,8 @@ export class CliToolkitRunner implements ToolkitRunner {
 
   async run(step: ToolkitStep, ctx: ToolkitRunContext): Promise<ToolkitOutput> {
     const template = this.profile[step];
-    if (!template) throw new PromotionError(ErrorType.Configuration, `the toolkit profile has no "${step}" command`);
+    if (!template)
+      throw new PromotionError(ErrorType.Configuration, `the toolkit profile has no "${step}" command`);
     const env = this.environment(ctx.environment);
     const { repository, toolkit } = this.options.config;
     const projectDir = path.resolve(ctx.worktreeDir, repository.projectDir);
@@ -72,7 +73,12 @@ export class CliToolkitRunner implements ToolkitRunner {
     };
     const argv = [...renderArgv(template, values), ...(ctx.extraArgs ?? [])];
     const { childEnv, secretValues } = this.childEnvironment(env);
-    const timeoutMs = step === 'apply' || step === 'clean' ? toolkit.timeouts.apply : step === 'build' ? toolkit.timeouts.build : toolkit.timeouts.diff;
+    const timeoutMs =
+      step === 'apply' || step === 'clean'
+        ? toolkit.timeouts.apply
+        : step === 'build'
+          ? toolkit.timeouts.build
+          : toolkit.timeouts.diff;
 
     let result: CommandResult;
     try {
@@ -91,7 +97,9 @@ export class CliToolkitRunner implements ToolkitRunner {
     if (ctx.signal?.aborted) throw new PromotionError(ErrorType.ToolkitTransient, `${step} was cancelled`);
     if (result.exitCode !== 0 || result.timedOut) {
       const tail = output.trim().split('\n').slice(-40).join('\n');
-      const how = result.timedOut ? `timed out after ${timeoutMs} ms` : `exited with ${result.exitCode ?? result.signal}`;
+      const how = result.timedOut
+        ? `timed out after ${timeoutMs} ms`
+        : `exited with ${result.exitCode ?? result.signal}`;
       const cls = classifyToolkitFailure(tail, result.timedOut);
       throw new PromotionError(
         cls === 'transient' ? ErrorType.ToolkitTransient : ErrorType.ToolkitFailed,
@@ -121,7 +129,9 @@ export class CliToolkitRunner implements ToolkitRunner {
       SENTRY_ENABLED: 'false',
       PYTHONWARNINGS: 'ignore::UserWarning',
       PYTHONUNBUFFERED: '1',
-      ...(this.options.config.toolkit.disableTelemetry ? { PYTEST_CURRENT_TEST: 'cdf-promotion-service' } : {}),
+      ...(this.options.config.toolkit.disableTelemetry
+        ? { PYTEST_CURRENT_TEST: 'cdf-promotion-service' }
+        : {}),
       ...this.options.config.toolkit.env,
       CDF_CLUSTER: env.cluster,
       CDF_PROJECT: env.cdfProject,
@@ -139,7 +149,11 @@ export function credentialVariables(
 ): { vars: Record<string, string>; secretValues: string[] } {
   const need = (name: string): string => {
     const value = secrets[name];
-    if (!value) throw new PromotionError(ErrorType.Configuration, `environment variable ${name} is not set on the worker`);
+    if (!value)
+      throw new PromotionError(
+        ErrorType.Configuration,
+        `environment variable ${name} is not set on the worker`,
+      );
     return value;
   };
   if (creds.flow === 'token') {
@@ -161,7 +175,10 @@ export function credentialVariables(
 }
 
 function lastMeaningfulLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = [...lines].reverse().find((l) => /error/i.test(l));
   return (error ?? lines[lines.length - 1] ?? '(no output)').slice(0, 500);
 }

@@ -20,17 +20,28 @@ interface PlanFlags {
 export function registerPlan(program: Command): void {
   program
     .command('plan')
-    .description("Print a run's full plan text (read from the worker's data dir and verified against the plan hash).")
+    .description(
+      "Print a run's full plan text (read from the worker's data dir and verified against the plan hash).",
+    )
     .argument('<workflowId>', 'workflow id printed by start / rollback')
-    .option('--config <file>', `worker configuration file (default: $${CONFIG_ENV_VAR} or ${DEFAULT_CONFIG_PATH})`)
-    .addHelpText('after', `\nExample:\n  $ ${PROGRAM_NAME} plan promotion-prod-main-20261126T101500 --config config/local.yaml`)
+    .option(
+      '--config <file>',
+      `worker configuration file (default: $${CONFIG_ENV_VAR} or ${DEFAULT_CONFIG_PATH})`,
+    )
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ ${PROGRAM_NAME} plan promotion-prod-main-20261126T101500 --config config/local.yaml`,
+    )
     .action(async (workflowId: string, flags: PlanFlags, cmd: Command) => {
       const globals = readGlobals(cmd);
       checkWorkflowId(workflowId);
       const config = loadConfig(flags.config ?? process.env[CONFIG_ENV_VAR] ?? DEFAULT_CONFIG_PATH);
       const snap = await withClient(globals, (client) => snapshot(client, workflowId));
       const planHash = snap.status?.planHash ?? snap.result?.planHash;
-      if (!planHash) throw new CliError(`run ${workflowId} has no plan yet (phase: ${snap.status?.phase ?? snap.execution})`);
+      if (!planHash)
+        throw new CliError(
+          `run ${workflowId} has no plan yet (phase: ${snap.status?.phase ?? snap.execution})`,
+        );
       const store = new PlanStore(path.join(config.dataDir, 'artifacts', 'plans'));
       let text: string;
       try {
@@ -41,7 +52,9 @@ export function registerPlan(program: Command): void {
       if (globals.json) {
         process.stdout.write(`${JSON.stringify({ workflowId, planHash, text })}\n`);
       } else {
-        process.stdout.write(`# plan ${planHash} of ${workflowId}\n${text}${text.endsWith('\n') ? '' : '\n'}`);
+        process.stdout.write(
+          `# plan ${planHash} of ${workflowId}\n${text}${text.endsWith('\n') ? '' : '\n'}`,
+        );
       }
     });
 }

@@ -145,7 +145,10 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
   const orgSetting = opts.organizationDir ?? toml.cdf?.default_organization_dir ?? '.';
   const orgDir = path.resolve(cwd, orgSetting);
   if (!fs.existsSync(orgDir) || !fs.statSync(orgDir).isDirectory()) {
-    throw new ToolkitError('ToolkitNotADirectoryError', `Organization directory ${orgSetting} does not exist.`);
+    throw new ToolkitError(
+      'ToolkitNotADirectoryError',
+      `Organization directory ${orgSetting} does not exist.`,
+    );
   }
   const configSetting = opts.configYaml ?? toml.cdf?.default_config_yaml;
   let config: Record<string, unknown> = {};
@@ -158,9 +161,13 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
     try {
       parsed = parseYaml(fs.readFileSync(configPath, 'utf8'));
     } catch (e) {
-      throw new ToolkitError('ToolkitValueError', `Config file ${configSetting} is not valid YAML: ${(e as Error).message}`);
+      throw new ToolkitError(
+        'ToolkitValueError',
+        `Config file ${configSetting} is not valid YAML: ${(e as Error).message}`,
+      );
     }
-    if (!isPlainObject(parsed)) throw new ToolkitError('ToolkitValueError', `Config file ${configSetting} is not a mapping.`);
+    if (!isPlainObject(parsed))
+      throw new ToolkitError('ToolkitValueError', `Config file ${configSetting} is not a mapping.`);
     config = parsed;
   }
   const environment = isPlainObject(config.environment) ? config.environment : {};
@@ -203,7 +210,11 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
         if (/\.sql$/i.test(fileName)) continue;
         const m = /^(.*)\.ya?ml$/i.exec(fileName);
         const stemFull = m?.[1] ?? '';
-        const kind = kinds.find((k) => stemFull.toLowerCase().endsWith(`.${k.toLowerCase()}`) || stemFull.toLowerCase() === k.toLowerCase());
+        const kind = kinds.find(
+          (k) =>
+            stemFull.toLowerCase().endsWith(`.${k.toLowerCase()}`) ||
+            stemFull.toLowerCase() === k.toLowerCase(),
+        );
         if (!m || !kind) {
           insights.push({
             insightType: 'IgnoredFileWarning',
@@ -245,7 +256,13 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
         const items = Array.isArray(doc) ? doc : [doc];
         items.forEach((item, itemIdx) => {
           if (!isPlainObject(item)) {
-            insights.push({ insightType: 'ModelSyntaxWarning', code: 'NOT-A-MAPPING', sourceFile: file, message: `${fileName} item ${itemIdx + 1} is not a mapping`, fix: null });
+            insights.push({
+              insightType: 'ModelSyntaxWarning',
+              code: 'NOT-A-MAPPING',
+              sourceFile: file,
+              message: `${fileName} item ${itemIdx + 1} is not a mapping`,
+              fix: null,
+            });
             fail('FAILED: ModelSyntaxError');
             return;
           }
@@ -278,18 +295,36 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
             if (sqlFile) {
               const sub = substitute(fs.readFileSync(sqlFile, 'utf8'), vars);
               if (sub.unresolved.length) {
-                insights.push({ insightType: 'ConsistencyError', code: 'UNRESOLVED-VARIABLES', sourceFile: sqlFile, message: `Unresolved variables in ${path.basename(sqlFile)}: ${sub.unresolved.join(', ')}`, fix: null });
+                insights.push({
+                  insightType: 'ConsistencyError',
+                  code: 'UNRESOLVED-VARIABLES',
+                  sourceFile: sqlFile,
+                  message: `Unresolved variables in ${path.basename(sqlFile)}: ${sub.unresolved.join(', ')}`,
+                  fix: null,
+                });
                 fail('FAILED: ConsistencyError');
                 return;
               }
               query = sub.text;
               delete resource.queryFile;
             } else if (queryFile) {
-              insights.push({ insightType: 'FileReadError', code: 'MISSING-QUERY-FILE', sourceFile: file, message: `Query file ${queryFile} does not exist`, fix: null });
+              insights.push({
+                insightType: 'FileReadError',
+                code: 'MISSING-QUERY-FILE',
+                sourceFile: file,
+                message: `Query file ${queryFile} does not exist`,
+                fix: null,
+              });
               fail('FAILED: ModelSyntaxError');
               return;
             } else if (typeof resource.query !== 'string') {
-              insights.push({ insightType: 'ModelSyntaxWarning', code: 'MISSING-QUERY', sourceFile: file, message: `Transformation ${id.externalId} has no query and no .sql file`, fix: null });
+              insights.push({
+                insightType: 'ModelSyntaxWarning',
+                code: 'MISSING-QUERY',
+                sourceFile: file,
+                message: `Transformation ${id.externalId} has no query and no .sql file`,
+                fix: null,
+              });
               fail('FAILED: ModelSyntaxError');
               return;
             }
@@ -345,24 +380,29 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
     timestamp: utcTimestamp(new Date()),
     duration: Math.round((Date.now() - started) / 10) / 100,
     organizationDir: orgDir,
-    buildDir: relBuild && !relBuild.startsWith('..') && !path.isAbsolute(relBuild) ? relBuild.split(path.sep).join('/') : buildDir,
+    buildDir:
+      relBuild && !relBuild.startsWith('..') && !path.isAbsolute(relBuild)
+        ? relBuild.split(path.sep).join('/')
+        : buildDir,
     cdfProject: process.env.CDF_PROJECT || null,
     modulesSummary: { processed: modules.length, succeeded: modules.length - failed, failed },
     insightsSummary,
     moduleLineage,
   };
   // PyYAML quotes the timestamp (it would otherwise load as a datetime) and does not indent sequences.
-  const lineageText = stringifyYaml(lineageDoc, { lineWidth: 0, indentSeq: false, singleQuote: true }).replace(
-    /^timestamp: (.*)$/m,
-    (_m, ts: string) => `timestamp: '${ts.replace(/^'|'$/g, '')}'`,
-  );
+  const lineageText = stringifyYaml(lineageDoc, {
+    lineWidth: 0,
+    indentSeq: false,
+    singleQuote: true,
+  }).replace(/^timestamp: (.*)$/m, (_m, ts: string) => `timestamp: '${ts.replace(/^'|'$/g, '')}'`);
   fs.writeFileSync(path.join(buildDir, 'lineage.yaml'), lineageText);
   if (opts.insightFormat === 'json') {
     fs.writeFileSync(path.join(buildDir, 'insights.json'), JSON.stringify(allInsights, null, 2) + '\n');
   } else {
     const q = (s: string | null): string => `"${(s ?? '').replace(/\r\n?/g, '\n').replace(/"/g, '""')}"`;
     const lines = ['"insight_type","code","source_file","message","fix"'];
-    for (const i of allInsights) lines.push([i.insightType, i.code, i.sourceFile, i.message, i.fix].map(q).join(','));
+    for (const i of allInsights)
+      lines.push([i.insightType, i.code, i.sourceFile, i.message, i.fix].map(q).join(','));
     fs.writeFileSync(path.join(buildDir, 'insights.csv'), lines.join('\n') + '\n');
   }
 
@@ -383,18 +423,35 @@ export function runBuild(opts: BuildOptions, out: (s: string) => void): void {
     );
   }
   const severity: Record<string, number> = {
-    FailedValidation: 60, FileReadError: 60, ModelSyntaxWarning: 40, ConsistencyError: 30, IgnoredFileWarning: 20, Recommendation: 10,
+    FailedValidation: 60,
+    FileReadError: 60,
+    ModelSyntaxWarning: 40,
+    ConsistencyError: 30,
+    IgnoredFileWarning: 20,
+    Recommendation: 10,
   };
   const maxSeverity = Math.max(0, ...allInsights.map((i) => severity[i.insightType] ?? 0), failed ? 60 : 0);
-  const lines = [`✓ ${modules.length} modules`, `✓ ${resourceCount} resources of ${kindsSeen.size} different types.`];
+  const lines = [
+    `✓ ${modules.length} modules`,
+    `✓ ${resourceCount} resources of ${kindsSeen.size} different types.`,
+  ];
   for (const [type, count] of Object.entries(insightsSummary)) {
     const s = severity[type] ?? 0;
     lines.push(`${s <= 15 ? '✓' : s <= 35 ? '!' : '✗'} ${count} ${type}`);
   }
   lines.push('');
-  if (maxSeverity <= 15) lines.push('✓ Ready to deploy.', 'No critical errors found. You can proceed with deployment.');
-  else if (maxSeverity <= 35 && !failed) lines.push('! Proceed with caution.', 'There are model syntax warnings. Deployment may fail for some resources.');
-  else lines.push('✗ Do not proceed to deploy.', 'There are critical errors that must be fixed before deployment.');
+  if (maxSeverity <= 15)
+    lines.push('✓ Ready to deploy.', 'No critical errors found. You can proceed with deployment.');
+  else if (maxSeverity <= 35 && !failed)
+    lines.push(
+      '! Proceed with caution.',
+      'There are model syntax warnings. Deployment may fail for some resources.',
+    );
+  else
+    lines.push(
+      '✗ Do not proceed to deploy.',
+      'There are critical errors that must be fixed before deployment.',
+    );
   const display = path.relative(cwd, buildDir) || '.';
   out(renderPanel(`Built to directory ${display.endsWith('/') ? display : `${display}/`}`, lines));
 }

@@ -66,7 +66,10 @@ function parseArgs(cmd: string, args: string[]): Parsed {
       positional.push(arg);
       continue;
     }
-    const [name = '', inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name = '', inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const spec = specs.find((s) => s.names.includes(name));
     if (!spec) throw new UsageError(USAGE[cmd] ?? USAGE[''] ?? '', `No such option: ${name}`);
     if (!spec.takesValue) {
@@ -82,7 +85,9 @@ function parseArgs(cmd: string, args: string[]): Parsed {
 }
 
 function loadDotEnv(envPath: string | undefined, override: boolean, warn: (s: string) => void): void {
-  const candidates = envPath ? [envPath] : [path.join(process.cwd(), '.env'), path.join(process.cwd(), '..', '.env')];
+  const candidates = envPath
+    ? [envPath]
+    : [path.join(process.cwd(), '.env'), path.join(process.cwd(), '..', '.env')];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) return;
   for (const line of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
@@ -90,7 +95,8 @@ function loadDotEnv(envPath: string | undefined, override: boolean, warn: (s: st
     if (!m || !m[1]) continue;
     const value = (m[2] ?? '').replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
     if (process.env[m[1]] !== undefined && !override) continue;
-    if (process.env[m[1]] !== undefined && process.env[m[1]] !== value) warn(`WARNING: Overriding environment variable ${m[1]} from ${file}\n`);
+    if (process.env[m[1]] !== undefined && process.env[m[1]] !== value)
+      warn(`WARNING: Overriding environment variable ${m[1]} from ${file}\n`);
     process.env[m[1]] = value;
   }
 }
@@ -123,17 +129,23 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = argv[i];
   const rest = argv.slice(i + 1);
   if (!cmd || !SPECS[cmd]) {
-    err(`${USAGE['']}\nTry 'cdf --help' for help.\n\nError: ${cmd ? `No such command '${cmd}'.` : 'Missing command.'}\n`);
+    err(
+      `${USAGE['']}\nTry 'cdf --help' for help.\n\nError: ${cmd ? `No such command '${cmd}'.` : 'Missing command.'}\n`,
+    );
     return 2;
   }
   try {
     const { values, positional } = parseArgs(cmd, rest);
     loadDotEnv(envPath, override, out);
     if (cmd === 'build') {
-      if (positional.length) throw new UsageError(USAGE.build ?? '', `Got unexpected extra argument (${positional[0]})`);
+      if (positional.length)
+        throw new UsageError(USAGE.build ?? '', `Got unexpected extra argument (${positional[0]})`);
       const fmt = (values.insightFormat as string | undefined) ?? 'csv';
       if (fmt !== 'csv' && fmt !== 'json') {
-        throw new UsageError(USAGE.build ?? '', `Invalid value for '--insight-format': '${fmt}' is not one of 'csv', 'json'.`);
+        throw new UsageError(
+          USAGE.build ?? '',
+          `Invalid value for '--insight-format': '${fmt}' is not one of 'csv', 'json'.`,
+        );
       }
       let config = values.config as string | undefined;
       if (!config && typeof values.env === 'string') {
@@ -154,10 +166,14 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    if (positional.length > 1) throw new UsageError(USAGE[cmd] ?? '', `Got unexpected extra argument (${positional[1]})`);
+    if (positional.length > 1)
+      throw new UsageError(USAGE[cmd] ?? '', `Got unexpected extra argument (${positional[1]})`);
     const buildDir = positional[0] ?? 'build';
     if (!fs.existsSync(buildDir) || !fs.statSync(buildDir).isDirectory()) {
-      throw new UsageError(USAGE[cmd] ?? '', `Invalid value for '[BUILD_DIR]': Directory '${buildDir}' does not exist.`);
+      throw new UsageError(
+        USAGE[cmd] ?? '',
+        `Invalid value for '[BUILD_DIR]': Directory '${buildDir}' does not exist.`,
+      );
     }
     const opts = {
       buildDir,
@@ -180,10 +196,14 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (e instanceof Crash) {
-      err(`Traceback (most recent call last):\n  File "cognite_toolkit/_cdf.py", line 1, in app\n${e.lastLine}\n`);
+      err(
+        `Traceback (most recent call last):\n  File "cognite_toolkit/_cdf.py", line 1, in app\n${e.lastLine}\n`,
+      );
       return 1;
     }
-    err(`Traceback (most recent call last):\n  File "cognite_toolkit/_cdf.py", line 1, in app\nRuntimeError: ${(e as Error).stack ?? String(e)}\n`);
+    err(
+      `Traceback (most recent call last):\n  File "cognite_toolkit/_cdf.py", line 1, in app\nRuntimeError: ${(e as Error).stack ?? String(e)}\n`,
+    );
     return 1;
   }
 }

@@ -75,7 +75,10 @@ export function readSimpleToml(text: string): Record<string, Record<string, stri
     }
     const kv = /^([A-Za-z0-9_.-]+)\s*=\s*(.+)$/.exec(line);
     if (kv) {
-      const value = (kv[2] ?? '').trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+      const value = (kv[2] ?? '')
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .replace(/^'(.*)'$/, '$1');
       (out[section] ??= {})[kv[1] ?? ''] = value;
     }
   }

@@ -2,7 +2,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { Crash, IDENTIFIER_FIELDS, KINDS_BY_FOLDER, TOOLKIT_VERSION, ToolkitError, isPlainObject, sourceHash } from './common';
+import {
+  Crash,
+  IDENTIFIER_FIELDS,
+  KINDS_BY_FOLDER,
+  TOOLKIT_VERSION,
+  ToolkitError,
+  isPlainObject,
+  sourceHash,
+} from './common';
 import { ApiError, CdfClient, apiCrash, rawRequest } from './http';
 import { type SummaryRow, renderPanel, renderSummary } from './render';
 
@@ -33,13 +41,92 @@ interface TypeDef {
 }
 
 const TYPES: TypeDef[] = [
-  { kind: 'DataSet', folder: 'data_sets', displayName: 'data sets', acl: 'datasetsAcl', retrievePath: '/datasets/byids', retrieveExtra: { ignoreUnknownIds: true }, createPath: '/datasets', createBatch: 10, updatePath: '/datasets/update', deleteExtra: {} },
-  { kind: 'Space', folder: 'data_modeling', displayName: 'spaces', acl: 'dataModelsAcl', retrievePath: '/models/spaces/byids', retrieveExtra: {}, createPath: '/models/spaces', createBatch: 100, deletePath: '/models/spaces/delete', deleteExtra: {} },
-  { kind: 'Container', folder: 'data_modeling', displayName: 'containers', acl: 'dataModelsAcl', retrievePath: '/models/containers/byids', retrieveExtra: {}, createPath: '/models/containers', createBatch: 50, deletePath: '/models/containers/delete', deleteExtra: {} },
-  { kind: 'View', folder: 'data_modeling', displayName: 'views', acl: 'dataModelsAcl', retrievePath: '/models/views/byids?includeInheritedProperties=false', retrieveExtra: {}, createPath: '/models/views', createBatch: 50, deletePath: '/models/views/delete', deleteExtra: {} },
-  { kind: 'DataModel', folder: 'data_modeling', displayName: 'data models', acl: 'dataModelsAcl', retrievePath: '/models/datamodels/byids?inlineViews=false', retrieveExtra: {}, createPath: '/models/datamodels', createBatch: 100, deletePath: '/models/datamodels/delete', deleteExtra: {} },
-  { kind: 'Transformation', folder: 'transformations', displayName: 'transformations', acl: 'transformationsAcl', retrievePath: '/transformations/byids', retrieveExtra: { ignoreUnknownIds: true, withJobDetails: false }, createPath: '/transformations', createBatch: 20, updatePath: '/transformations/update', deletePath: '/transformations/delete', deleteExtra: { ignoreUnknownIds: true } },
-  { kind: 'Asset', folder: 'classic', displayName: 'assets', acl: 'assetsAcl', retrievePath: '/assets/byids', retrieveExtra: { ignoreUnknownIds: true }, createPath: '/assets', createBatch: 1000, updatePath: '/assets/update', deletePath: '/assets/delete', deleteExtra: { ignoreUnknownIds: true } },
+  {
+    kind: 'DataSet',
+    folder: 'data_sets',
+    displayName: 'data sets',
+    acl: 'datasetsAcl',
+    retrievePath: '/datasets/byids',
+    retrieveExtra: { ignoreUnknownIds: true },
+    createPath: '/datasets',
+    createBatch: 10,
+    updatePath: '/datasets/update',
+    deleteExtra: {},
+  },
+  {
+    kind: 'Space',
+    folder: 'data_modeling',
+    displayName: 'spaces',
+    acl: 'dataModelsAcl',
+    retrievePath: '/models/spaces/byids',
+    retrieveExtra: {},
+    createPath: '/models/spaces',
+    createBatch: 100,
+    deletePath: '/models/spaces/delete',
+    deleteExtra: {},
+  },
+  {
+    kind: 'Container',
+    folder: 'data_modeling',
+    displayName: 'containers',
+    acl: 'dataModelsAcl',
+    retrievePath: '/models/containers/byids',
+    retrieveExtra: {},
+    createPath: '/models/containers',
+    createBatch: 50,
+    deletePath: '/models/containers/delete',
+    deleteExtra: {},
+  },
+  {
+    kind: 'View',
+    folder: 'data_modeling',
+    displayName: 'views',
+    acl: 'dataModelsAcl',
+    retrievePath: '/models/views/byids?includeInheritedProperties=false',
+    retrieveExtra: {},
+    createPath: '/models/views',
+    createBatch: 50,
+    deletePath: '/models/views/delete',
+    deleteExtra: {},
+  },
+  {
+    kind: 'DataModel',
+    folder: 'data_modeling',
+    displayName: 'data models',
+    acl: 'dataModelsAcl',
+    retrievePath: '/models/datamodels/byids?inlineViews=false',
+    retrieveExtra: {},
+    createPath: '/models/datamodels',
+    createBatch: 100,
+    deletePath: '/models/datamodels/delete',
+    deleteExtra: {},
+  },
+  {
+    kind: 'Transformation',
+    folder: 'transformations',
+    displayName: 'transformations',
+    acl: 'transformationsAcl',
+    retrievePath: '/transformations/byids',
+    retrieveExtra: { ignoreUnknownIds: true, withJobDetails: false },
+    createPath: '/transformations',
+    createBatch: 20,
+    updatePath: '/transformations/update',
+    deletePath: '/transformations/delete',
+    deleteExtra: { ignoreUnknownIds: true },
+  },
+  {
+    kind: 'Asset',
+    folder: 'classic',
+    displayName: 'assets',
+    acl: 'assetsAcl',
+    retrievePath: '/assets/byids',
+    retrieveExtra: { ignoreUnknownIds: true },
+    createPath: '/assets',
+    createBatch: 1000,
+    updatePath: '/assets/update',
+    deletePath: '/assets/delete',
+    deleteExtra: { ignoreUnknownIds: true },
+  },
 ];
 
 interface LocalResource {
@@ -80,7 +167,8 @@ function restrictTo(server: unknown, local: unknown): unknown {
 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
@@ -90,7 +178,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (isPlainObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  if (isPlainObject(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }
 
@@ -104,7 +197,8 @@ export function lineDiff(cdf: unknown, local: unknown): string {
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
       const row = lcs[i] as number[];
-      row[j] = a[i] === b[j] ? (lcs[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(lcs[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
+      row[j] =
+        a[i] === b[j] ? (lcs[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(lcs[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
     }
   }
   const out = ['--- ', '+++ ', `@@ -1,${n} +1,${m} @@`];
@@ -130,7 +224,10 @@ export function lineDiff(cdf: unknown, local: unknown): string {
 function readBuild(buildDir: string, include: string[]): { lineage: Item; resources: LocalResource[] } {
   const lineagePath = path.join(buildDir, 'lineage.yaml');
   if (!fs.existsSync(lineagePath)) {
-    throw new ToolkitError('ToolkitFileNotFoundError', `Could not find ${lineagePath}. Did you forget to run cdf build first?`);
+    throw new ToolkitError(
+      'ToolkitFileNotFoundError',
+      `Could not find ${lineagePath}. Did you forget to run cdf build first?`,
+    );
   }
   const lineage = parseYaml(fs.readFileSync(lineagePath, 'utf8')) as Item;
   const changed: string[] = [];
@@ -147,7 +244,11 @@ function readBuild(buildDir: string, include: string[]): { lineage: Item; resour
   }
   const folders = new Set(TYPES.map((t) => t.folder));
   for (const inc of include) {
-    if (!folders.has(inc)) throw new ToolkitError('ToolkitValueError', `Invalid resource folder ${inc} in --include. Valid: ${[...folders].join(', ')}`);
+    if (!folders.has(inc))
+      throw new ToolkitError(
+        'ToolkitValueError',
+        `Invalid resource folder ${inc} in --include. Valid: ${[...folders].join(', ')}`,
+      );
   }
   const resources: LocalResource[] = [];
   for (const folder of Object.keys(KINDS_BY_FOLDER)) {
@@ -156,11 +257,14 @@ function readBuild(buildDir: string, include: string[]): { lineage: Item; resour
     if (!fs.existsSync(dir)) continue;
     for (const name of fs.readdirSync(dir).sort()) {
       const m = /^(.*)\.([A-Za-z]+)\.ya?ml$/.exec(name);
-      const def = m ? TYPES.find((t) => t.folder === folder && t.kind.toLowerCase() === (m[2] ?? '').toLowerCase()) : undefined;
+      const def = m
+        ? TYPES.find((t) => t.folder === folder && t.kind.toLowerCase() === (m[2] ?? '').toLowerCase())
+        : undefined;
       if (!m || !def) continue;
       const file = path.join(dir, name);
       const raw = parseYaml(fs.readFileSync(file, 'utf8')) as unknown;
-      if (!isPlainObject(raw)) throw new ToolkitError('ToolkitYAMLFormatError', `${file} does not hold a mapping`);
+      if (!isPlainObject(raw))
+        throw new ToolkitError('ToolkitYAMLFormatError', `${file} does not hold a mapping`);
       if (def.kind === 'Transformation' && raw.query === undefined) {
         const sql = path.join(dir, `${m[1]}.sql`);
         if (fs.existsSync(sql)) raw.query = fs.readFileSync(sql, 'utf8');
@@ -181,30 +285,47 @@ async function getToken(): Promise<string> {
   const flow = process.env.LOGIN_FLOW || 'client_credentials';
   const timeoutMs = timeout();
   if (flow === 'token') {
-    if (!process.env.CDF_TOKEN) throw new ToolkitError('ToolkitMissingValueError', 'CDF_TOKEN is required for LOGIN_FLOW=token');
+    if (!process.env.CDF_TOKEN)
+      throw new ToolkitError('ToolkitMissingValueError', 'CDF_TOKEN is required for LOGIN_FLOW=token');
     return process.env.CDF_TOKEN;
   }
   if (flow === 'client_credentials') {
     const { IDP_CLIENT_ID: id, IDP_CLIENT_SECRET: secret, IDP_TOKEN_URL: url } = process.env;
     if (!id || !secret || !url) {
-      throw new ToolkitError('ToolkitMissingValueError', 'IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL are required for LOGIN_FLOW=client_credentials');
+      throw new ToolkitError(
+        'ToolkitMissingValueError',
+        'IDP_CLIENT_ID, IDP_CLIENT_SECRET and IDP_TOKEN_URL are required for LOGIN_FLOW=client_credentials',
+      );
     }
-    const form: Record<string, string> = { grant_type: 'client_credentials', client_id: id, client_secret: secret };
-    const scopes = process.env.IDP_SCOPES ?? (process.env.CDF_URL ? `${process.env.CDF_URL}/.default` : undefined);
+    const form: Record<string, string> = {
+      grant_type: 'client_credentials',
+      client_id: id,
+      client_secret: secret,
+    };
+    const scopes =
+      process.env.IDP_SCOPES ?? (process.env.CDF_URL ? `${process.env.CDF_URL}/.default` : undefined);
     if (scopes) form.scope = scopes.split(',').join(' ');
     if (process.env.IDP_AUDIENCE) form.audience = process.env.IDP_AUDIENCE;
     let res: unknown;
     try {
       res = await rawRequest('POST', url, undefined, timeoutMs, undefined, form);
     } catch (e) {
-      if (e instanceof ApiError) throw new ToolkitError('AuthenticationError', `Failed to get a token from ${url}: ${e.status} ${e.apiMessage}`);
+      if (e instanceof ApiError)
+        throw new ToolkitError(
+          'AuthenticationError',
+          `Failed to get a token from ${url}: ${e.status} ${e.apiMessage}`,
+        );
       throw e;
     }
     const token = (res as { access_token?: unknown }).access_token;
-    if (typeof token !== 'string') throw new ToolkitError('AuthenticationError', `No access_token in the response from ${url}`);
+    if (typeof token !== 'string')
+      throw new ToolkitError('AuthenticationError', `No access_token in the response from ${url}`);
     return token;
   }
-  throw new ToolkitError('ToolkitValueError', `LOGIN_FLOW=${flow} is not supported by the stand-in (use token or client_credentials)`);
+  throw new ToolkitError(
+    'ToolkitValueError',
+    `LOGIN_FLOW=${flow} is not supported by the stand-in (use token or client_credentials)`,
+  );
 }
 
 function timeout(): number {
@@ -214,10 +335,22 @@ function timeout(): number {
 
 async function makeClient(): Promise<CdfClient> {
   const project = process.env.CDF_PROJECT;
-  if (!project) throw new ToolkitError('ToolkitMissingValueError', 'CDF_PROJECT environment variable is not set');
-  const base = process.env.CDF_URL || (process.env.CDF_CLUSTER ? `https://${process.env.CDF_CLUSTER}.cognitedata.com` : undefined);
-  if (!base) throw new ToolkitError('ToolkitMissingValueError', 'CDF_URL or CDF_CLUSTER environment variable is not set');
-  return new CdfClient({ baseUrl: base.replace(/\/+$/, ''), project, token: await getToken(), timeoutMs: timeout() });
+  if (!project)
+    throw new ToolkitError('ToolkitMissingValueError', 'CDF_PROJECT environment variable is not set');
+  const base =
+    process.env.CDF_URL ||
+    (process.env.CDF_CLUSTER ? `https://${process.env.CDF_CLUSTER}.cognitedata.com` : undefined);
+  if (!base)
+    throw new ToolkitError(
+      'ToolkitMissingValueError',
+      'CDF_URL or CDF_CLUSTER environment variable is not set',
+    );
+  return new CdfClient({
+    baseUrl: base.replace(/\/+$/, ''),
+    project,
+    token: await getToken(),
+    timeoutMs: timeout(),
+  });
 }
 
 /** Actions per ACL for the project, from token/inspect (capabilities without a matching projectScope are ignored). */
@@ -235,7 +368,8 @@ async function aclActions(client: CdfClient): Promise<Map<string, Set<string>>> 
   const out = new Map<string, Set<string>>();
   for (const cap of r.capabilities ?? []) {
     const scope = cap.projectScope as { allProjects?: unknown; projects?: string[] } | undefined;
-    if (!scope || !(scope.allProjects !== undefined || (scope.projects ?? []).includes(client.project))) continue;
+    if (!scope || !(scope.allProjects !== undefined || (scope.projects ?? []).includes(client.project)))
+      continue;
     for (const [k, v] of Object.entries(cap)) {
       if (k === 'projectScope' || !isPlainObject(v)) continue;
       const set = out.get(k) ?? new Set<string>();
@@ -257,11 +391,15 @@ function validateProject(opts: DeployOptions, lineage: Item, envProject: string)
   }
   const built = lineage.cdfProject;
   if (typeof built === 'string' && built !== envProject) {
-    throw new ToolkitValidationError(`The build was made for CDF project '${built}', but the credentials are for '${envProject}'.`);
+    throw new ToolkitValidationError(
+      `The build was made for CDF project '${built}', but the credentials are for '${envProject}'.`,
+    );
   }
   if (built === null || built === undefined) {
     // The real CLI prompts here; the stand-in never reads stdin.
-    throw new ToolkitValidationError('The build has no CDF project recorded; pass --cdf-project (the stand-in never prompts).');
+    throw new ToolkitValidationError(
+      'The build has no CDF project recorded; pass --cdf-project (the stand-in never prompts).',
+    );
   }
 }
 
@@ -282,7 +420,10 @@ class DataSetLookup {
     if (!missing.length) return;
     let items: Item[];
     try {
-      items = await this.client.postItems('/datasets/byids', { items: missing.map((externalId) => ({ externalId })), ignoreUnknownIds: true });
+      items = await this.client.postItems('/datasets/byids', {
+        items: missing.map((externalId) => ({ externalId })),
+        ignoreUnknownIds: true,
+      });
     } catch (e) {
       throw e instanceof ApiError ? apiCrash(e) : e;
     }
@@ -303,11 +444,17 @@ class DataSetLookup {
   }
 }
 
-function toRequest(r: LocalResource, lookup: DataSetLookup, dryRun: boolean, warn: (s: string) => void): Item {
+function toRequest(
+  r: LocalResource,
+  lookup: DataSetLookup,
+  dryRun: boolean,
+  warn: (s: string) => void,
+): Item {
   const req: Item = { ...r.raw };
   if (typeof req.dataSetExternalId === 'string') {
     const id = lookup.id(req.dataSetExternalId);
-    if (id === undefined && !dryRun) warn(`Data set ${req.dataSetExternalId} does not exist; dataSetId is set to null.`);
+    if (id === undefined && !dryRun)
+      warn(`Data set ${req.dataSetExternalId} does not exist; dataSetId is set to null.`);
     req.dataSetId = id ?? (dryRun ? -1 : null);
     delete req.dataSetExternalId;
   }
@@ -337,7 +484,14 @@ function updateBody(req: Item, _kind: string): Item {
   return { externalId: req.externalId, update };
 }
 
-async function send(client: CdfClient, p: string, items: Item[], batch: number, action: 'create' | 'update', type: TypeDef): Promise<void> {
+async function send(
+  client: CdfClient,
+  p: string,
+  items: Item[],
+  batch: number,
+  action: 'create' | 'update',
+  type: TypeDef,
+): Promise<void> {
   for (const chunk of chunks(items, batch)) {
     try {
       await client.post(p, { items: chunk });
@@ -365,7 +519,12 @@ async function retrieve(client: CdfClient, def: TypeDef, ids: Item[]): Promise<I
   return found;
 }
 
-function setupPanel(op: 'deploy' | 'clean', project: string, buildDir: string, resources: LocalResource[]): string {
+function setupPanel(
+  op: 'deploy' | 'clean',
+  project: string,
+  buildDir: string,
+  resources: LocalResource[],
+): string {
   const types = new Set(resources.map((r) => r.def.kind));
   const dirs = new Set(resources.map((r) => r.def.folder));
   const lines = [
@@ -379,7 +538,12 @@ function setupPanel(op: 'deploy' | 'clean', project: string, buildDir: string, r
     '',
   ];
   if (resources.length === 0) lines.push(`No resources to ${op}.`);
-  else lines.push('Plan:', `  ✓ ${types.size} resource types to ${op}`, `  ✓ ${resources.length} resource files to ${op}`);
+  else
+    lines.push(
+      'Plan:',
+      `  ✓ ${types.size} resource types to ${op}`,
+      `  ✓ ${resources.length} resource files to ${op}`,
+    );
   return renderPanel(`Setting up ${op} operation`, lines);
 }
 
@@ -399,16 +563,26 @@ export async function runDeploy(opts: DeployOptions, out: (s: string) => void): 
     acls ??= await aclActions(client);
     const actions = acls.get(def.acl) ?? new Set<string>();
     if (!actions.has('READ')) {
-      throw new ToolkitError('AuthorizationError', `Missing READ access (${def.acl}) needed to deploy ${def.displayName} to '${client.project}'.`);
+      throw new ToolkitError(
+        'AuthorizationError',
+        `Missing READ access (${def.acl}) needed to deploy ${def.displayName} to '${client.project}'.`,
+      );
     }
     const missingWrite = !actions.has('WRITE');
     if (missingWrite && !opts.dryRun) {
-      throw new ToolkitError('AuthorizationError', `Missing WRITE access (${def.acl}) needed to deploy ${def.displayName} to '${client.project}'.`);
+      throw new ToolkitError(
+        'AuthorizationError',
+        `Missing WRITE access (${def.acl}) needed to deploy ${def.displayName} to '${client.project}'.`,
+      );
     }
     const xids = locals.map((l) => l.raw.dataSetExternalId).filter((x): x is string => typeof x === 'string');
     await lookup.load(xids);
 
-    const server = await retrieve(client, def, locals.map((l) => l.id));
+    const server = await retrieve(
+      client,
+      def,
+      locals.map((l) => l.id),
+    );
     const serverByKey = new Map(server.map((s) => [keyOf(def.kind, s), s]));
     const toCreate: Item[] = [];
     const toUpdate: Item[] = [];
@@ -427,14 +601,27 @@ export async function runDeploy(opts: DeployOptions, out: (s: string) => void): 
       }
       toUpdate.push(req);
       if (opts.verbose) {
-        out(renderPanel(`${def.displayName}: ${idDisplay(def.kind, l.id)}`, lineDiff(cdfDict, l.raw).split('\n'), { expand: false }));
+        out(
+          renderPanel(
+            `${def.displayName}: ${idDisplay(def.kind, l.id)}`,
+            lineDiff(cdfDict, l.raw).split('\n'),
+            { expand: false },
+          ),
+        );
       }
     }
     if (!opts.dryRun) {
       if (toCreate.length) await send(client, def.createPath, toCreate, def.createBatch, 'create', def);
       if (toUpdate.length) {
         if (def.updatePath) {
-          await send(client, def.updatePath, toUpdate.map((u) => updateBody(u, def.kind)), def.createBatch, 'update', def);
+          await send(
+            client,
+            def.updatePath,
+            toUpdate.map((u) => updateBody(u, def.kind)),
+            def.createBatch,
+            'update',
+            def,
+          );
         } else {
           await send(client, def.createPath, toUpdate, def.createBatch, 'update', def);
         }
@@ -468,13 +655,23 @@ export async function runClean(opts: DeployOptions, out: (s: string) => void): P
     acls ??= await aclActions(client);
     const actions = acls.get(def.acl) ?? new Set<string>();
     if (!actions.has('READ')) {
-      throw new ToolkitError('AuthorizationError', `Missing READ access (${def.acl}) needed to clean ${def.displayName} in '${client.project}'.`);
+      throw new ToolkitError(
+        'AuthorizationError',
+        `Missing READ access (${def.acl}) needed to clean ${def.displayName} in '${client.project}'.`,
+      );
     }
     const missingWrite = !actions.has('WRITE');
     if (missingWrite && !opts.dryRun) {
-      throw new ToolkitError('AuthorizationError', `Missing WRITE access (${def.acl}) needed to clean ${def.displayName} in '${client.project}'.`);
+      throw new ToolkitError(
+        'AuthorizationError',
+        `Missing WRITE access (${def.acl}) needed to clean ${def.displayName} in '${client.project}'.`,
+      );
     }
-    const server = await retrieve(client, def, locals.map((l) => l.id));
+    const server = await retrieve(
+      client,
+      def,
+      locals.map((l) => l.id),
+    );
     const existing = locals.filter((l) => server.some((s) => keyOf(def.kind, s) === l.key));
     // Data sets cannot be deleted in CDF.
     const skipped = def.deletePath ? 0 : existing.length;
@@ -485,14 +682,25 @@ export async function runClean(opts: DeployOptions, out: (s: string) => void): P
           await client.post(def.deletePath, { items: chunk.map((l) => l.id), ...def.deleteExtra });
         } catch (e) {
           if (e instanceof ApiError) {
-            throw new ToolkitError('ResourceDeleteError', `Failed to delete ${chunk.length} ${def.displayName} due to API error: ${e.status} ${e.apiMessage}`);
+            throw new ToolkitError(
+              'ResourceDeleteError',
+              `Failed to delete ${chunk.length} ${def.displayName} due to API error: ${e.status} ${e.apiMessage}`,
+            );
           }
           throw e;
         }
       }
     }
     if (!toDelete.length && !skipped) continue;
-    rows.push({ resource: def.displayName, created: 0, updated: 0, deleted: toDelete.length, unchanged: 0, skipped, missingWriteAcl: missingWrite });
+    rows.push({
+      resource: def.displayName,
+      created: 0,
+      updated: 0,
+      deleted: toDelete.length,
+      unchanged: 0,
+      skipped,
+      missingWriteAcl: missingWrite,
+    });
   }
   out(renderSummary(rows, 'clean', opts.dryRun));
   out(opts.dryRun ? 'Finished dry-run.\n' : 'Finished cleaning.\n');

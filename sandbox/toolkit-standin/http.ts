@@ -41,7 +41,10 @@ export async function rawRequest(
   body?: unknown,
   form?: Record<string, string>,
 ): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json', 'x-cdp-app': 'cognite-toolkit-standin' };
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'x-cdp-app': 'cognite-toolkit-standin',
+  };
   let payload: Buffer | string | undefined;
   if (form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -109,5 +112,7 @@ export class CdfClient {
 
 /** Python-style traceback tail for an uncaught ToolkitAPIError from a retrieve. */
 export function apiCrash(e: ApiError): Crash {
-  return new Crash(`cognite_toolkit._cdf_tk.client.http_client._exception.ToolkitAPIError: ${e.status} ${e.apiMessage}`);
+  return new Crash(
+    `cognite_toolkit._cdf_tk.client.http_client._exception.ToolkitAPIError: ${e.status} ${e.apiMessage}`,
+  );
 }

@@ -52,12 +52,22 @@ function fitWidths(widths: number[], maxWidth: number): number[] {
     const diff = maxCol - second;
     const ratios = w.map((x) => (x === maxCol ? 1 : 0));
     if (!diff) break;
-    w = ratioReduce(excess, ratios, w.map(() => Math.min(excess, diff)), w);
+    w = ratioReduce(
+      excess,
+      ratios,
+      w.map(() => Math.min(excess, diff)),
+      w,
+    );
     total = w.reduce((a, b) => a + b, 0);
     excess = total - maxWidth;
   }
   if (total > maxWidth) {
-    w = ratioReduce(total - maxWidth, w.map(() => 1), w, w);
+    w = ratioReduce(
+      total - maxWidth,
+      w.map(() => 1),
+      w,
+      w,
+    );
   }
   return w;
 }
@@ -89,7 +99,12 @@ function justify(text: string, width: number, how: 'left' | 'right'): string {
  * Renders a table; `sectionBefore` is the row index preceded by a section break (the "All" row).
  * Returns lines without the surrounding Padding.
  */
-export function renderTable(columns: Column[], rows: string[][], maxWidth: number, sectionBefore?: number): string[] {
+export function renderTable(
+  columns: Column[],
+  rows: string[][],
+  maxWidth: number,
+  sectionBefore?: number,
+): string[] {
   const natural = columns.map(
     (c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)) + 2,
   );
@@ -115,7 +130,13 @@ export function renderTable(columns: Column[], rows: string[][], maxWidth: numbe
   };
 
   // rich bottom-aligns wrapped header cells (see the width-80 sample: "Able" sits above "to deploy").
-  const lines = [...renderRow(columns.map((c) => c.header), 'bottom'), '─'.repeat(tableWidth)];
+  const lines = [
+    ...renderRow(
+      columns.map((c) => c.header),
+      'bottom',
+    ),
+    '─'.repeat(tableWidth),
+  ];
   rows.forEach((row, idx) => {
     if (idx === sectionBefore) lines.push(' '.repeat(tableWidth));
     lines.push(...renderRow(row, 'top'));
@@ -124,7 +145,12 @@ export function renderTable(columns: Column[], rows: string[][], maxWidth: numbe
 }
 
 /** Table as a panel detail: Padding((1, 0, 1, 2)). */
-export function tableDetail(columns: Column[], rows: string[][], panelWidth: number, sectionBefore?: number): string[] {
+export function tableDetail(
+  columns: Column[],
+  rows: string[][],
+  panelWidth: number,
+  sectionBefore?: number,
+): string[] {
   const available = panelWidth - 2 - 4 - 2;
   return ['', ...renderTable(columns, rows, available, sectionBefore).map((l) => `  ${l}`), ''];
 }
@@ -140,7 +166,11 @@ function hardWrap(line: string, width: number): string[] {
 }
 
 /** A rich ROUNDED panel with a left-aligned title; `expand=false` shrinks it to its content. */
-export function renderPanel(title: string, content: string[], opts: { width?: number; expand?: boolean } = {}): string {
+export function renderPanel(
+  title: string,
+  content: string[],
+  opts: { width?: number; expand?: boolean } = {},
+): string {
   const consoleW = opts.width ?? consoleWidth();
   let width = consoleW;
   if (opts.expand === false) {
@@ -171,17 +201,21 @@ export interface SummaryRow {
 }
 
 /** DeployV2Command._display_results: "<Op> summary[ (dry run)]" with one row per type plus "All". */
-export function renderSummary(rows: SummaryRow[], operation: 'deploy' | 'clean', dryRun: boolean, width = consoleWidth()): string {
+export function renderSummary(
+  rows: SummaryRow[],
+  operation: 'deploy' | 'clean',
+  dryRun: boolean,
+  width = consoleWidth(),
+): string {
   const op = operation === 'deploy' ? 'Deploy' : 'Clean';
   if (rows.length === 0) {
     return renderPanel(`${op} summary`, [`No resources were ${operation}ed.`], { width });
   }
   const columns: Column[] = [
     { header: 'Resource', justify: 'left' },
-    ...(dryRun
-      ? ['Would create', 'Would update', 'Would delete']
-      : ['Created', 'Updated', 'Deleted']
-    ).map((header) => ({ header, justify: 'right' as const })),
+    ...(dryRun ? ['Would create', 'Would update', 'Would delete'] : ['Created', 'Updated', 'Deleted']).map(
+      (header) => ({ header, justify: 'right' as const }),
+    ),
     { header: 'Unchanged', justify: 'right' },
     { header: 'Skipped', justify: 'right' },
     { header: 'Total', justify: 'right' },
@@ -208,5 +242,9 @@ export function renderSummary(rows: SummaryRow[], operation: 'deploy' | 'clean',
     sectionBefore = cells.length;
     cells.push(toCells(all));
   }
-  return renderPanel(`${op} summary${dryRun ? ' (dry run)' : ''}`, tableDetail(columns, cells, width, sectionBefore), { width });
+  return renderPanel(
+    `${op} summary${dryRun ? ' (dry run)' : ''}`,
+    tableDetail(columns, cells, width, sectionBefore),
+    { width },
+  );
 }

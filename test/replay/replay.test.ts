@@ -9,24 +9,34 @@ import { Worker } from '@temporalio/worker';
 import { BUNDLE_PATH } from '../helpers/temporal-server';
 
 const DIR = path.resolve(__dirname, '..', 'histories');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('there are recorded histories of every outcome to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(10);
-  expect(files).toEqual(expect.arrayContaining(['promotion-succeeded.json', 'rollback-prod.json', 'promotion-expired.json']));
+  expect(files).toEqual(
+    expect.arrayContaining(['promotion-succeeded.json', 'rollback-prod.json', 'promotion-expired.json']),
+  );
 });
 
 test.each(files)('replays %s without nondeterminism', async (file) => {
   const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
   await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE_PATH } }, history, file.replace(/\.json$/, '')),
+    Worker.runReplayHistory(
+      { workflowBundle: { codePath: BUNDLE_PATH } },
+      history,
+      file.replace(/\.json$/, ''),
+    ),
   ).resolves.toBeUndefined();
 });
 
 test('a history that no longer matches the code is reported as nondeterministic', async () => {
   const history = JSON.parse(readFileSync(path.join(DIR, 'promotion-succeeded.json'), 'utf8'));
   // Pretend the recorded run scheduled a different first activity than the code does today.
-  const scheduled = history.events.find((e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes);
+  const scheduled = history.events.find(
+    (e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes,
+  );
   scheduled.activityTaskScheduledEventAttributes.activityType.name = 'someRemovedActivity';
   await expect(
     Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE_PATH } }, history, 'tampered'),

@@ -15,9 +15,20 @@ const fixture = (name: string): string => readFileSync(path.join(fixtureDir, nam
 describe('parseLineage', () => {
   it('reads the real lineage example', () => {
     const l = parseLineage(fixture('lineage_example.yaml'));
-    expect(l).toMatchObject({ modulesProcessed: 1, modulesSucceeded: 1, modulesFailed: 0, cdfProject: 'sandbox' });
+    expect(l).toMatchObject({
+      modulesProcessed: 1,
+      modulesSucceeded: 1,
+      modulesFailed: 0,
+      cdfProject: 'sandbox',
+    });
     expect(l.insightsSummary).toEqual({ Recommendation: 1 });
-    expect(l.resources.map((r) => r.kind)).toEqual(['Space', 'Container', 'View', 'DataModel', 'Transformation']);
+    expect(l.resources.map((r) => r.kind)).toEqual([
+      'Space',
+      'Container',
+      'View',
+      'DataModel',
+      'Transformation',
+    ]);
     expect(l.resources[2]).toEqual({
       kind: 'View',
       resourceFolder: 'data_modeling',
@@ -39,7 +50,11 @@ describe('parseLineage', () => {
   it.each([
     ['not yaml', 'a: [1, 2', /not valid YAML/],
     ['missing summary', 'organizationDir: /x\nbuildDir: build\ncdfProject: null\n', /modulesSummary/],
-    ['wrong type', fixture('lineage_example.yaml').replace('processed: 1', 'processed: one'), /modulesSummary\.processed/],
+    [
+      'wrong type',
+      fixture('lineage_example.yaml').replace('processed: 1', 'processed: one'),
+      /modulesSummary\.processed/,
+    ],
     ['a list', '- 1\n- 2\n', /expected shape/],
   ])('rejects %s', (_name, text, message) => {
     expect(() => parseLineage(text)).toThrow(BuildReportError);
@@ -57,7 +72,12 @@ describe('insights', () => {
       sourceFile: '/home/user/proj/modules/broken/data_modeling/bad.View.yaml',
       message: 'Failed to parse bad.View.yaml: [bold]mapping values are not allowed here[/]',
     });
-    expect(insights[2]).toEqual({ insightType: 'Recommendation', code: 'AUTH-001', message: 'Missing dataSetExternalId', fix: 'Add it' });
+    expect(insights[2]).toEqual({
+      insightType: 'Recommendation',
+      code: 'AUTH-001',
+      message: 'Missing dataSetExternalId',
+      fix: 'Add it',
+    });
   });
 
   it('csv with quotes, commas and newlines inside fields', () => {
@@ -77,9 +97,15 @@ describe('insights', () => {
     expect(() => parseInsightsJson('{"insightType": 1}')).toThrow(BuildReportError);
     expect(() => parseInsightsJson('nope')).toThrow(/not valid JSON/);
     expect(() => parseInsightsCsv('"type","msg"\n"a","b"\n')).toThrow(/unexpected header/);
-    expect(() => parseInsightsCsv('"insight_type","code","source_file","message","fix"\n"A","b"\n')).toThrow(/has 2 fields/);
-    expect(() => parseInsightsCsv('"insight_type","code","source_file","message","fix"\n"A","b')).toThrow(/unterminated/);
-    expect(() => parseInsightsCsv('"insight_type","code","source_file","message","fix"\n"A"x,"","","",""')).toThrow(/after a closing quote/);
+    expect(() => parseInsightsCsv('"insight_type","code","source_file","message","fix"\n"A","b"\n')).toThrow(
+      /has 2 fields/,
+    );
+    expect(() => parseInsightsCsv('"insight_type","code","source_file","message","fix"\n"A","b')).toThrow(
+      /unterminated/,
+    );
+    expect(() =>
+      parseInsightsCsv('"insight_type","code","source_file","message","fix"\n"A"x,"","","",""'),
+    ).toThrow(/after a closing quote/);
   });
 });
 
@@ -95,7 +121,11 @@ describe('readBuildReport', () => {
     writeFileSync(path.join(dir, 'insights.json'), fixture('insights.json'));
     const report = await readBuildReport(dir);
     expect(report.modulesFailed).toBe(1);
-    expect(report.criticalInsights.map((i) => i.insightType)).toEqual(['FileReadError', 'ConsistencyError', 'ModuleFailed']);
+    expect(report.criticalInsights.map((i) => i.insightType)).toEqual([
+      'FileReadError',
+      'ConsistencyError',
+      'ModuleFailed',
+    ]);
     expect(report.criticalInsights[2]!.message).toMatch(/modules\/broken: FAILED: ModelSyntaxError/);
   });
 

@@ -1,9 +1,14 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { PlanParseError, parseDeployOutput, parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
+import {
+  PlanParseError,
+  parseDeployOutput,
+  parseDryRunOutput,
+} from '../../activities/toolkit/dry-run-parser';
 import { renderSummary } from '../../sandbox/toolkit-standin/render';
 
-const fixture = (name: string): string => readFileSync(path.join(__dirname, '../fixtures/toolkit', name), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(path.join(__dirname, '../fixtures/toolkit', name), 'utf8');
 
 const SAMPLE_ROWS = [
   ['spaces', 1],
@@ -19,7 +24,15 @@ describe('parseDryRunOutput on real Toolkit renders', () => {
     const plan = parseDryRunOutput(fixture(name));
     expect(plan.resources.map((r) => [r.resource, r.create])).toEqual(SAMPLE_ROWS.map(([n, c]) => [n, c]));
     expect(plan.resources.every((r) => r.update === 0 && r.delete === 0 && r.ableToDeploy)).toBe(true);
-    expect(plan.totals).toEqual({ create: 8, update: 0, delete: 0, unchanged: 0, skipped: 0, total: 8, ableToDeploy: true });
+    expect(plan.totals).toEqual({
+      create: 8,
+      update: 0,
+      delete: 0,
+      unchanged: 0,
+      skipped: 0,
+      total: 8,
+      ableToDeploy: true,
+    });
     expect(plan.empty).toBe(false);
     expect(plan.noResources).toBe(false);
     expect(plan.ableToDeploy).toBe(true);
@@ -61,16 +74,40 @@ describe('parseDryRunOutput on other layouts', () => {
     const plan = parseDryRunOutput(fixture('dry-run-not-able.txt'));
     expect(plan.ableToDeploy).toBe(false);
     expect(plan.totals.ableToDeploy).toBe(false);
-    expect(plan.resources.find((r) => r.resource === 'transformations')).toMatchObject({ update: 2, ableToDeploy: false });
-    expect(plan.resources.find((r) => r.resource === 'views')).toMatchObject({ update: 1, ableToDeploy: true });
+    expect(plan.resources.find((r) => r.resource === 'transformations')).toMatchObject({
+      update: 2,
+      ableToDeploy: false,
+    });
+    expect(plan.resources.find((r) => r.resource === 'views')).toMatchObject({
+      update: 1,
+      ableToDeploy: true,
+    });
     expect(plan.totals).toMatchObject({ update: 3, unchanged: 1, total: 4 });
   });
 
   it('width 80 with ANSI colours, wrapped names and "No"', () => {
     const plan = parseDryRunOutput(fixture('dry-run-width80-ansi.txt'));
     expect(plan.resources).toEqual([
-      { resource: 'views', create: 2, update: 0, delete: 0, unchanged: 0, skipped: 0, total: 2, ableToDeploy: false },
-      { resource: 'data models', create: 0, update: 1, delete: 0, unchanged: 0, skipped: 0, total: 1, ableToDeploy: true },
+      {
+        resource: 'views',
+        create: 2,
+        update: 0,
+        delete: 0,
+        unchanged: 0,
+        skipped: 0,
+        total: 2,
+        ableToDeploy: false,
+      },
+      {
+        resource: 'data models',
+        create: 0,
+        update: 1,
+        delete: 0,
+        unchanged: 0,
+        skipped: 0,
+        total: 1,
+        ableToDeploy: true,
+      },
     ]);
     expect(plan.ableToDeploy).toBe(false);
   });
@@ -78,18 +115,33 @@ describe('parseDryRunOutput on other layouts', () => {
   it('verbose output: diff panels and a single resource type without an All row', () => {
     const plan = parseDryRunOutput(fixture('dry-run-verbose-diff.txt'));
     expect(plan.resources).toHaveLength(1);
-    expect(plan.totals).toEqual({ create: 1, update: 1, delete: 0, unchanged: 0, skipped: 0, total: 2, ableToDeploy: true });
+    expect(plan.totals).toEqual({
+      create: 1,
+      update: 1,
+      delete: 0,
+      unchanged: 0,
+      skipped: 0,
+      total: 2,
+      ableToDeploy: true,
+    });
     expect(plan.resourceDiffs).toHaveLength(1);
     const diff = plan.resourceDiffs[0]!;
     expect(diff.title).toBe('views: demo_prod:Pump(version=v1)');
-    expect(diff.body.split('\n')).toEqual(expect.arrayContaining(['-name: Pump', '+name: Pump (v1)', '+  maxPressure:']));
+    expect(diff.body.split('\n')).toEqual(
+      expect.arrayContaining(['-name: Pump', '+name: Pump (v1)', '+  maxPressure:']),
+    );
     expect(diff.body).not.toMatch(/│/);
   });
 
   it('large plan with many types and big counts', () => {
     const plan = parseDryRunOutput(fixture('dry-run-large.txt'));
     expect(plan.resources).toHaveLength(9);
-    expect(plan.resources.find((r) => r.resource === 'assets')).toMatchObject({ create: 12004, update: 3150, skipped: 11, total: 22485 });
+    expect(plan.resources.find((r) => r.resource === 'assets')).toMatchObject({
+      create: 12004,
+      update: 3150,
+      skipped: 11,
+      total: 22485,
+    });
     expect(plan.totals).toMatchObject({ create: 12348, update: 3465, delete: 4, skipped: 13 });
     expect(plan.totals.total).toBe(plan.resources.reduce((a, r) => a + r.total, 0));
   });
@@ -144,7 +196,13 @@ describe('parseDeployOutput', () => {
     const res = parseDeployOutput(fixture('deploy-width200.txt'));
     expect(res.resources).toHaveLength(6);
     expect(res.resources.find((r) => r.resource === 'assets')).toEqual({
-      resource: 'assets', created: 0, updated: 0, deleted: 0, unchanged: 3, skipped: 0, total: 3,
+      resource: 'assets',
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      unchanged: 3,
+      skipped: 0,
+      total: 3,
     });
   });
 

@@ -63,7 +63,8 @@ export async function startFakeCdf(project = 'sandbox'): Promise<FakeCdf> {
       };
       for (const suffix of hangs) if (url.pathname.endsWith(suffix)) return;
       for (const [suffix, status] of failures) {
-        if (url.pathname.endsWith(suffix)) return send(status, { error: { code: status, message: 'Injected failure' } });
+        if (url.pathname.endsWith(suffix))
+          return send(status, { error: { code: status, message: 'Injected failure' } });
       }
       if (url.pathname === '/api/v1/token/inspect') {
         return send(200, {
@@ -76,7 +77,8 @@ export async function startFakeCdf(project = 'sandbox'): Promise<FakeCdf> {
         });
       }
       const prefix = `/api/v1/projects/${project}`;
-      if (!url.pathname.startsWith(prefix)) return send(404, { error: { code: 404, message: 'Unknown project' } });
+      if (!url.pathname.startsWith(prefix))
+        return send(404, { error: { code: 404, message: 'Unknown project' } });
       const parts = url.pathname.slice(prefix.length).split('/').filter(Boolean);
       if (parts[0] === 'models') parts.shift();
       const [kind = '', action = ''] = parts;
@@ -96,7 +98,10 @@ export async function startFakeCdf(project = 'sandbox'): Promise<FakeCdf> {
         const out: Item[] = [];
         for (const u of reqItems) {
           const existing = items.get(key(kind, u));
-          if (!existing) return send(400, { error: { code: 400, message: 'Not found', missing: [{ externalId: u.externalId }] } });
+          if (!existing)
+            return send(400, {
+              error: { code: 400, message: 'Not found', missing: [{ externalId: u.externalId }] },
+            });
           for (const [field, op] of Object.entries((u.update ?? {}) as Record<string, Item>)) {
             if ('setNull' in op) delete existing[field];
             else existing[field] = op.set;
@@ -112,7 +117,10 @@ export async function startFakeCdf(project = 'sandbox'): Promise<FakeCdf> {
           const k = key(kind, i);
           const prev = items.get(k);
           const isDms = ['spaces', 'containers', 'views', 'datamodels'].includes(kind);
-          if (prev && !isDms) return send(409, { error: { code: 409, message: 'Duplicate', duplicated: [{ externalId: i.externalId }] } });
+          if (prev && !isDms)
+            return send(409, {
+              error: { code: 409, message: 'Duplicate', duplicated: [{ externalId: i.externalId }] },
+            });
           // Echo the request fields plus read-only fields, as the sandbox should.
           const stored: Item = { ...i, createdTime: prev?.createdTime ?? now, lastUpdatedTime: now };
           if (!isDms) stored.id = (prev?.id as number | undefined) ?? nextId++;

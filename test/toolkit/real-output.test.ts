@@ -12,12 +12,19 @@ import {
   readBuildReport,
   type BuildReport,
 } from '../../activities/toolkit/build-report';
-import { parseDeployOutput, parseDryRunOutput, PlanParseError } from '../../activities/toolkit/dry-run-parser';
+import {
+  parseDeployOutput,
+  parseDryRunOutput,
+  PlanParseError,
+} from '../../activities/toolkit/dry-run-parser';
 
 const realDir = path.join(__dirname, '../fixtures/toolkit/real');
 const fixture = (name: string): string => readFileSync(path.join(realDir, name), 'utf8');
 
-const exitCodes = JSON.parse(fixture('exit-codes.json')) as Record<string, { argv: string[]; exitCode: number | null }>;
+const exitCodes = JSON.parse(fixture('exit-codes.json')) as Record<
+  string,
+  { argv: string[]; exitCode: number | null }
+>;
 const large = JSON.parse(fixture('large-project.json')) as {
   assets: number;
   transformations: number;
@@ -66,7 +73,12 @@ describe('captured with the real Toolkit', () => {
 describe('build reports of the real Toolkit', () => {
   it('reads a clean build of the demo project', async () => {
     const lineage = parseLineage(fixture('build-ok.lineage.yaml'));
-    expect(lineage).toMatchObject({ modulesProcessed: 1, modulesSucceeded: 1, modulesFailed: 0, cdfProject: 'demo-prod' });
+    expect(lineage).toMatchObject({
+      modulesProcessed: 1,
+      modulesSucceeded: 1,
+      modulesFailed: 0,
+      cdfProject: 'demo-prod',
+    });
     expect(lineage.resources.map((r) => r.kind).sort()).toEqual(
       ['Asset', 'Asset', 'Container', 'DataModel', 'Space', 'Transformation', 'View'].sort(),
     );
@@ -103,8 +115,13 @@ describe('build reports of the real Toolkit', () => {
     const report = await buildReportOf('build-unresolved-variable');
     expect(report.modulesFailed).toBeGreaterThanOrEqual(1);
     expect(report).toMatchObject({ modulesProcessed: 1, modulesSucceeded: 0, modulesFailed: 1 });
-    expect(report.failedModules).toEqual([{ moduleId: 'modules/demo_module', status: 'FAILED: ConsistencyError' }]);
-    expect(report.criticalInsights.map((i) => i.insightType).sort()).toEqual(['ConsistencyError', 'ModuleFailed']);
+    expect(report.failedModules).toEqual([
+      { moduleId: 'modules/demo_module', status: 'FAILED: ConsistencyError' },
+    ]);
+    expect(report.criticalInsights.map((i) => i.insightType).sort()).toEqual([
+      'ConsistencyError',
+      'ModuleFailed',
+    ]);
     expect(report.criticalInsights.find((i) => i.insightType === 'ConsistencyError')).toMatchObject({
       code: 'UNRESOLVED-VARIABLES',
       message: "Unresolved variable 'missing_variable'",
@@ -137,9 +154,24 @@ describe('dry-run plans of the real Toolkit', () => {
     const plan = parseDryRunOutput(fixture('dry-run-create.txt'));
     expect(plan.resources.map((r) => r.resource)).toEqual(DEMO_TYPES);
     for (const r of plan.resources) {
-      expect(r).toMatchObject({ create: DEMO_COUNTS[r.resource], update: 0, delete: 0, unchanged: 0, skipped: 0, ableToDeploy: true });
+      expect(r).toMatchObject({
+        create: DEMO_COUNTS[r.resource],
+        update: 0,
+        delete: 0,
+        unchanged: 0,
+        skipped: 0,
+        ableToDeploy: true,
+      });
     }
-    expect(plan.totals).toEqual({ create: 7, update: 0, delete: 0, unchanged: 0, skipped: 0, total: 7, ableToDeploy: true });
+    expect(plan.totals).toEqual({
+      create: 7,
+      update: 0,
+      delete: 0,
+      unchanged: 0,
+      skipped: 0,
+      total: 7,
+      ableToDeploy: true,
+    });
     expect(plan).toMatchObject({ empty: false, ableToDeploy: true, noResources: false });
     // --verbose prints diff panels only for updates.
     expect(plan.resourceDiffs).toEqual([]);
@@ -162,14 +194,30 @@ describe('dry-run plans of the real Toolkit', () => {
   it('reports everything unchanged right after a deploy', () => {
     const plan = parseDryRunOutput(fixture('dry-run-unchanged.txt'));
     expect(plan.empty).toBe(true);
-    expect(plan.totals).toEqual({ create: 0, update: 0, delete: 0, unchanged: 7, skipped: 0, total: 7, ableToDeploy: true });
+    expect(plan.totals).toEqual({
+      create: 0,
+      update: 0,
+      delete: 0,
+      unchanged: 7,
+      skipped: 0,
+      total: 7,
+      ableToDeploy: true,
+    });
     expect(plan.resourceDiffs).toEqual([]);
   });
 
   it('plans 3 updates with a diff panel each for the second commit of the demo', () => {
     const plan = parseDryRunOutput(fixture('dry-run-update-verbose.txt'));
     expect(plan.empty).toBe(false);
-    expect(plan.totals).toEqual({ create: 0, update: 3, delete: 0, unchanged: 4, skipped: 0, total: 7, ableToDeploy: true });
+    expect(plan.totals).toEqual({
+      create: 0,
+      update: 3,
+      delete: 0,
+      unchanged: 4,
+      skipped: 0,
+      total: 7,
+      ableToDeploy: true,
+    });
     const updated = plan.resources.filter((r) => r.update > 0).map((r) => r.resource);
     expect(updated).toEqual(['assets', 'views', 'transformations']);
     expect(plan.resourceDiffs.map((d) => d.title)).toEqual([
@@ -178,7 +226,9 @@ describe('dry-run plans of the real Toolkit', () => {
       "transformations: externalId='pump_tr'",
     ]);
     const [asset, view, transformation] = plan.resourceDiffs;
-    expect(asset?.body).toContain('-description: Main feed pump\n+description: Main feed pump, replaced 2026-11');
+    expect(asset?.body).toContain(
+      '-description: Main feed pump\n+description: Main feed pump, replaced 2026-11',
+    );
     expect(view?.body).toContain('+description: A pump in a pumping station, with its rated flow in m3/h');
     expect(transformation?.body).toContain('flow_m3h');
   });
@@ -192,13 +242,32 @@ describe('dry-run plans of the real Toolkit', () => {
     expect(count('views')).toBe(large.views);
     expect(count('spaces')).toBe(large.spaces);
     const expected = large.assets + large.transformations + large.containers + large.views + large.spaces;
-    expect(plan.totals).toEqual({ create: expected, update: 0, delete: 0, unchanged: 0, skipped: 0, total: expected, ableToDeploy: true });
+    expect(plan.totals).toEqual({
+      create: expected,
+      update: 0,
+      delete: 0,
+      unchanged: 0,
+      skipped: 0,
+      total: expected,
+      ableToDeploy: true,
+    });
   });
 
   it('shows what the failed deploy left behind: the space and assets went in before containers failed', () => {
     const plan = parseDryRunOutput(fixture('dry-run-after-deploy-error.txt'));
-    expect(plan.totals).toEqual({ create: 4, update: 0, delete: 0, unchanged: 3, skipped: 0, total: 7, ableToDeploy: true });
-    expect(plan.resources.filter((r) => r.unchanged > 0).map((r) => r.resource)).toEqual(['assets', 'spaces']);
+    expect(plan.totals).toEqual({
+      create: 4,
+      update: 0,
+      delete: 0,
+      unchanged: 3,
+      skipped: 0,
+      total: 7,
+      ableToDeploy: true,
+    });
+    expect(plan.resources.filter((r) => r.unchanged > 0).map((r) => r.resource)).toEqual([
+      'assets',
+      'spaces',
+    ]);
   });
 });
 
@@ -208,7 +277,9 @@ describe('real deploy output', () => {
     const deployed = parseDeployOutput(text);
     expect(deployed.resources.map((r) => r.resource)).toEqual(DEMO_TYPES);
     expect(deployed.resources.reduce((a, r) => a + r.created, 0)).toBe(7);
-    expect(deployed.resources.every((r) => r.updated === 0 && r.deleted === 0 && r.created === r.total)).toBe(true);
+    expect(deployed.resources.every((r) => r.updated === 0 && r.deleted === 0 && r.created === r.total)).toBe(
+      true,
+    );
     expect(() => parseDryRunOutput(text)).toThrow(PlanParseError);
   });
 

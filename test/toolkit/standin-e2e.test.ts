@@ -25,7 +25,11 @@ function cdf(cwd: string, args: string[], env: Record<string, string | undefined
     const child = execFile(
       CDF,
       ['--no-override-env', ...args],
-      { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, COLUMNS: '200', ...env }, timeout: 60_000 },
+      {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, COLUMNS: '200', ...env },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -42,7 +46,13 @@ describe('Toolkit stand-in end to end', () => {
 
   beforeAll(async () => {
     fake = await startFakeCdf('sandbox');
-    env = { CDF_PROJECT: 'sandbox', CDF_CLUSTER: 'sandbox', CDF_URL: fake.url, LOGIN_FLOW: 'token', CDF_TOKEN: 'dummy' };
+    env = {
+      CDF_PROJECT: 'sandbox',
+      CDF_CLUSTER: 'sandbox',
+      CDF_URL: fake.url,
+      LOGIN_FLOW: 'token',
+      CDF_TOKEN: 'dummy',
+    };
   });
   afterAll(async () => {
     await fake.close();
@@ -71,9 +81,18 @@ describe('Toolkit stand-in end to end', () => {
       '1-pump-demo_prod.Pump.v1.View.yaml',
     ]);
     const report = await readBuildReport(path.join(work, 'build'));
-    expect(report).toMatchObject({ modulesProcessed: 1, modulesFailed: 0, cdfProject: 'sandbox', criticalInsights: [] });
+    expect(report).toMatchObject({
+      modulesProcessed: 1,
+      modulesFailed: 0,
+      cdfProject: 'sandbox',
+      criticalInsights: [],
+    });
     expect(report.resources).toHaveLength(8);
-    expect(report.resources.find((r) => r.kind === 'View')?.identifier).toEqual({ space: 'demo_prod', externalId: 'Pump', version: 'v1' });
+    expect(report.resources.find((r) => r.kind === 'View')?.identifier).toEqual({
+      space: 'demo_prod',
+      externalId: 'Pump',
+      version: 'v1',
+    });
 
     const dry = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], env);
     expect(dry.code).toBe(0);
@@ -96,7 +115,9 @@ describe('Toolkit stand-in end to end', () => {
       plan.resources.map((r) => [r.resource, r.create]),
     );
     expect(fake.store.get('assets')!.size).toBe(3);
-    expect(fake.store.get('transformations')!.get('["pump_tr"]')).toMatchObject({ query: expect.stringContaining('from `pumps`') });
+    expect(fake.store.get('transformations')!.get('["pump_tr"]')).toMatchObject({
+      query: expect.stringContaining('from `pumps`'),
+    });
 
     const again = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], env);
     const plan2 = parseDryRunOutput(again.stdout);
@@ -108,19 +129,30 @@ describe('Toolkit stand-in end to end', () => {
     writeFileSync(view, readFileSync(view, 'utf8').replace('name: Pump\n', 'name: Pump (v1)\n'));
     const stale = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], env);
     expect(stale.code).toBe(1);
-    expect(stale.stdout).toMatch(/ERROR \(ToolkitValidationError\): Source files have changed since the build/);
+    expect(stale.stdout).toMatch(
+      /ERROR \(ToolkitValidationError\): Source files have changed since the build/,
+    );
 
     await cdf(work, ['build', '-c', 'org/config.prod.yaml'], env);
-    const changed = await cdf(work, ['deploy', 'build', '--dry-run', '--verbose', '--cdf-project', 'sandbox'], env);
+    const changed = await cdf(
+      work,
+      ['deploy', 'build', '--dry-run', '--verbose', '--cdf-project', 'sandbox'],
+      env,
+    );
     const plan3 = parseDryRunOutput(changed.stdout);
     expect(plan3.resources.find((r) => r.resource === 'views')).toMatchObject({ update: 1, unchanged: 0 });
     expect(plan3.totals).toMatchObject({ update: 1, unchanged: 7 });
     expect(plan3.resourceDiffs).toEqual([
-      { title: 'views: demo_prod:Pump(version=v1)', body: expect.stringContaining('-name: Pump\n+name: Pump (v1)') },
+      {
+        title: 'views: demo_prod:Pump(version=v1)',
+        body: expect.stringContaining('-name: Pump\n+name: Pump (v1)'),
+      },
     ]);
 
     const apply = await cdf(work, ['deploy', 'build', '--cdf-project', 'sandbox'], env);
-    expect(parseDeployOutput(apply.stdout).resources.find((r) => r.resource === 'views')).toMatchObject({ updated: 1 });
+    expect(parseDeployOutput(apply.stdout).resources.find((r) => r.resource === 'views')).toMatchObject({
+      updated: 1,
+    });
     expect(fake.store.get('views')!.get('["demo_prod","Pump","v1"]')).toMatchObject({ name: 'Pump (v1)' });
 
     const clean = await cdf(work, ['clean', 'build', '--cdf-project', 'sandbox'], env);
@@ -133,13 +165,18 @@ describe('Toolkit stand-in end to end', () => {
   it('transformation updates go through /transformations/update with set', async () => {
     await cdf(work, ['build', '-c', 'org/config.prod.yaml'], env);
     await cdf(work, ['deploy', 'build', '--cdf-project', 'sandbox'], env);
-    appendFileSync(path.join(work, 'org/modules/demo_module/transformations/pumps.sql'), 'where `name` is not null\n');
+    appendFileSync(
+      path.join(work, 'org/modules/demo_module/transformations/pumps.sql'),
+      'where `name` is not null\n',
+    );
     await cdf(work, ['build', '-c', 'org/config.prod.yaml'], env);
     fake.requests.length = 0;
     const run = await cdf(work, ['deploy', 'build', '--cdf-project', 'sandbox'], env);
     expect(run.code).toBe(0);
     const upd = fake.requests.find((r) => r.path.endsWith('/transformations/update'));
-    expect(upd?.body).toMatchObject({ items: [{ externalId: 'pump_tr', update: { query: { set: expect.stringContaining('is not null') } } }] });
+    expect(upd?.body).toMatchObject({
+      items: [{ externalId: 'pump_tr', update: { query: { set: expect.stringContaining('is not null') } } }],
+    });
   });
 
   it('missing WRITE: dry-run says No, deploy fails with AuthorizationError', async () => {
@@ -164,7 +201,9 @@ describe('Toolkit stand-in end to end', () => {
     fake.failures.set('/models/spaces', 500);
     const create = await cdf(work, ['deploy', 'build', '--cdf-project', 'sandbox'], env);
     expect(create.code).toBe(1);
-    expect(create.stdout).toContain('  ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 500 Injected failure');
+    expect(create.stdout).toContain(
+      '  ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 500 Injected failure',
+    );
     expect(() => parseDeployOutput(create.stdout)).toThrow(/ResourceCreationError/);
 
     fake.failures.clear();
@@ -181,13 +220,19 @@ describe('Toolkit stand-in end to end', () => {
         srv.close(() => resolve(port));
       });
     });
-    const down = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], { ...env, CDF_URL: `http://127.0.0.1:${closedPort}` });
+    const down = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], {
+      ...env,
+      CDF_URL: `http://127.0.0.1:${closedPort}`,
+    });
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('httpx.ConnectError: [Errno 111] Connection refused');
 
     fake.failures.clear();
     fake.hangs.add('/token/inspect');
-    const slow = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], { ...env, CDF_CLIENT_TIMEOUT: '1' });
+    const slow = await cdf(work, ['deploy', 'build', '--dry-run', '--cdf-project', 'sandbox'], {
+      ...env,
+      CDF_CLIENT_TIMEOUT: '1',
+    });
     fake.hangs.clear();
     expect(slow.code).toBe(1);
     expect(slow.stderr.trim().split('\n').pop()).toBe('httpx.ReadTimeout: timed out');
@@ -214,7 +259,10 @@ describe('Toolkit stand-in end to end', () => {
   });
 
   it('unresolved variables and YAML errors fail the module but exit 0', async () => {
-    writeFileSync(path.join(work, 'org/modules/demo_module/classic/bad.Asset.yaml'), 'externalId: x\nname: {{ nope }}\n');
+    writeFileSync(
+      path.join(work, 'org/modules/demo_module/classic/bad.Asset.yaml'),
+      'externalId: x\nname: {{ nope }}\n',
+    );
     const run = await cdf(work, ['build', '-c', 'org/config.dev.yaml'], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Do not proceed to deploy.');
@@ -222,9 +270,15 @@ describe('Toolkit stand-in end to end', () => {
     expect(csv).toContain('"ConsistencyError","UNRESOLVED-VARIABLES"');
     const report = await readBuildReport(path.join(work, 'build'));
     expect(report.modulesFailed).toBe(1);
-    expect(report.criticalInsights.map((i) => i.code ?? i.insightType)).toEqual(['UNRESOLVED-VARIABLES', 'ModuleFailed']);
+    expect(report.criticalInsights.map((i) => i.code ?? i.insightType)).toEqual([
+      'UNRESOLVED-VARIABLES',
+      'ModuleFailed',
+    ]);
 
-    writeFileSync(path.join(work, 'org/modules/demo_module/classic/bad.Asset.yaml'), 'externalId: x\nname: [unclosed\n');
+    writeFileSync(
+      path.join(work, 'org/modules/demo_module/classic/bad.Asset.yaml'),
+      'externalId: x\nname: [unclosed\n',
+    );
     await cdf(work, ['build', '-c', 'org/config.dev.yaml'], env);
     const lineage = readFileSync(path.join(work, 'build/lineage.yaml'), 'utf8');
     expect(lineage).toContain("status: 'FAILED: ModelSyntaxError'");
@@ -235,7 +289,8 @@ describe('Toolkit stand-in end to end', () => {
     const dir = path.join(work, 'empty-build');
     cpSync(path.join(__dirname, '../fixtures/toolkit/lineage_example.yaml'), path.join(dir, 'lineage.yaml'));
     // The example lineage points at files that do not exist here; keep only the header part.
-    const text = readFileSync(path.join(dir, 'lineage.yaml'), 'utf8').split('moduleLineage:')[0] + 'moduleLineage: []\n';
+    const text =
+      readFileSync(path.join(dir, 'lineage.yaml'), 'utf8').split('moduleLineage:')[0] + 'moduleLineage: []\n';
     writeFileSync(path.join(dir, 'lineage.yaml'), text);
     const run = await cdf(work, ['deploy', 'empty-build', '--dry-run', '--cdf-project', 'sandbox'], env);
     expect(run.code).toBe(0);

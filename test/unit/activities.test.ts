@@ -27,7 +27,11 @@ class FakeAlertSender implements AlertSender {
     const name = channel.name ?? channel.type;
     this.calls.push({ channel: name, message });
     const f = this.failures[name];
-    if (f === 'config') throw new PromotionError(ErrorType.Configuration, `environment variable ${channel.urlEnv} is not set on the worker`);
+    if (f === 'config')
+      throw new PromotionError(
+        ErrorType.Configuration,
+        `environment variable ${channel.urlEnv} is not set on the worker`,
+      );
     if (typeof f === 'number' && f > 0) {
       this.failures[name] = f - 1;
       throw new PromotionError(ErrorType.AlertDelivery, `alert to ${channel.type} answered 503`);
@@ -49,7 +53,12 @@ function setup(alerts: FakeAlertSender, channels: AlertChannelConfig[] = []) {
     cdfProject: 'acme-dev',
     baseUrl: 'https://dev.example.invalid',
     credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_DEV' },
-    approval: { approvers: ['bob', 'carol'], requiredApprovals: 2, timeout: '1h', rollbackRequiresApproval: false },
+    approval: {
+      approvers: ['bob', 'carol'],
+      requiredApprovals: 2,
+      timeout: '1h',
+      rollbackRequiresApproval: false,
+    },
   };
   raw.dataDir = tmp.dir;
   const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
@@ -131,7 +140,9 @@ describe('sendAlert', () => {
     await runActivity(acts.sendAlert, request({ outcome: 'smoke_failed' }));
     const msg = sender.calls[0]!.message;
     expect(msg.title).toBe('CDF promotion to prod smoke failed');
-    expect(msg.runUrl).toBe('http://ui.example:8233/namespaces/prod%20ns/workflows/promote%2Fprod%201/run-a/history');
+    expect(msg.runUrl).toBe(
+      'http://ui.example:8233/namespaces/prod%20ns/workflows/promote%2Fprod%201/run-a/history',
+    );
     expect(msg.commit).toBe('abcdef1234567');
     expect(msg.failure).toBe('toolkit apply exited with 1');
   });

@@ -1,4 +1,10 @@
-import { HttpAlertSender, channelName, slackPayload, webhookPayload, type AlertMessage } from '../../activities/alerts/alert-channels';
+import {
+  HttpAlertSender,
+  channelName,
+  slackPayload,
+  webhookPayload,
+  type AlertMessage,
+} from '../../activities/alerts/alert-channels';
 import { PromotionError } from '../../contracts/errors';
 import { startAlertReceiver, type AlertReceiver } from '../../sandbox/alert-receiver';
 import type { AlertChannelConfig } from '../../worker/config';
@@ -39,7 +45,9 @@ describe('payloads', () => {
   });
 
   test('webhook payload uses null, not undefined, when commit/plan are unknown (keys survive JSON)', () => {
-    const p = JSON.parse(JSON.stringify(webhookPayload({ ...message, commit: undefined, planHash: undefined })));
+    const p = JSON.parse(
+      JSON.stringify(webhookPayload({ ...message, commit: undefined, planHash: undefined })),
+    );
     expect(p.commit).toBeNull();
     expect(p.planHash).toBeNull();
     expect(p.failedChecks).toEqual(message.failedChecks);
@@ -80,7 +88,11 @@ describe('HttpAlertSender', () => {
     receiver.failNext(0);
   });
 
-  const webhook: AlertChannelConfig = { type: 'webhook', urlEnv: 'ALERT_URL', headersEnv: { 'x-api-key': 'ALERT_KEY' } };
+  const webhook: AlertChannelConfig = {
+    type: 'webhook',
+    urlEnv: 'ALERT_URL',
+    headersEnv: { 'x-api-key': 'ALERT_KEY' },
+  };
 
   test('posts the webhook payload to the URL read from the env var', async () => {
     const sender = new HttpAlertSender({ ALERT_URL: `${receiver.url}/hooks/ops`, ALERT_KEY: 'k' });
@@ -126,7 +138,9 @@ describe('HttpAlertSender', () => {
 
   test('the URL (which may embed a token) does not appear in the delivery error', async () => {
     const secretUrl = 'http://127.0.0.1:1/services/T000/B000/SECRETTOKEN';
-    const err = await new HttpAlertSender({ ALERT_URL: secretUrl }).send(webhook, message).catch((e: unknown) => e);
+    const err = await new HttpAlertSender({ ALERT_URL: secretUrl })
+      .send(webhook, message)
+      .catch((e: unknown) => e);
     expect((err as Error).message).not.toContain('SECRETTOKEN');
   });
 });

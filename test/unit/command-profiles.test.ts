@@ -1,4 +1,9 @@
-import { BUILTIN_PROFILES, PROFILE_PLACEHOLDERS, renderArgv, type Placeholder } from '../../activities/toolkit/command-profiles';
+import {
+  BUILTIN_PROFILES,
+  PROFILE_PLACEHOLDERS,
+  renderArgv,
+  type Placeholder,
+} from '../../activities/toolkit/command-profiles';
 
 const values = (over: Partial<Record<Placeholder, string>> = {}): Record<Placeholder, string> => ({
   cdf: 'cdf',
@@ -14,19 +19,43 @@ const values = (over: Partial<Record<Placeholder, string>> = {}): Record<Placeho
 describe('renderArgv with the cdf profile', () => {
   test('diff renders a dry-run deploy of the build dir against the project', () => {
     expect(renderArgv(BUILTIN_PROFILES.cdf.diff, values())).toEqual([
-      'cdf', '--no-override-env', 'deploy', '/runs/r1/build', '--dry-run', '--cdf-project', 'acme-prod', '--verbose',
+      'cdf',
+      '--no-override-env',
+      'deploy',
+      '/runs/r1/build',
+      '--dry-run',
+      '--cdf-project',
+      'acme-prod',
+      '--verbose',
     ]);
   });
 
   test('apply is the same deploy without --dry-run', () => {
     const argv = renderArgv(BUILTIN_PROFILES.cdf.apply, values());
-    expect(argv).toEqual(['cdf', '--no-override-env', 'deploy', '/runs/r1/build', '--cdf-project', 'acme-prod']);
+    expect(argv).toEqual([
+      'cdf',
+      '--no-override-env',
+      'deploy',
+      '/runs/r1/build',
+      '--cdf-project',
+      'acme-prod',
+    ]);
     expect(argv).not.toContain('--dry-run');
   });
 
   test('build uses the org dir, config file and build dir', () => {
     expect(renderArgv(BUILTIN_PROFILES.cdf.build!, values())).toEqual([
-      'cdf', '--no-override-env', 'build', '-o', 'org', '-c', 'org/config.prod.yaml', '-b', '/runs/r1/build', '--insight-format', 'json',
+      'cdf',
+      '--no-override-env',
+      'build',
+      '-o',
+      'org',
+      '-c',
+      'org/config.prod.yaml',
+      '-b',
+      '/runs/r1/build',
+      '--insight-format',
+      'json',
     ]);
   });
 
@@ -52,10 +81,25 @@ describe('playbook profile', () => {
   test('renders cognite-toolkit style diff and apply', () => {
     const v = values({ cdf: 'cognite-toolkit', cdfProject: 'P', env: 'E', orgDir: 'M' });
     expect(renderArgv(BUILTIN_PROFILES.playbook.diff, v)).toEqual([
-      'cognite-toolkit', 'diff', '--project', 'P', '--env', 'E', '--module-path', 'M',
+      'cognite-toolkit',
+      'diff',
+      '--project',
+      'P',
+      '--env',
+      'E',
+      '--module-path',
+      'M',
     ]);
     expect(renderArgv(BUILTIN_PROFILES.playbook.apply, v)).toEqual([
-      'cognite-toolkit', 'apply', '--project', 'P', '--env', 'E', '--module-path', 'M', '--yes',
+      'cognite-toolkit',
+      'apply',
+      '--project',
+      'P',
+      '--env',
+      'E',
+      '--module-path',
+      'M',
+      '--yes',
     ]);
     expect(BUILTIN_PROFILES.playbook.build).toBeUndefined();
   });

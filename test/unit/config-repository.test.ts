@@ -14,7 +14,13 @@ const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@e',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@e',
+    },
   }).trim();
 
 beforeEach(() => {
@@ -30,7 +36,10 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a remote repository is cloned once, fetched on resolve, and checked out per run', async () => {
-  const repo = new ConfigRepository({ url: `file://${origin}`, mirrorDir: path.join(dir, 'data', 'mirror.git') });
+  const repo = new ConfigRepository({
+    url: `file://${origin}`,
+    mirrorDir: path.join(dir, 'data', 'mirror.git'),
+  });
   const v1 = await repo.resolve('v1');
   expect(v1).toBe(git(origin, 'rev-parse', 'v1'));
 
@@ -55,14 +64,20 @@ test('pull-request refs of the remote are not reachable: only branches and tags 
   git(origin, 'checkout', '--quiet', 'main');
   git(origin, 'branch', '-D', 'pr-branch');
 
-  const repo = new ConfigRepository({ url: `file://${origin}`, mirrorDir: path.join(dir, 'data', 'mirror.git') });
+  const repo = new ConfigRepository({
+    url: `file://${origin}`,
+    mirrorDir: path.join(dir, 'data', 'mirror.git'),
+  });
   await expect(repo.resolve('pull/7/head')).rejects.toThrow(/does not name a commit/);
   await expect(repo.resolve(unreviewed)).rejects.toThrow(/does not name a commit/);
 });
 
 test('credentials embedded in the repository URL do not appear in error messages', async () => {
   const repo = new ConfigRepository({ url: 'file:///nonexistent', mirrorDir: path.join(dir, 'm.git') });
-  const withUser = new ConfigRepository({ url: `file://user:s3cret@localhost${origin}`, mirrorDir: path.join(dir, 'm2.git') });
+  const withUser = new ConfigRepository({
+    url: `file://user:s3cret@localhost${origin}`,
+    mirrorDir: path.join(dir, 'm2.git'),
+  });
   await expect(repo.resolve('main')).rejects.toThrow();
   const err = await withUser.resolve('main').catch((e: Error) => e);
   expect(String(err)).not.toContain('s3cret');

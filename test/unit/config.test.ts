@@ -54,7 +54,9 @@ describe('parseConfig defaults', () => {
     const raw = minimalRawConfig();
     raw.environments.prod.approval.timeout = '2d';
     raw.toolkit = { timeouts: { diff: '90s' } };
-    raw.environments.prod.smoke = { transformations: [{ externalId: 'tr', window: '30m' }, { externalId: 'tr2' }] };
+    raw.environments.prod.smoke = {
+      transformations: [{ externalId: 'tr', window: '30m' }, { externalId: 'tr2' }],
+    };
     const cfg = parseConfig(raw, '/srv/promo/config.yaml');
     expect(cfg.environments.prod!.approval.timeout).toBe(2 * 86_400_000);
     expect(cfg.toolkit.timeouts.diff).toBe(90_000);
@@ -93,9 +95,15 @@ describe('parseConfig defaults', () => {
     const raw = minimalRawConfig();
     raw.toolkit = { profile: 'playbook' };
     expect(parseConfig(raw, '/x/c.yaml').toolkit.commands).toEqual(BUILTIN_PROFILES.playbook);
-    raw.toolkit = { profile: 'custom', custom: { diff: ['{cdf}', 'plan', '{env}'], apply: ['{cdf}', 'go', '{env}'] } };
+    raw.toolkit = {
+      profile: 'custom',
+      custom: { diff: ['{cdf}', 'plan', '{env}'], apply: ['{cdf}', 'go', '{env}'] },
+    };
     const cfg = parseConfig(raw, '/x/c.yaml');
-    expect(cfg.toolkit.commands).toEqual({ diff: ['{cdf}', 'plan', '{env}'], apply: ['{cdf}', 'go', '{env}'] });
+    expect(cfg.toolkit.commands).toEqual({
+      diff: ['{cdf}', 'plan', '{env}'],
+      apply: ['{cdf}', 'go', '{env}'],
+    });
     expect((cfg.toolkit as Record<string, unknown>).custom).toBeUndefined();
   });
 });
@@ -116,7 +124,11 @@ describe('parseConfig errors name the bad key path', () => {
   test('a literal token instead of an env var name is refused', () => {
     const raw = minimalRawConfig();
     raw.environments.prod.credentials.tokenEnv = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.abc';
-    const err = expectConfigError(raw, 'environments.prod.credentials.tokenEnv', 'NAME of an environment variable');
+    const err = expectConfigError(
+      raw,
+      'environments.prod.credentials.tokenEnv',
+      'NAME of an environment variable',
+    );
     // Start-up errors end up in logs: the secret itself must not be echoed back.
     expect(err.message).not.toContain('eyJhbGciOi');
   });
@@ -222,7 +234,9 @@ describe('loadConfig', () => {
     const cfg = loadConfig(file);
     expect(Object.keys(cfg.environments).sort()).toEqual(['dev', 'prod']);
     expect(cfg.environments.dev!.approval.rollbackRequiresApproval).toBe(false);
-    expect(cfg.environments.prod!.smoke.transformations).toEqual([{ externalId: 'pump_tr', windowMs: 3_600_000 }]);
+    expect(cfg.environments.prod!.smoke.transformations).toEqual([
+      { externalId: 'pump_tr', windowMs: 3_600_000 },
+    ]);
     // The executable is a relative path in the file: it must come out absolute, under the repo root.
     const repoRoot = path.resolve(__dirname, '../..');
     expect(path.isAbsolute(cfg.toolkit.executable)).toBe(true);

@@ -105,8 +105,12 @@ const SCHEMA_KEYS = [
 
 type Listed = (typeof SCHEMA_KEYS)[number];
 // A compile error on one of these lines names the key to add to (or remove from) SCHEMA_KEYS and the doc.
-const _noSchemaKeyMissing: [Exclude<SchemaKeys, Listed>] extends [never] ? true : Exclude<SchemaKeys, Listed> = true;
-const _noListedKeyUnknown: [Exclude<Listed, SchemaKeys>] extends [never] ? true : Exclude<Listed, SchemaKeys> = true;
+const _noSchemaKeyMissing: [Exclude<SchemaKeys, Listed>] extends [never]
+  ? true
+  : Exclude<SchemaKeys, Listed> = true;
+const _noListedKeyUnknown: [Exclude<Listed, SchemaKeys>] extends [never]
+  ? true
+  : Exclude<Listed, SchemaKeys> = true;
 
 // ---- run time -------------------------------------------------------------------------------------------------
 
@@ -125,7 +129,10 @@ function documentedRows(markdown: string): DocRow[] {
   const rows: DocRow[] = [];
   for (const line of section.split('\n')) {
     if (!line.startsWith('|')) continue;
-    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     const m = /^`([^`]+)`$/.exec(cells[0] ?? '');
     if (!m) continue;
     rows.push({ key: m[1]!, type: cells[1] ?? '', default: cells[2] ?? '' });
@@ -159,7 +166,8 @@ export function flattenConfigKeys(value: unknown, prefix = ''): string[] {
  * toolkit.env whose entries are free-form).
  */
 export function undocumentedKeys(keys: Iterable<string>, documented: ReadonlySet<string>): string[] {
-  const hasChildren = (k: string): boolean => [...documented].some((d) => d.startsWith(`${k}.`) || d.startsWith(`${k}[]`));
+  const hasChildren = (k: string): boolean =>
+    [...documented].some((d) => d.startsWith(`${k}.`) || d.startsWith(`${k}[]`));
   const ok = (key: string): boolean => {
     if (documented.has(key)) return true;
     for (let cut = key.lastIndexOf('.'); cut > 0; cut = key.lastIndexOf('.', cut - 1)) {
@@ -174,7 +182,8 @@ export function undocumentedKeys(keys: Iterable<string>, documented: ReadonlySet
 function exampleYaml(markdown: string): string {
   const start = markdown.indexOf('## Complete annotated example');
   const m = /```yaml\n([\s\S]*?)```/.exec(markdown.slice(start));
-  if (start < 0 || !m) throw new Error('docs/configuration.md has no "## Complete annotated example" yaml block');
+  if (start < 0 || !m)
+    throw new Error('docs/configuration.md has no "## Complete annotated example" yaml block');
   return m[1]!;
 }
 
@@ -221,7 +230,13 @@ environments:
     expect(undocumentedKeys(flattenConfigKeys(raw), documented)).toEqual([]);
     // Every section of the schema appears in the example.
     const used = new Set(flattenConfigKeys(raw));
-    for (const section of ['temporal.address', 'repository.url', 'dataDir', 'toolkit.timeouts.apply', 'toolkit.env']) {
+    for (const section of [
+      'temporal.address',
+      'repository.url',
+      'dataDir',
+      'toolkit.timeouts.apply',
+      'toolkit.env',
+    ]) {
       expect([...used].some((k) => k.startsWith(section))).toBe(true);
     }
     expect(() => parseConfig(raw, '/etc/cdf-promotion/promotion.yaml')).not.toThrow();

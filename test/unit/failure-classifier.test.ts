@@ -16,7 +16,7 @@ describe('classifyToolkitFailure', () => {
   });
 
   test.each([
-    'ERROR (AuthorizationError): Don\'t have correct access rights',
+    "ERROR (AuthorizationError): Don't have correct access rights",
     'ERROR (ToolkitValidationError): config.prod.yaml is missing variable x',
     'CogniteAPIError: 400 Bad Request | invalid view reference',
     '409 Conflict: duplicate externalId',
@@ -29,12 +29,17 @@ describe('classifyToolkitFailure', () => {
 
   test('an auth error that also mentions 503 / retries stays permanent', () => {
     expect(
-      classifyToolkitFailure('Retrying after 503 Service Unavailable...\nERROR (AuthorizationError): token lacks transformationsAcl', false),
+      classifyToolkitFailure(
+        'Retrying after 503 Service Unavailable...\nERROR (AuthorizationError): token lacks transformationsAcl',
+        false,
+      ),
     ).toBe('permanent');
   });
 
   test('a validation error mentioning a timeout setting stays permanent', () => {
-    expect(classifyToolkitFailure('ERROR (ToolkitValidationError): timeout must be an integer', false)).toBe('permanent');
+    expect(classifyToolkitFailure('ERROR (ToolkitValidationError): timeout must be an integer', false)).toBe(
+      'permanent',
+    );
   });
 
   test('unrecognised output is permanent (do not retry what we do not understand)', () => {
@@ -55,17 +60,27 @@ describe('classifyToolkitFailure', () => {
 describe('status codes only count where an HTTP status is printed', () => {
   test.each([
     ['Request failed with status code 503: upstream unavailable', 'transient'],
-    ['ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 503 sandbox: injected fault', 'transient'],
+    [
+      'ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 503 sandbox: injected fault',
+      'transient',
+    ],
     ['httpx.HTTPStatusError: Server error 502 Bad Gateway', 'transient'],
-    ['ERROR (ResourceUpdateError): Request failed with status code 400: field x cannot be updated', 'permanent'],
+    [
+      'ERROR (ResourceUpdateError): Request failed with status code 400: field x cannot be updated',
+      'permanent',
+    ],
   ])('%s -> %s', (text, expected) => {
     expect(classifyToolkitFailure(text, false)).toBe(expected);
   });
 
   test('a count in a summary line is not read as a status', () => {
     // 503 and 429 here are resource counts; nothing says the network failed, so retrying would not help.
-    expect(classifyToolkitFailure('assets would create 503 of 503 total\nsome unexpected crash', false)).toBe('permanent');
-    expect(classifyToolkitFailure('Deployed 401 assets, then: KeyError: externalId', false)).toBe('permanent');
+    expect(classifyToolkitFailure('assets would create 503 of 503 total\nsome unexpected crash', false)).toBe(
+      'permanent',
+    );
+    expect(classifyToolkitFailure('Deployed 401 assets, then: KeyError: externalId', false)).toBe(
+      'permanent',
+    );
     expect(classifyToolkitFailure('Deployed 429 assets before a ValueError', false)).toBe('permanent');
   });
 });

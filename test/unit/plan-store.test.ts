@@ -51,7 +51,14 @@ describe('PlanStore', () => {
   });
 
   test('pathFor rejects anything that is not a 64-char lower-case hex digest', () => {
-    for (const bad of ['../../etc/passwd', 'abc', 'G'.repeat(64), 'A'.repeat(64), `${'a'.repeat(64)}/../x`, `${'a'.repeat(63)}\n`]) {
+    for (const bad of [
+      '../../etc/passwd',
+      'abc',
+      'G'.repeat(64),
+      'A'.repeat(64),
+      `${'a'.repeat(64)}/../x`,
+      `${'a'.repeat(63)}\n`,
+    ]) {
       expect(() => store.pathFor(bad)).toThrow(/not a plan hash/);
     }
     expect(store.pathFor('ab'.repeat(32))).toBe(path.join(tmp.dir, 'plans', 'ab', `${'ab'.repeat(32)}.txt`));

@@ -25,10 +25,13 @@ async function waitUntil(pred: () => boolean, ms: number): Promise<boolean> {
 describe('runCommand', () => {
   test('streams stdout lines to onLine in order and captures the exit code', async () => {
     const lines: string[] = [];
-    const res = await runCommand(['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; printf tail; exit 3'], {
-      ...opts,
-      onLine: (l) => lines.push(l),
-    });
+    const res = await runCommand(
+      ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; printf tail; exit 3'],
+      {
+        ...opts,
+        onLine: (l) => lines.push(l),
+      },
+    );
     expect(lines).toEqual(['line1', 'line2', 'line3', 'line4', 'line5', 'tail']);
     expect(res.exitCode).toBe(3);
     expect(res.timedOut).toBe(false);
@@ -37,7 +40,10 @@ describe('runCommand', () => {
 
   test('stderr is captured separately and also streamed', async () => {
     const lines: string[] = [];
-    const res = await runCommand(['sh', '-c', 'echo out; echo err 1>&2'], { ...opts, onLine: (l) => lines.push(l) });
+    const res = await runCommand(['sh', '-c', 'echo out; echo err 1>&2'], {
+      ...opts,
+      onLine: (l) => lines.push(l),
+    });
     expect(res.exitCode).toBe(0);
     expect(res.stdout).toBe('out\n');
     expect(res.stderr).toBe('err\n');
@@ -132,5 +138,4 @@ describe('runCommand', () => {
   test('empty argv rejects', async () => {
     await expect(runCommand([], opts)).rejects.toThrow(/empty argv/);
   });
-
 });

@@ -37,14 +37,24 @@ describe('judgeTransformation', () => {
   });
 
   test('a Failed job newer than the last success fails, naming the job and its error', () => {
-    const r = judgeTransformation('pump_tr', HOUR, [job(1, 'Completed', 30 * MIN), job(2, 'Failed', 5 * MIN, 'column x missing')], NOW);
+    const r = judgeTransformation(
+      'pump_tr',
+      HOUR,
+      [job(1, 'Completed', 30 * MIN), job(2, 'Failed', 5 * MIN, 'column x missing')],
+      NOW,
+    );
     expect(r.passed).toBe(false);
     expect(r.detail).toContain('job 2 failed after the last success');
     expect(r.detail).toContain('column x missing');
   });
 
   test('an older failure before the last success does not fail the check', () => {
-    const r = judgeTransformation('pump_tr', HOUR, [job(2, 'Failed', 40 * MIN), job(3, 'Completed', 5 * MIN)], NOW);
+    const r = judgeTransformation(
+      'pump_tr',
+      HOUR,
+      [job(2, 'Failed', 40 * MIN), job(3, 'Completed', 5 * MIN)],
+      NOW,
+    );
     expect(r.passed).toBe(true);
     expect(r.detail).toContain('job 3');
   });
@@ -65,8 +75,13 @@ describe('judgeTransformation', () => {
   });
 
   test('no completed job fails (running / failed only, or no jobs at all)', () => {
-    expect(judgeTransformation('t', HOUR, [], NOW)).toMatchObject({ passed: false, detail: 'no completed job' });
-    expect(judgeTransformation('t', HOUR, [job(1, 'Failed', MIN), job(2, 'Running', undefined)], NOW)).toMatchObject({
+    expect(judgeTransformation('t', HOUR, [], NOW)).toMatchObject({
+      passed: false,
+      detail: 'no completed job',
+    });
+    expect(
+      judgeTransformation('t', HOUR, [job(1, 'Failed', MIN), job(2, 'Running', undefined)], NOW),
+    ).toMatchObject({
       passed: false,
       detail: 'no completed job',
     });
@@ -113,10 +128,20 @@ describe('runSmokeChecks against the sandbox', () => {
     });
     admin = new SandboxAdmin(sandbox.url);
     await cdf('/models/spaces', { items: [{ space: 'sp' }] });
-    await cdf('/models/datamodels', { items: [{ space: 'sp', externalId: 'Model', version: '1', name: 'Model' }] });
-    await cdf('/assets', { items: [{ externalId: 'a1', name: 'A1' }, { externalId: 'a2', name: 'A2' }, { externalId: 'a3', name: 'A3' }] });
+    await cdf('/models/datamodels', {
+      items: [{ space: 'sp', externalId: 'Model', version: '1', name: 'Model' }],
+    });
+    await cdf('/assets', {
+      items: [
+        { externalId: 'a1', name: 'A1' },
+        { externalId: 'a2', name: 'A2' },
+        { externalId: 'a3', name: 'A3' },
+      ],
+    });
     // The sandbox records a Completed job when a transformation is created.
-    await cdf('/transformations', { items: [{ externalId: 'tr', name: 'Pump transformation', query: 'select 1' }] });
+    await cdf('/transformations', {
+      items: [{ externalId: 'tr', name: 'Pump transformation', query: 'select 1' }],
+    });
   });
   afterEach(async () => {
     jest.restoreAllMocks();
@@ -163,19 +188,31 @@ describe('runSmokeChecks against the sandbox', () => {
   });
 
   test('a transformation whose last run is outside the window fails', async () => {
-    const results = await runSmokeChecks(client(), smoke({ dataModels: [], minAssets: 0 }), () => Date.now() + 3 * HOUR);
+    const results = await runSmokeChecks(
+      client(),
+      smoke({ dataModels: [], minAssets: 0 }),
+      () => Date.now() + 3 * HOUR,
+    );
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ kind: 'transformation', passed: false });
     expect(results[0]!.detail).toMatch(/min ago \(window 60 min\)/);
   });
 
   test('a transformation that is unknown has no completed job', async () => {
-    const results = await runSmokeChecks(client(), smoke({ dataModels: [], minAssets: 0, transformations: [{ externalId: 'nope', windowMs: HOUR }] }));
+    const results = await runSmokeChecks(
+      client(),
+      smoke({ dataModels: [], minAssets: 0, transformations: [{ externalId: 'nope', windowMs: HOUR }] }),
+    );
     expect(results[0]).toMatchObject({ passed: false, detail: 'no completed job' });
   });
 
   test('a 400 from CDF is a non-retryable ConfigurationError', async () => {
-    await admin.addFault({ method: 'POST', pathPattern: '^/models/datamodels/byids$', status: 400, count: 1 });
+    await admin.addFault({
+      method: 'POST',
+      pathPattern: '^/models/datamodels/byids$',
+      status: 400,
+      count: 1,
+    });
     const err = await runSmokeChecks(client(), smoke()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PromotionError);
     expect((err as PromotionError).type).toBe('ConfigurationError');
@@ -184,7 +221,12 @@ describe('runSmokeChecks against the sandbox', () => {
   });
 
   test('a 503 burst on a call the SDK does not retry is a retryable SmokeTransientError', async () => {
-    await admin.addFault({ method: 'POST', pathPattern: '^/models/datamodels/byids$', status: 503, count: -1 });
+    await admin.addFault({
+      method: 'POST',
+      pathPattern: '^/models/datamodels/byids$',
+      status: 503,
+      count: -1,
+    });
     const err = await runSmokeChecks(client(), smoke()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PromotionError);
     expect((err as PromotionError).type).toBe('SmokeTransientError');
@@ -193,10 +235,17 @@ describe('runSmokeChecks against the sandbox', () => {
 
   test('a 503 burst outlasting the SDK retries on assets/list is SmokeTransientError; a short blip is absorbed', async () => {
     // Skip the SDK's real back-off (up to ~15 s) so the test stays fast.
-    jest.spyOn(RetryableHttpClient as unknown as { calculateRetryDelayInMs: (n: number) => number }, 'calculateRetryDelayInMs').mockReturnValue(0);
+    jest
+      .spyOn(
+        RetryableHttpClient as unknown as { calculateRetryDelayInMs: (n: number) => number },
+        'calculateRetryDelayInMs',
+      )
+      .mockReturnValue(0);
     await admin.addFault({ method: 'POST', pathPattern: '^/assets/list$', status: 503, count: -1 });
     await admin.clearRequests();
-    const err = await runSmokeChecks(client(), smoke({ dataModels: [], transformations: [] })).catch((e: unknown) => e);
+    const err = await runSmokeChecks(client(), smoke({ dataModels: [], transformations: [] })).catch(
+      (e: unknown) => e,
+    );
     expect((err as PromotionError).type).toBe('SmokeTransientError');
     // The SDK did retry before giving up (otherwise the "blip" half below would prove nothing).
     expect((await admin.requests()).filter((r) => r.path.endsWith('/assets/list')).length).toBeGreaterThan(2);
@@ -207,7 +256,11 @@ describe('runSmokeChecks against the sandbox', () => {
   });
 
   test('a newer Failed job recorded after the success fails the check naming the job', async () => {
-    const failed = await admin.addTransformationJob(project, 'tr', { status: 'Failed', finishedTime: Date.now() + 1000, error: 'boom' });
+    const failed = await admin.addTransformationJob(project, 'tr', {
+      status: 'Failed',
+      finishedTime: Date.now() + 1000,
+      error: 'boom',
+    });
     const results = await runSmokeChecks(client(), smoke({ dataModels: [], minAssets: 0 }));
     expect(results[0]).toMatchObject({ passed: false });
     expect(results[0]!.detail).toContain(`job ${failed.id} failed after the last success: boom`);

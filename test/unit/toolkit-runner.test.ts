@@ -61,7 +61,10 @@ describe('CliToolkitRunner', () => {
     tmp.cleanup();
   });
 
-  function runner(mode: string, opts: { executable?: string; timeouts?: Record<string, number>; profile?: string } = {}) {
+  function runner(
+    mode: string,
+    opts: { executable?: string; timeouts?: Record<string, number>; profile?: string } = {},
+  ) {
     const raw = minimalRawConfig();
     raw.repository = { url: 'https://example.invalid/x.git', projectDir: 'project', organizationDir: 'org' };
     raw.toolkit = {
@@ -93,7 +96,16 @@ describe('CliToolkitRunner', () => {
   test('renders argv from the profile and runs in worktree/projectDir', async () => {
     const out = await runner('echo').run('diff', { environment: 'prod', worktreeDir: worktree, buildDir });
     const report = JSON.parse(out.stdout) as { argv: string[]; cwd: string };
-    expect(out.argv).toEqual([exe, '--no-override-env', 'deploy', buildDir, '--dry-run', '--cdf-project', 'acme-prod', '--verbose']);
+    expect(out.argv).toEqual([
+      exe,
+      '--no-override-env',
+      'deploy',
+      buildDir,
+      '--dry-run',
+      '--cdf-project',
+      'acme-prod',
+      '--verbose',
+    ]);
     expect(report.argv).toEqual(out.argv.slice(1));
     expect(report.cwd).toBe(path.join(worktree, 'project'));
   });
@@ -101,10 +113,21 @@ describe('CliToolkitRunner', () => {
   test('build uses the per-environment config file under the org dir', async () => {
     const out = await runner('echo').run('build', { environment: 'dev', worktreeDir: worktree, buildDir });
     const report = JSON.parse(out.stdout) as { argv: string[] };
-    expect(report.argv).toEqual(['--no-override-env', 'build', '-o', 'org', '-c', path.join('org', 'config.dev.yaml'), '-b', buildDir, '--insight-format', 'json']);
+    expect(report.argv).toEqual([
+      '--no-override-env',
+      'build',
+      '-o',
+      'org',
+      '-c',
+      path.join('org', 'config.dev.yaml'),
+      '-b',
+      buildDir,
+      '--insight-format',
+      'json',
+    ]);
   });
 
-  test('child env has only THIS environment\'s CDF settings and token', async () => {
+  test("child env has only THIS environment's CDF settings and token", async () => {
     const out = await runner('echo').run('diff', { environment: 'prod', worktreeDir: worktree, buildDir });
     const { env } = JSON.parse(out.stdout) as { env: Record<string, string> };
     expect(env.CDF_PROJECT).toBe('acme-prod');
@@ -125,7 +148,7 @@ describe('CliToolkitRunner', () => {
     expect(out.stdout).not.toContain('worker-private');
   });
 
-  test('running for dev gets the dev token and project, not prod\'s', async () => {
+  test("running for dev gets the dev token and project, not prod's", async () => {
     const out = await runner('leak').run('diff', { environment: 'dev', worktreeDir: worktree, buildDir });
     expect(out.stdout).toBe('using token *** for acme-dev\n');
     expect(out.output).not.toContain(TOKENS.CDF_TOKEN_PROD);
@@ -134,16 +157,25 @@ describe('CliToolkitRunner', () => {
 
   test('a secret the child prints is redacted in output, stdout and onLine', async () => {
     const lines: string[] = [];
-    const out = await runner('leak').run('diff', { environment: 'prod', worktreeDir: worktree, buildDir, onLine: (l) => lines.push(l) });
+    const out = await runner('leak').run('diff', {
+      environment: 'prod',
+      worktreeDir: worktree,
+      buildDir,
+      onLine: (l) => lines.push(l),
+    });
     expect(out.stdout).toBe('using token *** for acme-prod\n');
     expect(out.output).toContain('Authorization: Bearer ***');
     expect(out.output).not.toContain(TOKENS.CDF_TOKEN_PROD);
-    expect(lines).toEqual(expect.arrayContaining(['using token *** for acme-prod', 'debug: Authorization: Bearer ***']));
+    expect(lines).toEqual(
+      expect.arrayContaining(['using token *** for acme-prod', 'debug: Authorization: Bearer ***']),
+    );
     expect(lines.join('\n')).not.toContain(TOKENS.CDF_TOKEN_PROD);
   });
 
   test('non-zero exit with a 503 is a retryable ToolkitTransientError', async () => {
-    const err = await failure(runner('fail503').run('apply', { environment: 'prod', worktreeDir: worktree, buildDir }));
+    const err = await failure(
+      runner('fail503').run('apply', { environment: 'prod', worktreeDir: worktree, buildDir }),
+    );
     expect(err.type).toBe('ToolkitTransientError');
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('toolkit apply exited with 1');
@@ -152,14 +184,18 @@ describe('CliToolkitRunner', () => {
   });
 
   test('ToolkitValidationError output is a non-retryable ToolkitFailedError naming the error line', async () => {
-    const err = await failure(runner('failValidation').run('diff', { environment: 'prod', worktreeDir: worktree, buildDir }));
+    const err = await failure(
+      runner('failValidation').run('diff', { environment: 'prod', worktreeDir: worktree, buildDir }),
+    );
     expect(err.type).toBe('ToolkitFailedError');
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('ERROR (ToolkitValidationError): view Pump references missing container');
   });
 
   test('a secret in failure output is redacted in the error message and details', async () => {
-    const err = await failure(runner('failLeak').run('apply', { environment: 'prod', worktreeDir: worktree, buildDir }));
+    const err = await failure(
+      runner('failLeak').run('apply', { environment: 'prod', worktreeDir: worktree, buildDir }),
+    );
     expect(err.type).toBe('ToolkitFailedError');
     expect(err.message).toContain('token *** lacks');
     expect(JSON.stringify(err.details)).not.toContain(TOKENS.CDF_TOKEN_PROD);
@@ -168,7 +204,11 @@ describe('CliToolkitRunner', () => {
 
   test('a missing executable is a non-retryable ConfigurationError', async () => {
     const err = await failure(
-      runner('echo', { executable: path.join(tmp.dir, 'bin', 'not-installed') }).run('diff', { environment: 'prod', worktreeDir: worktree, buildDir }),
+      runner('echo', { executable: path.join(tmp.dir, 'bin', 'not-installed') }).run('diff', {
+        environment: 'prod',
+        worktreeDir: worktree,
+        buildDir,
+      }),
     );
     expect(err.type).toBe('ConfigurationError');
     expect(err.retryable).toBe(false);
@@ -187,7 +227,9 @@ describe('CliToolkitRunner', () => {
   });
 
   test('an unknown environment is refused', async () => {
-    const err = await failure(runner('echo').run('diff', { environment: 'staging', worktreeDir: worktree, buildDir }));
+    const err = await failure(
+      runner('echo').run('diff', { environment: 'staging', worktreeDir: worktree, buildDir }),
+    );
     expect(err.type).toBe('UnknownEnvironment');
   });
 
@@ -197,14 +239,24 @@ describe('CliToolkitRunner', () => {
   });
 
   test('a step the profile lacks is a ConfigurationError', async () => {
-    const err = await failure(runner('echo', { profile: 'playbook' }).run('build', { environment: 'prod', worktreeDir: worktree, buildDir }));
+    const err = await failure(
+      runner('echo', { profile: 'playbook' }).run('build', {
+        environment: 'prod',
+        worktreeDir: worktree,
+        buildDir,
+      }),
+    );
     expect(err.type).toBe('ConfigurationError');
   });
 
   test('timeout is a retryable ToolkitTransientError', async () => {
     const started = Date.now();
     const err = await failure(
-      runner('sleep', { timeouts: { diff: 400 } }).run('diff', { environment: 'prod', worktreeDir: worktree, buildDir }),
+      runner('sleep', { timeouts: { diff: 400 } }).run('diff', {
+        environment: 'prod',
+        worktreeDir: worktree,
+        buildDir,
+      }),
     );
     expect(err.type).toBe('ToolkitTransientError');
     expect(err.message).toContain('timed out after 400 ms');

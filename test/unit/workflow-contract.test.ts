@@ -8,7 +8,10 @@ import {
 
 const okPromotion = { environment: 'prod', ref: 'release/2024.06', requestedBy: 'alice' };
 
-function errorOf(schema: { safeParse(v: unknown): { success: boolean; error?: any } }, value: unknown): string {
+function errorOf(
+  schema: { safeParse(v: unknown): { success: boolean; error?: any } },
+  value: unknown,
+): string {
   const r = schema.safeParse(value);
   expect(r.success).toBe(false);
   return formatZodError(r.error);
@@ -43,7 +46,9 @@ describe('promotionInputSchema', () => {
 
   test('environment must be a lower-case name', () => {
     expect(errorOf(promotionInputSchema, { ...okPromotion, environment: 'Prod' })).toMatch(/^environment: /);
-    expect(errorOf(promotionInputSchema, { ...okPromotion, environment: '../prod' })).toMatch(/^environment: /);
+    expect(errorOf(promotionInputSchema, { ...okPromotion, environment: '../prod' })).toMatch(
+      /^environment: /,
+    );
   });
 
   test('requestedBy must not be blank', () => {
@@ -57,9 +62,12 @@ describe('rollbackInputSchema', () => {
     expect(rollbackInputSchema.safeParse({ ...base, commit: 'abcdef1' }).success).toBe(true);
     expect(rollbackInputSchema.safeParse({ ...base, commit: 'a'.repeat(40) }).success).toBe(true);
   });
-  test.each(['abcdef', 'a'.repeat(41), 'main', 'ABCDEF1', 'g123456', '-abcdef1'])('refuses commit %p', (commit) => {
-    expect(errorOf(rollbackInputSchema, { ...base, commit })).toContain('commit: must be a hex commit sha');
-  });
+  test.each(['abcdef', 'a'.repeat(41), 'main', 'ABCDEF1', 'g123456', '-abcdef1'])(
+    'refuses commit %p',
+    (commit) => {
+      expect(errorOf(rollbackInputSchema, { ...base, commit })).toContain('commit: must be a hex commit sha');
+    },
+  );
   test('commit is required and extra keys refused', () => {
     expect(errorOf(rollbackInputSchema, base)).toContain('commit');
     expect(errorOf(rollbackInputSchema, { ...base, commit: 'abcdef1', ref: 'main' })).toContain('ref');
@@ -68,10 +76,14 @@ describe('rollbackInputSchema', () => {
 
 describe('signal payloads', () => {
   test('approve planHash must be 64 lower-case hex characters', () => {
-    expect(approveSignalPayloadSchema.safeParse({ approver: 'carol', planHash: 'f'.repeat(64) }).success).toBe(true);
+    expect(
+      approveSignalPayloadSchema.safeParse({ approver: 'carol', planHash: 'f'.repeat(64) }).success,
+    ).toBe(true);
     expect(approveSignalPayloadSchema.safeParse({ approver: 'carol' }).success).toBe(true);
     for (const planHash of ['f'.repeat(63), 'f'.repeat(65), 'g'.repeat(64), 'F'.repeat(64)]) {
-      expect(errorOf(approveSignalPayloadSchema, { approver: 'carol', planHash })).toContain('planHash: must be a 64-character sha256');
+      expect(errorOf(approveSignalPayloadSchema, { approver: 'carol', planHash })).toContain(
+        'planHash: must be a 64-character sha256',
+      );
     }
   });
   test('approver must not be empty', () => {
