@@ -5,6 +5,7 @@
 import type { AlertRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import type { AlertChannelConfig } from '../../worker/config';
+import { requireSecret } from '../secrets';
 
 export interface AlertMessage extends AlertRequest {
   runUrl: string;
@@ -26,12 +27,7 @@ export class HttpAlertSender implements AlertSender {
   ) {}
 
   async send(channel: AlertChannelConfig, message: AlertMessage): Promise<void> {
-    const url = this.secrets[channel.urlEnv];
-    if (!url)
-      throw new PromotionError(
-        ErrorType.Configuration,
-        `environment variable ${channel.urlEnv} is not set on the worker`,
-      );
+    const url = requireSecret(this.secrets, channel.urlEnv);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (channel.type === 'webhook') {
       for (const [header, envName] of Object.entries(channel.headersEnv ?? {})) {

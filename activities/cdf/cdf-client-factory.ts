@@ -5,6 +5,7 @@
 import { CogniteClient } from '@cognite/sdk';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import type { EnvironmentConfig } from '../../worker/config';
+import { requireSecret } from '../secrets';
 
 export type CdfClientFactory = (environment: string) => CogniteClient;
 
@@ -32,12 +33,7 @@ export function createCdfClientFactory(
 
 async function fetchToken(env: EnvironmentConfig, secrets: NodeJS.ProcessEnv): Promise<string> {
   const creds = env.credentials;
-  const need = (n: string): string => {
-    const v = secrets[n];
-    if (!v)
-      throw new PromotionError(ErrorType.Configuration, `environment variable ${n} is not set on the worker`);
-    return v;
-  };
+  const need = (name: string): string => requireSecret(secrets, name);
   if (creds.flow === 'token') return need(creds.tokenEnv);
   const body = new URLSearchParams({
     grant_type: 'client_credentials',

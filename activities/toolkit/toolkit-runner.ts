@@ -8,6 +8,7 @@ import { ErrorType, PromotionError } from '../../contracts/errors';
 import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../worker/config';
 import { runCommand, type CommandResult } from '../process/run-command';
 import { redact } from '../redact';
+import { requireSecret } from '../secrets';
 import { renderArgv, type CommandProfile, type Placeholder } from './command-profiles';
 import { classifyToolkitFailure } from './failure-classifier';
 
@@ -147,15 +148,7 @@ export function credentialVariables(
   creds: CredentialsConfig,
   secrets: NodeJS.ProcessEnv,
 ): { vars: Record<string, string>; secretValues: string[] } {
-  const need = (name: string): string => {
-    const value = secrets[name];
-    if (!value)
-      throw new PromotionError(
-        ErrorType.Configuration,
-        `environment variable ${name} is not set on the worker`,
-      );
-    return value;
-  };
+  const need = (name: string): string => requireSecret(secrets, name);
   if (creds.flow === 'token') {
     const token = need(creds.tokenEnv);
     return { vars: { LOGIN_FLOW: 'token', CDF_TOKEN: token }, secretValues: [token] };
