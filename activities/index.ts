@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type {
@@ -66,6 +66,9 @@ export function createActivities(deps: ActivityDeps) {
     return env;
   };
 
+  /** What a Toolkit step works on: the run, its environment, the pinned commit and the checkout holding it. */
+  type StepRequest = Pick<DiffRequest, 'run' | 'environment' | 'commit'> & { worktreeDir: string };
+
   const runDir = (run: RunRef): string =>
     path.join(
       config.dataDir,
@@ -114,7 +117,7 @@ export function createActivities(deps: ActivityDeps) {
    */
   const runToolkitStep = async (
     step: ToolkitStep,
-    req: Pick<DiffRequest, 'environment' | 'worktreeDir'>,
+    req: Pick<StepRequest, 'environment' | 'worktreeDir'>,
     buildDir: string,
     extraArgs?: string[],
   ): Promise<ToolkitOutput> => {
@@ -152,22 +155,17 @@ export function createActivities(deps: ActivityDeps) {
     }
   };
 
-  /** Makes sure the run's worktree holds the pinned commit (a new worker may run on another machine). */
-  const ensureWorktree = async (run: RunRef, commit: string, worktreeDir: string): Promise<void> => {
-    const owned = [path.join(runDir(run), 'checkout'), path.join(runDir(run), 'leftovers', 'checkout')];
-    if (!owned.includes(path.resolve(worktreeDir))) {
-      throw new PromotionError(ErrorType.InvalidInput, `worktree ${worktreeDir} is not owned by this run`);
-    }
+  const checkoutDir = (run: RunRef): string => path.join(runDir(run), 'checkout');
+
+  /** Makes sure the worktree holds the pinned commit (a new worker may run on another machine). */
+  const ensureWorktree = async (commit: string, worktreeDir: string): Promise<void> => {
     await deps.repository.checkout(commit, worktreeDir);
     await removeDotEnvFiles(worktreeDir);
   };
 
   /** Build (when the profile has a build step) and dry-run; returns the plan text and its parsed summary. */
-  const build = async (
-    req: Pick<DiffRequest, 'run' | 'commit' | 'worktreeDir' | 'environment'>,
-    buildDir: string,
-  ): Promise<BuildReport | undefined> => {
-    await ensureWorktree(req.run, req.commit, req.worktreeDir);
+  const build = async (req: StepRequest, buildDir: string): Promise<BuildReport | undefined> => {
+    await ensureWorktree(req.commit, req.worktreeDir);
     if (deps.toolkit.has('build')) {
       await rm(buildDir, { recursive: true, force: true });
       await runToolkitStep('build', req, buildDir);
@@ -191,7 +189,7 @@ export function createActivities(deps: ActivityDeps) {
     return undefined;
   };
 
-  const buildAndDryRun = async (req: DiffRequest, buildDir: string) => {
+  const buildAndDryRun = async (req: StepRequest, buildDir: string) => {
     const report = await build(req, buildDir);
     const diff = await runToolkitStep('diff', req, buildDir);
     const parsed = (() => {
@@ -289,20 +287,20 @@ export function createActivities(deps: ActivityDeps) {
       async (req: PrepareCheckoutRequest): Promise<PreparedCheckout> => {
         const log = activityLogger();
         const commit = await deps.repository.resolve(req.ref);
-        const worktreeDir = path.join(runDir(req.run), 'checkout');
+        const worktreeDir = checkoutDir(req.run);
         await deps.repository.checkout(commit, worktreeDir);
         const removed = await removeDotEnvFiles(worktreeDir);
         if (removed.length)
           log.warn({ removed }, 'removed .env files from the checkout: they would override credentials');
         log.info({ ref: req.ref, commit, worktreeDir }, 'checked out pinned commit');
-        return { commit, worktreeDir };
+        return { commit };
       },
     ),
 
     buildAndDiff: wrap('buildAndDiff', async (request: DiffRequest): Promise<DiffResult> => {
       const log = activityLogger();
       environment(request.environment);
-      const req = { ...request, worktreeDir: path.join(runDir(request.run), 'checkout') };
+      const req = { ...request, worktreeDir: checkoutDir(request.run) };
       const buildDir = path.join(runDir(req.run), 'build');
       const { text, parsed, report } = await buildAndDryRun(req, buildDir);
       if (!parsed.ableToDeploy) {
@@ -338,12 +336,10 @@ export function createActivities(deps: ActivityDeps) {
       const log = activityLogger();
       environment(request.environment);
       const dir = runDir(request.run);
-      // Paths come from the run, not from history: a reset run (new runId) replays the old run's path.
-      const req = { ...request, worktreeDir: path.join(dir, 'checkout') };
+      const req = { ...request, worktreeDir: checkoutDir(request.run) };
       const buildDir = path.join(dir, 'build');
       const marker = path.join(dir, 'plan-hash');
       const builtHash = existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : undefined;
-      const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
       // Profiles without a build step (playbook syntax) rebuild inside their own apply command.
       const buildMissing = deps.toolkit.has('build') && !existsSync(buildDir);
       let current: ReturnType<typeof parseDryRunOutput> | undefined;
@@ -354,10 +350,11 @@ export function createActivities(deps: ActivityDeps) {
       } else if (Context.current().info.attempt === 1) {
         // CDF may have changed while the plan waited for approval (hours, days). Later attempts skip this:
         // after a partial apply the plan differs by design.
-        await ensureWorktree(req.run, req.commit, req.worktreeDir);
+        await ensureWorktree(req.commit, req.worktreeDir);
         current = parseDryRunOutput((await runToolkitStep('diff', req, buildDir)).stdout);
       }
       if (current) {
+        const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
         const changed = planDifferences(approved, current);
         if (changed.length > 0) {
           throw new PromotionError(
@@ -486,8 +483,7 @@ export function createActivities(deps: ActivityDeps) {
 
     cleanupRun: wrap('cleanupRun', async (req: CleanupRequest): Promise<void> => {
       const dir = runDir(req.run);
-      // This run's own checkout (a reset run's history carries the previous run's path).
-      const checkout = path.join(dir, 'checkout');
+      const checkout = checkoutDir(req.run);
       if (existsSync(checkout)) await deps.repository.remove(checkout);
       const leftoverCheckout = path.join(dir, 'leftovers', 'checkout');
       if (existsSync(leftoverCheckout)) await deps.repository.remove(leftoverCheckout);
@@ -503,7 +499,6 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Deletes every file under the build's resource folders except the ones to keep (lineage and insights stay). */
 async function pruneBuild(buildDir: string, keep: Set<string>): Promise<void> {
-  const { readdir } = await import('node:fs/promises');
   for (const entry of await readdir(buildDir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const folder = path.join(buildDir, entry.name);

@@ -27,6 +27,7 @@ export interface EnvironmentPolicy {
   namespace: string;
 }
 
+/** Activities derive every folder of a run (checkout, build, leftovers) from this, never from history. */
 export interface RunRef {
   workflowId: string;
   runId: string;
@@ -41,14 +42,12 @@ export interface PrepareCheckoutRequest {
 
 export interface PreparedCheckout {
   commit: string;
-  worktreeDir: string;
 }
 
 export interface DiffRequest {
   run: RunRef;
   environment: string;
   commit: string;
-  worktreeDir: string;
   /** Absent in histories recorded before rollbacks reported leftovers; treated as 'promotion'. */
   kind?: WorkflowKind;
   removeLeftovers?: boolean;
@@ -106,5 +105,4 @@ export interface AlertDelivery {
 
 export interface CleanupRequest {
   run: RunRef;
-  worktreeDir?: string;
 }

@@ -74,7 +74,6 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     smokeResults: [],
   };
   let policy: EnvironmentPolicy | undefined;
-  let worktreeDir: string | undefined;
   let alertsSent = 0;
 
   setHandler(statusQuery, () => status);
@@ -171,7 +170,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         }
       }
       try {
-        await quick.cleanupRun({ run: { workflowId: info.workflowId, runId: info.runId }, worktreeDir });
+        await quick.cleanupRun({ run: { workflowId: info.workflowId, runId: info.runId } });
       } catch (err) {
         log.warn('cleanup failed; the run folder stays on disk', { error: String(err) });
       }
@@ -225,7 +224,6 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
       return await finish('diff_failed', `could not check out ${input.ref}: ${describeFailure(err)}`);
     }
     status.commit = checkout.commit;
-    worktreeDir = checkout.worktreeDir;
     upsertSearchAttributes([{ key: commitSearchAttribute, value: checkout.commit }]);
 
     await enter('diffing');
@@ -235,7 +233,6 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         run: { workflowId: info.workflowId, runId: info.runId },
         environment: input.environment,
         commit: checkout.commit,
-        worktreeDir: checkout.worktreeDir,
         kind: input.kind,
         removeLeftovers: policy.removeLeftovers,
       });
@@ -269,7 +266,6 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         run: { workflowId: info.workflowId, runId: info.runId },
         environment: input.environment,
         commit: checkout.commit,
-        worktreeDir: checkout.worktreeDir,
         planHash: diff.planHash,
         kind: input.kind,
         leftovers: status.leftovers?.resources,

@@ -7,22 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigRepository, removeDotEnvFiles } from '../../activities/git/config-repository';
+import { git } from '../helpers/git';
 
 let dir: string;
 let origin: string;
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@e',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@e',
-    },
-  }).trim();
-
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'config-repo-test-'));
   origin = path.join(dir, 'origin');
