@@ -33,7 +33,7 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['../activities/*', '../worker/*', '../client/*', '../sandbox/*'],
+              group: ['../activities/*', '../worker/*', '../client/*', '../fakes/cdf/*'],
               allowTypeImports: true,
               message: 'Workflows may only import types from activities, worker or client code.',
             },

@@ -30,9 +30,9 @@ import {
   toApplicationFailure,
 } from '../contracts/errors';
 import type { LeftoverReport, LeftoverResource, SmokeCheckResult, WorkflowKind } from '../contracts/types';
-import type { EnvironmentConfig, WorkerConfig } from '../worker/config';
+import type { EnvironmentConfig, WorkerConfig } from '../config/schema';
 import { channelName, type AlertSender } from './alerts/alert-channels';
-import { type PlanStore } from './artifacts/plan-store';
+import { type PlanStore } from '../artifacts/plan-store';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import { removeDotEnvFiles, type ConfigRepository } from './git/config-repository';
 import { runSmokeChecks as runChecks } from './smoke/smoke-checks';

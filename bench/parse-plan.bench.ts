@@ -1,11 +1,10 @@
 /**
  * parseDryRunOutput on a large `cdf deploy --dry-run --verbose` text: 40 resource types in the summary table and
- * 2000 verbose diff panels, rendered with the Toolkit stand-in's rich renderer (the same code the sandbox `cdf`
- * prints with, checked against real captures).
+ * 2000 verbose diff panels, rendered by test/support/rich-render.ts (rich's layout, checked against real captures).
  */
 import { execFileSync } from 'node:child_process';
 import { KNOWN_RESOURCE_DISPLAY_NAMES, parseDryRunOutput } from '../activities/toolkit/dry-run-parser';
-import { renderPanel, renderSummary, type SummaryRow } from '../sandbox/toolkit-standin/render';
+import { renderPanel, renderSummary, type SummaryRow } from '../test/support/rich-render';
 import {
   type BenchResult,
   type Benchmark,

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PlanStore } from '../activities/artifacts/plan-store';
+import { PlanStore } from '../artifacts/plan-store';
 import { type BenchResult, type Benchmark, percentile } from './harness';
 
 const PLAN_BYTES = 1024 * 1024;

@@ -6,7 +6,7 @@
  * by the workflow, 5 a waited-for run ended in an outcome other than succeeded or no_changes.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
+import { TEMPORAL_DEFAULTS } from '../config/defaults';
 import { registerApprove } from './commands/approve';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
@@ -24,20 +24,20 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--address <host:port>', 'Temporal frontend address')
         .env('TEMPORAL_ADDRESS')
-        .default('127.0.0.1:7233'),
+        .default(TEMPORAL_DEFAULTS.address),
     )
     .addOption(
-      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'),
+      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default(TEMPORAL_DEFAULTS.namespace),
     )
     .addOption(
       new Option('--task-queue <name>', 'task queue the promotion worker polls')
         .env('CDF_PROMOTION_TASK_QUEUE')
-        .default(DEFAULT_TASK_QUEUE),
+        .default(TEMPORAL_DEFAULTS.taskQueue),
     )
     .addOption(
       new Option('--ui-url <url>', 'Temporal Web UI base URL, for links')
         .env('TEMPORAL_UI_URL')
-        .default('http://127.0.0.1:8233'),
+        .default(TEMPORAL_DEFAULTS.uiUrl),
     )
     .option('--json', 'machine-readable JSON output on stdout')
     // Errors go through the one handler in main(): commander must throw instead of printing and exiting.

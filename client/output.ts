@@ -10,6 +10,7 @@ import type {
   RefusedApproval,
   StepTiming,
 } from '../contracts/types';
+import { TEMPORAL_DEFAULTS } from '../config/defaults';
 import type { GlobalOptions } from './connection';
 
 export const PROGRAM_NAME = 'cdf-promote';
@@ -44,13 +45,12 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-const DEFAULTS = { address: '127.0.0.1:7233', namespace: 'default' };
 
 /** Global flags the follow-up commands need to reach the same server; defaults are left out. */
 function connectionFlags(globals: GlobalOptions): string {
   const flags: string[] = [];
-  if (globals.address !== DEFAULTS.address) flags.push(`--address ${shellQuote(globals.address)}`);
-  if (globals.namespace !== DEFAULTS.namespace) flags.push(`--namespace ${shellQuote(globals.namespace)}`);
+  if (globals.address !== TEMPORAL_DEFAULTS.address) flags.push(`--address ${shellQuote(globals.address)}`);
+  if (globals.namespace !== TEMPORAL_DEFAULTS.namespace) flags.push(`--namespace ${shellQuote(globals.namespace)}`);
   return flags.length ? ` ${flags.join(' ')}` : '';
 }
 

@@ -11,4 +11,3 @@ export const statusQuery = defineQuery<PromotionStatus>('status');
 
 export const PROMOTION_WORKFLOW_TYPE = 'promotionWorkflow';
 export const ROLLBACK_WORKFLOW_TYPE = 'rollbackWorkflow';
-export const DEFAULT_TASK_QUEUE = 'cdf-promotions';

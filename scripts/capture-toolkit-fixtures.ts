@@ -5,7 +5,7 @@
  *
  *   npx tsx scripts/capture-toolkit-fixtures.ts [--cdf /path/to/cdf]
  *
- * Temp paths are replaced with /tmp/PROJECT and /tmp/BUILD, the sandbox URL with http://127.0.0.1:SANDBOX and
+ * Temp paths are replaced with /tmp/PROJECT and /tmp/BUILD, the fake CDF URL with http://127.0.0.1:SANDBOX and
  * timestamps/durations in lineage.yaml with fixed values so re-captures only differ where the Toolkit does.
  */
 import { spawn } from 'node:child_process';
@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { SandboxAdmin } from '../sandbox/admin-client';
-import { startSandbox } from '../sandbox/server';
+import { FakeCdfAdmin } from '../fakes/cdf/admin-client';
+import { startFakeCdf } from '../fakes/cdf/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'test', 'fixtures', 'toolkit', 'real');
@@ -64,13 +64,13 @@ async function main(): Promise<void> {
       cb();
     },
   });
-  const sandbox = await startSandbox({
+  const sandbox = await startFakeCdf({
     port: 0,
     stateFile: path.join(tmp, 'state.json'),
     projects: [CDF_PROJECT],
-    logger: pino({ name: 'cdf-sandbox', level: 'warn' }, logStream),
+    logger: pino({ name: 'fake-cdf', level: 'warn' }, logStream),
   });
-  const admin = new SandboxAdmin(sandbox.url);
+  const admin = new FakeCdfAdmin(sandbox.url);
 
   const replacements: Array<[string, string]> = [];
   const placeholder = (real: string, stable: string): void => {
@@ -381,7 +381,7 @@ sandbox (sandbox/server.ts). Do not edit by hand: re-run the script after a Tool
 - Captured: ${new Date().toISOString().slice(0, 10)}
 - Environment: NO_COLOR=1, COLUMNS=200 (80 for *-width80*), LOGIN_FLOW=token, stdin closed.
 - Text files hold stdout, then stderr after a blank line. Temp paths are replaced with /tmp/PROJECT*,
-  /tmp/BUILD*; the sandbox URL with http://127.0.0.1:SANDBOX; lineage timestamp/duration with fixed values.
+  /tmp/BUILD*; the fake CDF URL with http://127.0.0.1:SANDBOX; lineage timestamp/duration with fixed values.
   Because the replacement happens after rendering, a line holding a path may be shorter or longer than rich drew it.
 - Exit codes: exit-codes.json.
 
@@ -409,7 +409,7 @@ ${[
     `build of a project holding only a generated module: ${LARGE.assets} assets, ${LARGE.transformations} transformations, ${LARGE.containers} containers, ${LARGE.views} views, ${LARGE.spaces} space`,
   ],
   ['dry-run-large', 'dry run --verbose of that build on an empty project'],
-  ['deploy-error', 'deploy with the sandbox answering POST /models/containers with 400'],
+  ['deploy-error', 'deploy with the fake CDF answering POST /models/containers with 400'],
   ['dry-run-after-deploy-error', 'dry run after the failed deploy (fault still active)'],
   ['deploy-stale-build', 'deploy of a build whose sources were edited afterwards'],
 ]

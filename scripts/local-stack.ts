@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole service on embedded defaults. Starts the Temporal dev server (SQLite under
- * data/local, so runs survive restarts), the CDF sandbox, a local alert receiver, the demo config repository
+ * data/local, so runs survive restarts), the fake CDF, a local alert receiver, the demo config repository
  * and the worker; starts a demo promotion on first run; prints the UI address and copy-paste commands.
  * Ctrl-C stops everything; running it again resumes what was in flight.
  */
@@ -9,12 +9,13 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { PlanStore } from '../activities/artifacts/plan-store';
+import { PlanStore } from '../artifacts/plan-store';
+import { dataLayout } from '../config/data-layout';
 import { PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
-import { startAlertReceiver } from '../sandbox/alert-receiver';
-import { startSandbox } from '../sandbox/server';
-import { loadConfig } from '../worker/config';
+import { startAlertReceiver } from '../fakes/alert-receiver';
+import { startFakeCdf } from '../fakes/cdf/server';
+import { loadConfig } from '../config/load-config';
 import { createLogger } from '../worker/logger';
 import { ensureDemoRepo } from './demo-repo';
 
@@ -88,13 +89,13 @@ async function main(): Promise<void> {
     'Temporal dev server up',
   );
 
-  const sandbox = await startSandbox({
+  const sandbox = await startFakeCdf({
     port: SANDBOX_PORT,
     stateFile: path.join(DATA, 'sandbox-state.json'),
     projects: ['demo-dev', 'demo-prod'],
-    logger: log.child({ name: 'cdf-sandbox' }),
+    logger: log.child({ name: 'fake-cdf' }),
   });
-  log.info({ url: sandbox.url }, 'CDF sandbox up');
+  log.info({ url: sandbox.url }, 'fake CDF up');
 
   const alerts = await startAlertReceiver({
     port: ALERTS_PORT,
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
     });
   }
   const plan = demoId
-    ? await demoPlanSummary(client, demoId, new PlanStore(path.join(config.dataDir, 'artifacts', 'plans')))
+    ? await demoPlanSummary(client, demoId, new PlanStore(dataLayout(config.dataDir).plans))
     : undefined;
   await connection.close();
   printInstructions(demoId, repo.first, config.temporal.uiUrl, plan);
@@ -219,10 +220,10 @@ function printInstructions(
     '',
     '================ CDF promotion service is running ================',
     `Temporal UI:   ${uiUrl}/namespaces/default/workflows`,
-    `CDF sandbox:   http://127.0.0.1:${SANDBOX_PORT}/_sandbox/state   (alerts print here as "ALERT received")`,
+    `fake CDF:      http://127.0.0.1:${SANDBOX_PORT}/_fake-cdf/state   (alerts print here as "ALERT received")`,
     demoId ? `Demo run:      ${demoId} (promotes tag v2 to prod)` : '',
     '',
-    ...(plan ? ['Its plan, from the real `cdf deploy --dry-run` against the sandbox:', plan, ''] : []),
+    ...(plan ? ['Its plan, from the real `cdf deploy --dry-run` against the fake CDF:', plan, ''] : []),
     'Watch it, read the plan, approve it (in another terminal):',
     `  ${cli} status ${id}`,
     `  ${cli} approve ${id} --approver bob --plan-hash "$(${cli} status ${id} --json | node -pe 'JSON.parse(fs.readFileSync(0)).planHash')"`,

@@ -8,12 +8,13 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
 import { HttpAlertSender } from '../activities/alerts/alert-channels';
-import { PlanStore } from '../activities/artifacts/plan-store';
+import { PlanStore } from '../artifacts/plan-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { ConfigRepository } from '../activities/git/config-repository';
 import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
-import type { WorkerConfig } from './config';
+import { dataLayout } from '../config/data-layout';
+import type { WorkerConfig } from '../config/schema';
 
 export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
@@ -34,18 +35,16 @@ export function createDefaultDeps(
   logger: Logger,
   secrets: NodeJS.ProcessEnv,
 ): ActivityDeps {
+  const layout = dataLayout(config.dataDir);
   return {
     config,
     logger,
     toolkit: new CliToolkitRunner({ config, secrets }),
-    repository: new ConfigRepository({
-      url: config.repository.url,
-      mirrorDir: path.join(config.dataDir, 'mirror.git'),
-    }),
+    repository: new ConfigRepository({ url: config.repository.url, mirrorDir: layout.mirror }),
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
-    plans: new PlanStore(path.join(config.dataDir, 'artifacts', 'plans')),
-    ledger: new DeploymentLedger(path.join(config.dataDir, 'ledger')),
+    plans: new PlanStore(layout.plans),
+    ledger: new DeploymentLedger(layout.ledger),
   };
 }
 

@@ -3,7 +3,7 @@
  * In-flight activities are cancelled on shutdown and retried by the next worker; workflows resume from history.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from './config';
+import { loadConfig } from '../config/load-config';
 import { createWorker } from './create-worker';
 import { createLogger } from './logger';
 import { installRuntime } from './runtime';

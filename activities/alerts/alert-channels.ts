@@ -4,7 +4,7 @@
  */
 import type { AlertRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
-import type { AlertChannelConfig } from '../../worker/config';
+import type { AlertChannelConfig } from '../../config/schema';
 import { requireSecret } from '../secrets';
 
 export interface AlertMessage extends AlertRequest {

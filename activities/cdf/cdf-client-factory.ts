@@ -4,7 +4,7 @@
  */
 import { CogniteClient } from '@cognite/sdk';
 import { ErrorType, PromotionError } from '../../contracts/errors';
-import type { EnvironmentConfig } from '../../worker/config';
+import type { EnvironmentConfig } from '../../config/schema';
 import { requireSecret } from '../secrets';
 
 export type CdfClientFactory = (environment: string) => CogniteClient;

@@ -6,7 +6,7 @@
 import type { CogniteClient } from '@cognite/sdk';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import type { SmokeCheckResult } from '../../contracts/types';
-import type { SmokeConfig } from '../../worker/config';
+import type { SmokeConfig } from '../../config/schema';
 
 interface JobRead {
   id: number;

@@ -8,7 +8,7 @@
  */
 function httpStatus(codes: string): RegExp {
   const context = `(?:[Ss]tatus(?:[ _][Cc]ode)?|HTTP/[\\d.]+|API error|[Ee]rror [Cc]ode|code)[\\s:=]*(?:${codes})\\b`;
-  const phrase = `\\b(?:${codes})[:\\s]+(?:Too Many Requests|Service Unavailable|Bad Gateway|Gateway Timeout|Internal Server Error|Bad Request|Unauthorized|Forbidden|Conflict|Unprocessable|Client Error|Server Error|sandbox:)`;
+  const phrase = `\\b(?:${codes})[:\\s]+(?:Too Many Requests|Service Unavailable|Bad Gateway|Gateway Timeout|Internal Server Error|Bad Request|Unauthorized|Forbidden|Conflict|Unprocessable|Client Error|Server Error)`;
   return new RegExp(`${context}|${phrase}`);
 }
 

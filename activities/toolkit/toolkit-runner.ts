@@ -5,11 +5,12 @@
  */
 import path from 'node:path';
 import { ErrorType, PromotionError } from '../../contracts/errors';
-import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../worker/config';
+import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../config/schema';
 import { runCommand, type CommandResult } from '../process/run-command';
 import { redact } from '../redact';
 import { requireSecret } from '../secrets';
-import { renderArgv, type CommandProfile, type Placeholder } from './command-profiles';
+import type { CommandProfile, Placeholder } from '../../config/toolkit-profiles';
+import { renderArgv } from './command-profiles';
 import { classifyToolkitFailure } from './failure-classifier';
 
 export type ToolkitStep = 'build' | 'diff' | 'apply' | 'clean';

@@ -1,7 +1,7 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { PlanStore } from '../../activities/artifacts/plan-store';
-import { loadConfig, CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from '../../worker/config';
+import { PlanStore } from '../../artifacts/plan-store';
+import { dataLayout } from '../../config/data-layout';
+import { loadConfig, CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from '../../config/load-config';
 import { readGlobals, withClient } from '../connection';
 import { CliError } from '../errors';
 import { PROGRAM_NAME } from '../output';
@@ -42,7 +42,7 @@ export function registerPlan(program: Command): void {
         throw new CliError(
           `run ${workflowId} has no plan yet (phase: ${snap.status?.phase ?? snap.execution})`,
         );
-      const store = new PlanStore(path.join(config.dataDir, 'artifacts', 'plans'));
+      const store = new PlanStore(dataLayout(config.dataDir).plans);
       let text: string;
       try {
         text = await store.get(planHash);

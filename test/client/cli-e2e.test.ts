@@ -1,6 +1,6 @@
 /**
  * A whole promotion driven only through the CLI process, against a real dev server and the full stack
- * (sandbox CDF, demo repository, Toolkit stand-in, worker): start, status, a refused approval, an accepted
+ * (fake CDF, demo repository, the real Toolkit, worker): start, status, a refused approval, an accepted
  * one, then `status --watch` to the end.
  */
 import { createHash } from 'node:crypto';

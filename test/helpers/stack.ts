@@ -1,5 +1,5 @@
 /**
- * Everything a promotion needs besides Temporal: the CDF sandbox, a demo config repository with two commits,
+ * Everything a promotion needs besides Temporal: the fake CDF, a demo config repository with two commits,
  * an alert receiver, and a validated worker configuration pointing at them. All real processes and real HTTP.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,24 +7,24 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { startAlertReceiver, type AlertReceiver } from '../../sandbox/alert-receiver';
-import { SandboxAdmin } from '../../sandbox/admin-client';
-import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import { startAlertReceiver, type AlertReceiver } from '../../fakes/alert-receiver';
+import { FakeCdfAdmin } from '../../fakes/cdf/admin-client';
+import { startFakeCdf, type RunningFakeCdf } from '../../fakes/cdf/server';
 import { ensureDemoRepo, type DemoRepo } from '../../scripts/demo-repo';
-import { parseConfig, type RawConfig, type WorkerConfig } from '../../worker/config';
+import { parseConfig } from '../../config/load-config';
+import { type RawConfig, type WorkerConfig } from '../../config/schema';
 import { createWorker } from '../../worker/create-worker';
 import type { ActivityDeps } from '../../activities';
 import { BUNDLE_PATH } from './temporal-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const STANDIN_CDF = path.join(ROOT, 'sandbox', 'toolkit-standin', 'bin', 'cdf');
 export const REAL_CDF = path.join(ROOT, '.venv', 'bin', 'cdf');
 export const TASK_QUEUE = 'cdf-promotions-test';
 
 export interface Stack {
   dir: string;
-  sandbox: RunningSandbox;
-  admin: SandboxAdmin;
+  fakeCdf: RunningFakeCdf;
+  admin: FakeCdfAdmin;
   alerts: AlertReceiver;
   repo: DemoRepo;
   config: WorkerConfig;
@@ -40,28 +40,23 @@ export interface StackOptions {
   /** Deep-merged into the prod environment of the default config. */
   prod?: Record<string, unknown>;
   rawConfig?: (raw: RawConfig) => RawConfig;
-  sandboxStateFile?: string;
-  /**
-   * The real `cdf` by default. The stand-in only where a test needs a failure the real CLI hides: it retries
-   * 5xx ten times with backoff itself, so an activity-level retry test would take minutes.
-   */
-  toolkit?: 'real' | 'standin';
+  fakeCdfStateFile?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cdf-promo-test-'));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const sandbox = await startSandbox({
+  const fakeCdf = await startFakeCdf({
     port: 0,
-    stateFile: options.sandboxStateFile ?? path.join(dir, 'sandbox-state.json'),
+    stateFile: options.fakeCdfStateFile ?? path.join(dir, 'fake-cdf-state.json'),
     projects: ['demo-dev', 'demo-prod'],
-    logger: logger.child({ name: 'sandbox' }),
+    logger: logger.child({ name: 'fake-cdf' }),
   });
   const alerts = await startAlertReceiver();
   const repo = ensureDemoRepo(path.join(dir, 'config-repo'));
   const prod = {
     cdfProject: 'demo-prod',
-    baseUrl: sandbox.url,
+    baseUrl: fakeCdf.url,
     credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_PROD' },
     approval: { timeout: '1h', approvers: ['bob', 'carol'], requiredApprovals: 1 },
     smoke: {
@@ -84,7 +79,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     repository: { url: repo.dir, organizationDir: 'org' },
     dataDir: path.join(dir, 'data'),
-    toolkit: { profile: 'cdf', executable: options.toolkit === 'standin' ? STANDIN_CDF : REAL_CDF },
+    toolkit: { profile: 'cdf', executable: REAL_CDF },
     environments: { prod: prod as RawConfig['environments'][string] },
   };
   if (options.rawConfig) raw = options.rawConfig(raw);
@@ -98,8 +93,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workers: Worker[] = [];
   return {
     dir,
-    sandbox,
-    admin: new SandboxAdmin(sandbox.url),
+    fakeCdf,
+    admin: new FakeCdfAdmin(fakeCdf.url),
     alerts,
     repo,
     config,
@@ -120,7 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return worker;
     },
     async stop() {
-      await sandbox.close();
+      await fakeCdf.close();
       await alerts.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,5 +1,5 @@
 /**
- * Toolkit command profiles end to end: a real dev server, the CDF sandbox over HTTP, a real git repository and
+ * Toolkit command profiles end to end: a real dev server, the fake CDF over HTTP, a real git repository and
  * the real Toolkit (`cdf` from .venv). The `playbook` profile runs through examples/playbook-wrapper, a
  * `custom` profile calls `cdf` through its own argv templates, and templates are run as argv, never through a
  * shell.
@@ -12,7 +12,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal } from '../../contracts/messages';
 import type { PromotionResult } from '../../contracts/types';
 import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
-import { parseConfig, type RawConfig } from '../../worker/config';
+import { parseConfig } from '../../config/load-config';
+import { type RawConfig } from '../../config/schema';
 import { startTemporal } from '../helpers/temporal-server';
 import { REAL_CDF, startStack, type Stack } from '../helpers/stack';
 import { uniqueId, waitForPhase } from '../helpers/workflows';
@@ -41,7 +42,7 @@ function viewOf(state: Awaited<ReturnType<Stack['admin']['state']>>): Record<str
   );
 }
 
-/** diff → awaiting_approval → approve → succeeded, with the plan and the sandbox checked on the way. */
+/** diff → awaiting_approval → approve → succeeded, with the plan and the fake CDF checked on the way. */
 async function promoteAndApprove(stack: Stack, taskQueue: string): Promise<PromotionResult> {
   const worker = await stack.startWorker(env.nativeConnection);
   return worker.runUntil(async () => {
@@ -92,7 +93,7 @@ describe('playbook profile through examples/playbook-wrapper', () => {
     ]);
   });
 
-  test('a promotion goes diff → approval → apply → succeeded, and the sandbox holds the Pump view', async () => {
+  test('a promotion goes diff → approval → apply → succeeded, and the fake CDF holds the Pump view', async () => {
     const result = await promoteAndApprove(stack, taskQueue);
     expect(result.outcome).toBe('succeeded');
     expect(result.commit).toBe(stack.repo.second);

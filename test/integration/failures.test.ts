@@ -3,7 +3,9 @@
  * and an alert that a real HTTP receiver gets on both channels.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ErrorType, PromotionError } from '../../contracts/errors';
 import { approveSignal } from '../../contracts/messages';
+import { CliToolkitRunner, type ToolkitRunner } from '../../activities/toolkit/toolkit-runner';
 import type { PromotionResult } from '../../contracts/types';
 import { commitFiles } from '../helpers/git';
 import { startHarness, type Harness } from '../helpers/harness';
@@ -59,16 +61,29 @@ async function approveWhenReady(handle: Awaited<ReturnType<typeof start>>): Prom
   return handle.result();
 }
 
-test('a transient apply failure (503 from CDF) is retried by Temporal and the promotion succeeds', async () => {
-  // The real cdf retries 5xx ten times itself (minutes of backoff), so this test drives the stand-in, which
-  // speaks the same command line and output but fails on the first 503: the retry seen here is Temporal's.
+test('a transient apply failure is retried by Temporal and the promotion succeeds', async () => {
+  // The real cdf retries 5xx ten times itself (minutes of backoff), so the worker gets a runner that fails the
+  // first apply the way a dropped connection does, then runs the real cdf: the retry seen here is Temporal's.
   const taskQueue = 'cdf-promotions-transient';
-  const standin = await startStack({
-    toolkit: 'standin',
+  const own = await startStack({
     rawConfig: (raw) => ({ ...raw, temporal: { ...raw.temporal, taskQueue } }),
   });
   try {
-    const w = await standin.startWorker(env.nativeConnection);
+    const real = new CliToolkitRunner({ config: own.config, secrets: own.secrets });
+    let applies = 0;
+    const flaky: ToolkitRunner = {
+      has: (step) => real.has(step),
+      run: async (step, ctx) => {
+        if (step === 'apply' && ++applies === 1) {
+          throw new PromotionError(
+            ErrorType.ToolkitTransient,
+            'toolkit apply exited with 1: ConnectError: connection reset by peer',
+          );
+        }
+        return real.run(step, ctx);
+      },
+    };
+    const w = await own.startWorker(env.nativeConnection, { toolkit: flaky });
     const handle = await env.client.workflow.start('promotionWorkflow', {
       taskQueue,
       workflowId: uniqueId('promotion-prod-transient'),
@@ -76,30 +91,24 @@ test('a transient apply failure (503 from CDF) is retried by Temporal and the pr
     });
     const result: PromotionResult = await w.runUntil(async () => {
       const waiting = await waitForPhase(handle, 'awaiting_approval');
-      // Only the create call fails, once: the dry-run (byids) is unaffected.
-      await standin.admin.addFault({
-        method: 'POST',
-        pathPattern: '^/models/spaces$',
-        status: 503,
-        count: 1,
-      });
       await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
       return handle.result();
     });
     expect(result.outcome).toBe('succeeded');
-    const creates = (await standin.admin.requests()).filter(
+    expect(applies).toBe(2);
+    const creates = (await own.admin.requests()).filter(
       (r) => r.method === 'POST' && /\/models\/spaces$/.test(r.path),
     );
-    expect(creates.map((r) => r.status)).toEqual([503, 200]);
+    expect(creates.map((r) => r.status)).toEqual([200]);
     const history = await handle.fetchHistory();
     const retried = history.events?.filter(
       (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 0) > 1,
     );
     expect(retried?.length).toBeGreaterThanOrEqual(1);
-    expect(standin.alerts.received).toHaveLength(0);
+    expect(own.alerts.received).toHaveLength(0);
     await recordHistory(handle, 'promotion-transient-apply-retried');
   } finally {
-    await standin.stop();
+    await own.stop();
   }
 });
 
@@ -207,7 +216,7 @@ test('if CDF changed between approval and apply, nothing is applied and the run 
   const handle = await start('v1');
   const waiting = await waitForPhase(handle, 'awaiting_approval');
   // Someone creates the space by hand while the plan waits: the approved plan said "create", CDF now differs.
-  const res = await fetch(`${stack.sandbox.url}/api/v1/projects/demo-prod/models/spaces`, {
+  const res = await fetch(`${stack.fakeCdf.url}/api/v1/projects/demo-prod/models/spaces`, {
     method: 'POST',
     headers: { authorization: 'Bearer someone-else', 'content-type': 'application/json' },
     body: JSON.stringify({

@@ -1,5 +1,5 @@
 /**
- * Promotion scenarios against a real dev server, the CDF sandbox over HTTP, a real git repository and the
+ * Promotion scenarios against a real dev server, the fake CDF over HTTP, a real git repository and the
  * Toolkit stand-in: happy path, reject, expiry, stale plan, refused approvers, no changes.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -37,7 +37,7 @@ function viewOf(state: Awaited<ReturnType<Stack['admin']['state']>>): Record<str
 }
 
 describe('promotion workflow', () => {
-  test('happy path: diff, approve, apply, smoke; the sandbox then holds the commit', async () => {
+  test('happy path: diff, approve, apply, smoke; the fake CDF then holds the commit', async () => {
     const handle = await start({ ref: 'v2' });
     const waiting = await waitForPhase(handle, 'awaiting_approval');
     expect(waiting.commit).toBe(stack.repo.second);

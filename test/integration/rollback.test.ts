@@ -1,5 +1,5 @@
 /**
- * Rollback re-applies an older commit through the same pipeline and brings the sandbox back to that commit.
+ * Rollback re-applies an older commit through the same pipeline and brings the fake CDF back to that commit.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal } from '../../contracts/messages';
@@ -70,7 +70,7 @@ async function definedState(project: string) {
   };
 }
 
-test('rollback to an older commit restores the sandbox to that commit', async () => {
+test('rollback to an older commit restores the fake CDF to that commit', async () => {
   const v1 = await approveAndWait(
     'promotionWorkflow',
     { environment: 'prod', ref: 'v1', requestedBy: 'alice' },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../contracts/search-attributes';
 import { ConfigurationError } from '../../contracts/errors';
-import { parseConfig } from '../../worker/config';
+import { parseConfig } from '../../config/load-config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');

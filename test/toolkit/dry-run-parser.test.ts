@@ -5,7 +5,7 @@ import {
   parseDeployOutput,
   parseDryRunOutput,
 } from '../../activities/toolkit/dry-run-parser';
-import { renderSummary } from '../../sandbox/toolkit-standin/render';
+import { renderSummary } from '../support/rich-render';
 
 const fixture = (name: string): string =>
   readFileSync(path.join(__dirname, '../fixtures/toolkit', name), 'utf8');

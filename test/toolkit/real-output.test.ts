@@ -150,7 +150,7 @@ describe('build reports of the real Toolkit', () => {
 });
 
 describe('dry-run plans of the real Toolkit', () => {
-  it('plans 7 creates on the empty sandbox', () => {
+  it('plans 7 creates on the empty fake CDF', () => {
     const plan = parseDryRunOutput(fixture('dry-run-create.txt'));
     expect(plan.resources.map((r) => r.resource)).toEqual(DEMO_TYPES);
     for (const r of plan.resources) {
@@ -307,7 +307,7 @@ describe('real clean output is not a deploy plan', () => {
     expect(() => parseDeployOutput(text)).toThrow(PlanParseError);
   });
 
-  it('refuses the clean that crashed on the sandbox (traceback, no summary)', () => {
+  it('refuses the clean that crashed on the fake CDF (traceback, no summary)', () => {
     const text = fixture('clean-with-containers-dry-run.txt');
     expect(text).toMatch(/Traceback/);
     expect(() => parseDryRunOutput(text)).toThrow(PlanParseError);

@@ -5,13 +5,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDeps } from '../../activities/index';
 import type { AlertMessage, AlertSender } from '../../activities/alerts/alert-channels';
-import { PlanStore } from '../../activities/artifacts/plan-store';
+import { PlanStore } from '../../artifacts/plan-store';
 import type { CdfClientFactory } from '../../activities/cdf/cdf-client-factory';
 import type { ConfigRepository } from '../../activities/git/config-repository';
 import type { ToolkitRunner } from '../../activities/toolkit/toolkit-runner';
 import type { AlertRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
-import type { AlertChannelConfig } from '../../worker/config';
+import type { AlertChannelConfig } from '../../config/schema';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
 interface SendCall {

@@ -6,8 +6,8 @@ import {
   type AlertMessage,
 } from '../../activities/alerts/alert-channels';
 import { PromotionError } from '../../contracts/errors';
-import { startAlertReceiver, type AlertReceiver } from '../../sandbox/alert-receiver';
-import type { AlertChannelConfig } from '../../worker/config';
+import { startAlertReceiver, type AlertReceiver } from '../../fakes/alert-receiver';
+import type { AlertChannelConfig } from '../../config/schema';
 
 const PLAN = 'ab12cd34ef56'.padEnd(64, '0');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';

@@ -1,9 +1,5 @@
-import {
-  BUILTIN_PROFILES,
-  PROFILE_PLACEHOLDERS,
-  renderArgv,
-  type Placeholder,
-} from '../../activities/toolkit/command-profiles';
+import { renderArgv } from '../../activities/toolkit/command-profiles';
+import { BUILTIN_PROFILES, PROFILE_PLACEHOLDERS, type Placeholder } from '../../config/toolkit-profiles';
 
 const values = (over: Partial<Record<Placeholder, string>> = {}): Record<Placeholder, string> => ({
   cdf: 'cdf',

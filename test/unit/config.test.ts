@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../contracts/errors';
-import { CONFIG_ENV_VAR, loadConfig, parseConfig } from '../../worker/config';
-import { BUILTIN_PROFILES } from '../../activities/toolkit/command-profiles';
+import { CONFIG_ENV_VAR, loadConfig, parseConfig } from '../../config/load-config';
+import { BUILTIN_PROFILES } from '../../config/toolkit-profiles';
 import { minimalRawConfig, tempDir } from './helpers';
 
 function expectConfigError(raw: unknown, ...fragments: string[]): ConfigurationError {

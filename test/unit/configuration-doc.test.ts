@@ -12,8 +12,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, type RawConfig } from '../../worker/config';
-import { parseDuration } from '../../worker/duration';
+import { parseConfig } from '../../config/load-config';
+import { type RawConfig } from '../../config/schema';
+import { parseDuration } from '../../config/duration';
 import { minimalRawConfig } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');

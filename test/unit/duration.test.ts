@@ -1,4 +1,4 @@
-import { parseDuration } from '../../worker/duration';
+import { parseDuration } from '../../config/duration';
 
 describe('parseDuration', () => {
   test.each([

@@ -61,7 +61,7 @@ describe('status codes only count where an HTTP status is printed', () => {
   test.each([
     ['Request failed with status code 503: upstream unavailable', 'transient'],
     [
-      'ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 503 sandbox: injected fault',
+      'ERROR (ResourceCreationError): Failed to create 1 spaces due to API error: 503 Service Unavailable',
       'transient',
     ],
     ['httpx.HTTPStatusError: Server error 502 Bad Gateway', 'transient'],

@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseConfig, type RawConfig, type WorkerConfig } from '../../worker/config';
+import { parseConfig } from '../../config/load-config';
+import { type RawConfig, type WorkerConfig } from '../../config/schema';
 
 export function tempDir(prefix = 'cdf-unit-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));

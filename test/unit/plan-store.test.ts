@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PlanStore } from '../../activities/artifacts/plan-store';
+import { PlanStore } from '../../artifacts/plan-store';
 import { tempDir } from './helpers';
 
 describe('PlanStore', () => {

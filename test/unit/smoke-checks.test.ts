@@ -4,9 +4,9 @@ import { RetryableHttpClient } from '@cognite/sdk-core';
 import { PromotionError } from '../../contracts/errors';
 import { createCdfClientFactory } from '../../activities/cdf/cdf-client-factory';
 import { judgeTransformation, runSmokeChecks } from '../../activities/smoke/smoke-checks';
-import { SandboxAdmin } from '../../sandbox/admin-client';
-import { startSandbox, type RunningSandbox } from '../../sandbox/server';
-import type { SmokeConfig } from '../../worker/config';
+import { FakeCdfAdmin } from '../../fakes/cdf/admin-client';
+import { startFakeCdf, type RunningFakeCdf } from '../../fakes/cdf/server';
+import type { SmokeConfig } from '../../config/schema';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -88,14 +88,14 @@ describe('judgeTransformation', () => {
   });
 });
 
-describe('runSmokeChecks against the sandbox', () => {
+describe('runSmokeChecks against the fake CDF', () => {
   const tmp = tempDir('cdf-smoke-');
-  let sandbox: RunningSandbox;
-  let admin: SandboxAdmin;
+  let fakeCdf: RunningFakeCdf;
+  let admin: FakeCdfAdmin;
   const project = 'p';
 
   async function cdf(pathName: string, body: unknown): Promise<void> {
-    const res = await fetch(`${sandbox.url}/api/v1/projects/${project}${pathName}`, {
+    const res = await fetch(`${fakeCdf.url}/api/v1/projects/${project}${pathName}`, {
       method: 'POST',
       headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -106,7 +106,7 @@ describe('runSmokeChecks against the sandbox', () => {
   function client(secrets: NodeJS.ProcessEnv = { CDF_TOKEN_P: 't' }) {
     const raw = minimalRawConfig();
     raw.environments.prod.cdfProject = project;
-    raw.environments.prod.baseUrl = sandbox.url;
+    raw.environments.prod.baseUrl = fakeCdf.url;
     raw.environments.prod.credentials.tokenEnv = 'CDF_TOKEN_P';
     const config = buildConfig(raw, path.join(tmp.dir, 'c.yaml'));
     return createCdfClientFactory(config.environments, secrets)('prod');
@@ -120,13 +120,13 @@ describe('runSmokeChecks against the sandbox', () => {
   });
 
   beforeAll(async () => {
-    sandbox = await startSandbox({
+    fakeCdf = await startFakeCdf({
       port: 0,
       stateFile: path.join(tmp.dir, 'state.json'),
       projects: [project],
       logger: pino({ level: 'silent' }),
     });
-    admin = new SandboxAdmin(sandbox.url);
+    admin = new FakeCdfAdmin(fakeCdf.url);
     await cdf('/models/spaces', { items: [{ space: 'sp' }] });
     await cdf('/models/datamodels', {
       items: [{ space: 'sp', externalId: 'Model', version: '1', name: 'Model' }],
@@ -148,7 +148,7 @@ describe('runSmokeChecks against the sandbox', () => {
     await admin.clearFaults();
   });
   afterAll(async () => {
-    await sandbox.close();
+    await fakeCdf.close();
     tmp.cleanup();
   });
 

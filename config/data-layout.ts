@@ -1,0 +1,66 @@
+/**
+ * Where things live under the worker's data directory. Worker wiring, activities and the CLI all derive their
+ * paths from here, so a change of layout is made once. Run folders are derived from the run's ids only (never
+ * from anything recorded in history), so a retry on another worker finds, or rebuilds, the same folders.
+ */
+import path from 'node:path';
+
+/** The ids of one workflow run; every folder of a run is derived from these. */
+export interface RunIds {
+  workflowId: string;
+  runId: string;
+}
+
+export interface RunLayout {
+  /** The run's own folder; survives cleanup so a reset run finds its marker files. */
+  dir: string;
+  /** Git worktree of the pinned commit. */
+  checkout: string;
+  /** `cdf build` output that the dry-run and the apply use. */
+  build: string;
+  /** Holds the hash of the plan the build was last diffed into. */
+  planHashMarker: string;
+  /** Rollbacks: checkout and pruned build of the currently deployed commit, for leftover detection. */
+  leftovers: { dir: string; checkout: string; build: string };
+}
+
+export interface DataLayout {
+  root: string;
+  /** Bare clone of the configuration repository. */
+  mirror: string;
+  /** Content-addressed plan texts. */
+  plans: string;
+  /** Per-environment deployment ledger files. */
+  ledger: string;
+  run(run: RunIds): RunLayout;
+}
+
+export function dataLayout(dataDir: string): DataLayout {
+  const root = path.resolve(dataDir);
+  return {
+    root,
+    mirror: path.join(root, 'mirror.git'),
+    plans: path.join(root, 'artifacts', 'plans'),
+    ledger: path.join(root, 'ledger'),
+    run(run) {
+      const dir = path.join(
+        root,
+        'runs',
+        run.workflowId.replace(/[^A-Za-z0-9._-]/g, '_'),
+        run.runId.replace(/[^A-Za-z0-9-]/g, '_'),
+      );
+      const leftovers = path.join(dir, 'leftovers');
+      return {
+        dir,
+        checkout: path.join(dir, 'checkout'),
+        build: path.join(dir, 'build'),
+        planHashMarker: path.join(dir, 'plan-hash'),
+        leftovers: {
+          dir: leftovers,
+          checkout: path.join(leftovers, 'checkout'),
+          build: path.join(leftovers, 'build'),
+        },
+      };
+    },
+  };
+}

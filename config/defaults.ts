@@ -1,0 +1,33 @@
+/**
+ * Defaults shared by the worker configuration, the CLI and the local stack. Each is written here once; the
+ * schema, the CLI flags and docs/configuration.md (checked by a test) take them from this module.
+ */
+export const TEMPORAL_DEFAULTS = {
+  address: '127.0.0.1:7233',
+  namespace: 'default',
+  taskQueue: 'cdf-promotions',
+  uiUrl: 'http://127.0.0.1:8233',
+} as const;
+
+/** Relative to the configuration file's folder. */
+export const DEFAULT_DATA_DIR = '../data';
+
+export const CONFIG_ENV_VAR = 'CDF_PROMOTION_CONFIG';
+export const DEFAULT_CONFIG_PATH = 'config/promotion.yaml';
+
+export const TOOLKIT_DEFAULTS = {
+  profile: 'cdf',
+  executable: 'cdf',
+  timeoutsMs: { build: 10 * 60_000, diff: 15 * 60_000, apply: 60 * 60_000 },
+} as const;
+
+export const APPROVAL_DEFAULTS = {
+  timeoutMs: 72 * 3_600_000,
+  requiredApprovals: 1,
+} as const;
+
+/** How far back a smoke check looks for a completed transformation job. */
+export const TRANSFORMATION_WINDOW_MS = 3_600_000;
+
+/** CDF cluster name passed to the Toolkit as CDF_CLUSTER when an environment does not set one. */
+export const DEFAULT_CDF_CLUSTER = 'sandbox';

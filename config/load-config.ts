@@ -1,0 +1,70 @@
+/**
+ * Reads and validates the worker configuration file. Relative paths are resolved against the file's folder so a
+ * configuration works the same whatever directory the worker or CLI is started from.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigurationError } from '../contracts/errors';
+import { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from './defaults';
+import { configSchema, type WorkerConfig } from './schema';
+import { BUILTIN_PROFILES } from './toolkit-profiles';
+
+export { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH };
+
+/** Validates an already-parsed object; `source` names the file in error messages. */
+export function parseConfig(raw: unknown, source: string): WorkerConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      // zod reports a bad record key as "Invalid key in record" with the reason nested one level down.
+      const nested =
+        'issues' in issue && Array.isArray(issue.issues)
+          ? (issue.issues as Array<{ message: string }>).map((i) => i.message)
+          : [];
+      const message = nested.length ? `${issue.message}: ${nested.join('; ')}` : issue.message;
+      return `  - ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${message}`;
+    });
+    throw new ConfigurationError(`invalid configuration in ${source}:\n${problems.join('\n')}`);
+  }
+  const cfg = result.data;
+  const base = path.dirname(path.resolve(source));
+  const isRemote =
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.repository.url) || /^[^/]+@[^:]+:/.test(cfg.repository.url);
+  const commands =
+    cfg.toolkit.profile === 'custom' ? cfg.toolkit.custom! : BUILTIN_PROFILES[cfg.toolkit.profile];
+  const executable = cfg.toolkit.executable.includes('/')
+    ? path.resolve(base, cfg.toolkit.executable)
+    : cfg.toolkit.executable;
+  const { custom: _custom, ...toolkit } = cfg.toolkit;
+  return {
+    ...cfg,
+    source: path.resolve(source),
+    dataDir: path.resolve(base, cfg.dataDir),
+    repository: {
+      ...cfg.repository,
+      url: isRemote ? cfg.repository.url : path.resolve(base, cfg.repository.url),
+    },
+    toolkit: { ...toolkit, executable, commands },
+  };
+}
+
+export function loadConfig(file = process.env[CONFIG_ENV_VAR] ?? DEFAULT_CONFIG_PATH): WorkerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigurationError(
+      `cannot read configuration file ${path.resolve(file)} (set ${CONFIG_ENV_VAR} to choose another): ${(err as Error).message}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigurationError(
+      `configuration file ${path.resolve(file)} is not valid YAML: ${(err as Error).message}`,
+    );
+  }
+  return parseConfig(raw, file);
+}

@@ -1,0 +1,206 @@
+/**
+ * The worker configuration's schema: one YAML file, validated at start-up. Secrets never appear here, only the
+ * names of the environment variables that hold them. Worker, activities, CLI and the documentation test all read
+ * this module; it imports nothing of theirs.
+ */
+import { z } from 'zod';
+import {
+  APPROVAL_DEFAULTS,
+  DEFAULT_CDF_CLUSTER,
+  DEFAULT_DATA_DIR,
+  TEMPORAL_DEFAULTS,
+  TOOLKIT_DEFAULTS,
+  TRANSFORMATION_WINDOW_MS,
+} from './defaults';
+import { parseDuration } from './duration';
+import { PROFILE_PLACEHOLDERS, type CommandProfile } from './toolkit-profiles';
+
+const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+// Env var names only: a value that looks like a secret in this position is refused outright.
+const envVarName = z
+  .string()
+  .regex(
+    /^[A-Z_][A-Z0-9_]*$/,
+    'must be the NAME of an environment variable (upper-case, digits, "_"), not a value',
+  );
+
+const argvTemplate = z
+  .array(z.string().min(1))
+  .min(1, 'must list at least the executable')
+  .superRefine((argv, ctx) => {
+    for (const [i, arg] of argv.entries()) {
+      for (const match of arg.matchAll(/\{([a-zA-Z]+)\}/g)) {
+        if (!(PROFILE_PLACEHOLDERS as readonly string[]).includes(match[1]!)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `unknown placeholder {${match[1]}}; known: ${PROFILE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+          });
+        }
+      }
+    }
+  });
+
+const credentialsSchema = z.discriminatedUnion('flow', [
+  z.object({ flow: z.literal('token'), tokenEnv: envVarName }).strict(),
+  z
+    .object({
+      flow: z.literal('client_credentials'),
+      clientIdEnv: envVarName,
+      clientSecretEnv: envVarName,
+      tokenUrl: z.url(),
+      scopes: z.array(z.string()).optional(),
+      audience: z.string().optional(),
+    })
+    .strict(),
+]);
+
+const alertChannelSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('webhook'),
+      name: z.string().optional(),
+      // Webhook URLs often embed a token, so the URL itself is read from an env var.
+      urlEnv: envVarName,
+      headersEnv: z.record(z.string(), envVarName).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('slack'), name: z.string().optional(), urlEnv: envVarName }).strict(),
+]);
+
+const smokeSchema = z
+  .object({
+    dataModels: z
+      .array(z.object({ space: z.string(), externalId: z.string(), version: z.string() }).strict())
+      .default([]),
+    minAssets: z.number().int().nonnegative().default(0),
+    transformations: z
+      .array(
+        z
+          .object({ externalId: z.string(), window: duration.optional() })
+          .strict()
+          .transform((t) => ({ externalId: t.externalId, windowMs: t.window ?? TRANSFORMATION_WINDOW_MS })),
+      )
+      .default([]),
+  })
+  .strict();
+
+const approvalSchema = z
+  .object({
+    timeout: duration.default(APPROVAL_DEFAULTS.timeoutMs),
+    approvers: z.array(z.string().min(1)).min(1, 'list at least one approver'),
+    requiredApprovals: z.number().int().min(1).default(APPROVAL_DEFAULTS.requiredApprovals),
+    allowSelfApproval: z.boolean().default(false),
+    rollbackRequiresApproval: z.boolean().default(true),
+  })
+  .strict()
+  .refine((a) => a.requiredApprovals <= a.approvers.length, {
+    path: ['requiredApprovals'],
+    message: 'cannot exceed the number of approvers; such runs could only expire',
+  });
+
+const environmentSchema = z
+  .object({
+    cdfProject: z.string().min(1),
+    baseUrl: z.url(),
+    cluster: z.string().default(DEFAULT_CDF_CLUSTER),
+    configFile: z.string().optional(),
+    credentials: credentialsSchema,
+    approval: approvalSchema,
+    smoke: smokeSchema.prefault({}),
+    alerts: z.array(alertChannelSchema).default([]),
+    rollback: z
+      .object({
+        // Off by default: deleting is the one step a rollback cannot take back by re-deploying.
+        removeLeftovers: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const profileSchema = z
+  .object({
+    build: argvTemplate.optional(),
+    diff: argvTemplate,
+    apply: argvTemplate,
+    clean: argvTemplate.optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    temporal: z
+      .object({
+        address: z.string().default(TEMPORAL_DEFAULTS.address),
+        namespace: z.string().default(TEMPORAL_DEFAULTS.namespace),
+        taskQueue: z.string().default(TEMPORAL_DEFAULTS.taskQueue),
+        uiUrl: z.string().default(TEMPORAL_DEFAULTS.uiUrl),
+      })
+      .strict()
+      .prefault({}),
+    repository: z
+      .object({
+        url: z.string().min(1),
+        projectDir: z.string().default('.'),
+        organizationDir: z.string().default('.'),
+      })
+      .strict(),
+    dataDir: z.string().default(DEFAULT_DATA_DIR),
+    toolkit: z
+      .object({
+        profile: z.enum(['cdf', 'playbook', 'custom']).default(TOOLKIT_DEFAULTS.profile),
+        executable: z.string().default(TOOLKIT_DEFAULTS.executable),
+        custom: profileSchema.optional(),
+        timeouts: z
+          .object({
+            build: duration.default(TOOLKIT_DEFAULTS.timeoutsMs.build),
+            diff: duration.default(TOOLKIT_DEFAULTS.timeoutsMs.diff),
+            apply: duration.default(TOOLKIT_DEFAULTS.timeoutsMs.apply),
+          })
+          .strict()
+          .prefault({}),
+        env: z.record(envVarName, z.string()).default({}),
+        // The Toolkit has no telemetry opt-out; PYTEST_CURRENT_TEST is the one switch that stops its Mixpanel
+        // calls (which also stall ~2-3 min per command on hosts without internet access).
+        disableTelemetry: z.boolean().default(true),
+      })
+      .strict()
+      .superRefine((tk, ctx) => {
+        if (tk.profile === 'custom' && !tk.custom) {
+          ctx.addIssue({ code: 'custom', path: ['custom'], message: 'required when profile is "custom"' });
+        }
+      })
+      // prefault, not default: the empty object is parsed, so every toolkit default applies.
+      .prefault({}),
+    environments: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'environment names must be lower-case'),
+        environmentSchema,
+      )
+      .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
+  })
+  .strict();
+
+export type RawConfig = z.input<typeof configSchema>;
+type ParsedConfig = z.output<typeof configSchema>;
+export type EnvironmentConfig = ParsedConfig['environments'][string];
+export type AlertChannelConfig = EnvironmentConfig['alerts'][number];
+export type CredentialsConfig = EnvironmentConfig['credentials'];
+export type SmokeConfig = EnvironmentConfig['smoke'];
+
+export interface WorkerConfig extends Omit<ParsedConfig, 'toolkit'> {
+  /** Absolute path of the file it was read from (for messages). */
+  source: string;
+  dataDir: string;
+  toolkit: Omit<ParsedConfig['toolkit'], 'custom'> & { commands: CommandProfile };
+}
+
