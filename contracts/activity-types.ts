@@ -106,3 +106,18 @@ export interface AlertDelivery {
 export interface CleanupRequest {
   run: RunRef;
 }
+
+/**
+ * The activities the workflows schedule, by name. Workflows proxy this interface (they never import activity
+ * code); activities/index.ts implements it.
+ */
+export interface PromotionActivities {
+  resolveEnvironment(req: { environment: string; kind: WorkflowKind }): Promise<EnvironmentPolicy>;
+  prepareCheckout(req: PrepareCheckoutRequest): Promise<PreparedCheckout>;
+  buildAndDiff(req: DiffRequest): Promise<DiffResult>;
+  applyPlan(req: ApplyRequest): Promise<ApplyResult>;
+  removeLeftovers(req: RemoveLeftoversRequest): Promise<LeftoverReport>;
+  runSmokeChecks(req: SmokeRequest): Promise<SmokeCheckResult[]>;
+  sendAlert(req: AlertRequest): Promise<AlertDelivery>;
+  cleanupRun(req: CleanupRequest): Promise<void>;
+}

@@ -59,3 +59,18 @@ export function resourceKey(kind: string, identifier: Record<string, unknown>): 
 export function toLeftoverResource(kind: string, identifier: Record<string, unknown>): LeftoverResource {
   return { kind, id: resourceKey(kind, identifier).slice(kind.length + 1) };
 }
+
+/** The ledger line for something a run just did to an environment, stamped now. */
+export function ledgerEntry(
+  fields: Omit<LedgerEntry, 'at' | 'workflowId' | 'runId'> & { run: { workflowId: string; runId: string } },
+): LedgerEntry {
+  const { run, ...rest } = fields;
+  return { at: new Date().toISOString(), ...rest, workflowId: run.workflowId, runId: run.runId };
+}
+
+/** What a build defines, as ledger resources. */
+export function resourcesOfBuild(report: {
+  resources: Array<{ kind: string; identifier: Record<string, unknown> }>;
+}): LeftoverResource[] {
+  return report.resources.map((r) => toLeftoverResource(r.kind, r.identifier));
+}

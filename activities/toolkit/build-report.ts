@@ -339,3 +339,15 @@ export async function readBuildReport(buildDir: string): Promise<BuildReport> {
   }
   return { ...lineage, criticalInsights };
 }
+
+/** Why a build must not be deployed, or undefined when it may be. */
+export function buildRefusal(report: BuildReport): string | undefined {
+  if (report.modulesFailed === 0 && report.criticalInsights.length === 0) return undefined;
+  const insights = report.criticalInsights
+    .slice(0, 5)
+    .map((i) => `${i.insightType}${i.code ? ` ${i.code}` : ''}: ${i.message.replace(/\[\/?[a-z ]*\]/g, '')}`);
+  return (
+    `build failed: ${report.modulesFailed} module(s) failed, ${report.criticalInsights.length} critical insight(s)` +
+    (insights.length ? `; ${insights.join('; ')}` : '')
+  );
+}

@@ -14,6 +14,7 @@
  * words with `…` (`Resou…`, `conta…`).
  */
 import type { ResourceChangeCounts } from '../../contracts/types';
+import { lastLine } from './output-lines';
 
 export type { ResourceChangeCounts };
 
@@ -217,14 +218,11 @@ function toolkitErrorLine(text: string): string | undefined {
 
 function missingPanelError(text: string, what: string): PlanParseError {
   const err = toolkitErrorLine(text);
-  const lastLine = normalise(text)
-    .map((l) => l.trim())
-    .filter((l) => l)
-    .pop();
+  const last = lastLine(stripAnsi(text));
   const hint = err
     ? ` The Toolkit reported: "${err}".`
-    : lastLine
-      ? ` Last output line: "${lastLine.slice(0, 200)}".`
+    : last
+      ? ` Last output line: "${last.slice(0, 200)}".`
       : ' The output was empty.';
   return new PlanParseError(`No ${what} found in the Toolkit output.${hint}`);
 }

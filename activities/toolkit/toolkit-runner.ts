@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ErrorType, PromotionError } from '../../contracts/errors';
+import { requireEnvironment } from '../../config/environment-policy';
 import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../config/schema';
 import { runCommand, type CommandResult } from '../process/run-command';
 import { redact } from '../redact';
@@ -12,6 +13,7 @@ import { requireSecret } from '../secrets';
 import type { CommandProfile, Placeholder } from '../../config/toolkit-profiles';
 import { renderArgv } from './command-profiles';
 import { classifyToolkitFailure } from './failure-classifier';
+import { lastLine } from './output-lines';
 
 export type ToolkitStep = 'build' | 'diff' | 'apply' | 'clean';
 
@@ -105,7 +107,7 @@ export class CliToolkitRunner implements ToolkitRunner {
       const cls = classifyToolkitFailure(tail, result.timedOut);
       throw new PromotionError(
         cls === 'transient' ? ErrorType.ToolkitTransient : ErrorType.ToolkitFailed,
-        `toolkit ${step} ${how}: ${lastMeaningfulLine(tail)}`,
+        `toolkit ${step} ${how}: ${lastLine(tail, { prefer: /error/i, maxLength: 500 }) || '(no output)'}`,
         { step, exitCode: result.exitCode, outputTail: tail.slice(-4000) },
       );
     }
@@ -113,9 +115,7 @@ export class CliToolkitRunner implements ToolkitRunner {
   }
 
   private environment(name: string): EnvironmentConfig {
-    const env = this.options.config.environments[name];
-    if (!env) throw new PromotionError(ErrorType.UnknownEnvironment, `unknown environment "${name}"`);
-    return env;
+    return requireEnvironment(this.options.config, name);
   }
 
   private childEnvironment(env: EnvironmentConfig): { childEnv: NodeJS.ProcessEnv; secretValues: string[] } {
@@ -166,13 +166,4 @@ export function credentialVariables(
   if (creds.scopes) vars.IDP_SCOPES = creds.scopes.join(',');
   if (creds.audience) vars.IDP_AUDIENCE = creds.audience;
   return { vars, secretValues: [secret] };
-}
-
-function lastMeaningfulLine(text: string): string {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const error = [...lines].reverse().find((l) => /error/i.test(l));
-  return (error ?? lines[lines.length - 1] ?? '(no output)').slice(0, 500);
 }

@@ -1,0 +1,57 @@
+/**
+ * The plan an approver reads and approves, as one document: the Toolkit's dry-run, followed for rollbacks by
+ * what the rollback leaves in CDF or removes. Its sha256 is what history records and approvals name. Also how
+ * a fresh dry-run is compared with the approved one before applying. Pure functions: no I/O.
+ */
+import type { LeftoverReport, PlanSummary } from '../../contracts/types';
+import type { ParsedDryRun } from '../toolkit/dry-run-parser';
+
+export interface LeftoverSection {
+  report: LeftoverReport;
+  /** Output of `cdf clean --dry-run` on the pruned build of the deployed commit ('' when not asked). */
+  cleanPreview: string;
+}
+
+export function composePlanText(dryRunText: string, targetCommit: string, leftovers?: LeftoverSection): string {
+  if (!leftovers) return dryRunText;
+  const { report } = leftovers;
+  return (
+    `${dryRunText}\n\n=== Rollback leftovers: in CDF from ${report.fromCommit}, not in ${targetCommit} ===\n` +
+    `${report.resources.map((r) => `  ${r.kind} ${r.id}`).join('\n')}\n` +
+    `Action: ${report.action === 'remove' ? 'remove with cdf clean after the apply' : 'keep (environment setting rollback.removeLeftovers is false)'}\n\n` +
+    leftovers.cleanPreview
+  );
+}
+
+export function summarizePlan(parsed: ParsedDryRun, leftovers?: LeftoverReport): PlanSummary {
+  return {
+    resources: parsed.resources,
+    totals: parsed.totals,
+    // A rollback whose only change is removing leftovers still has work to do.
+    empty: parsed.empty && !(leftovers?.action === 'remove' && (leftovers.existing ?? 1) > 0),
+    ...(leftovers ? { leftovers } : {}),
+  };
+}
+
+/** Why the credentials cannot apply this plan, or undefined when every resource is deployable. */
+export function notAbleToDeploy(parsed: ParsedDryRun): string | undefined {
+  if (parsed.ableToDeploy) return undefined;
+  const rows = parsed.resources.filter((r) => !r.ableToDeploy).map((r) => r.resource);
+  return `dry-run says "Able to deploy: No" for ${rows.join(', ') || 'some resources'}: the credentials lack write access`;
+}
+
+/** What differs between the approved plan and a fresh dry-run: counts per resource type and per-resource diffs. */
+export function planDifferences(approved: ParsedDryRun, current: ParsedDryRun): string[] {
+  const out: string[] = [];
+  const counts = (p: ParsedDryRun) => new Map(p.resources.map((r) => [r.resource, JSON.stringify(r)]));
+  const a = counts(approved);
+  const c = counts(current);
+  for (const name of new Set([...a.keys(), ...c.keys()]))
+    if (a.get(name) !== c.get(name)) out.push(`${name} counts differ`);
+  const diffs = (p: ParsedDryRun) => new Map(p.resourceDiffs.map((d) => [d.title, d.body]));
+  const ad = diffs(approved);
+  const cd = diffs(current);
+  for (const title of new Set([...ad.keys(), ...cd.keys()]))
+    if (ad.get(title) !== cd.get(title)) out.push(`${title} differs`);
+  return out;
+}

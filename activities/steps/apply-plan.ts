@@ -1,0 +1,102 @@
+import { Context } from '@temporalio/activity';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { PlanStore } from '../../artifacts/plan-store';
+import { requireEnvironment } from '../../config/environment-policy';
+import type { WorkerConfig } from '../../config/schema';
+import type { ApplyRequest, ApplyResult } from '../../contracts/activity-types';
+import { ErrorType, PromotionError } from '../../contracts/errors';
+import { activityLogger } from '../activity-context';
+import {
+  ledgerEntry,
+  resourcesOfBuild,
+  type DeploymentLedger,
+} from '../ledger/deployment-ledger';
+import { planDifferences } from '../plan/plan-document';
+import { readBuildReport } from '../toolkit/build-report';
+import { parseDeployOutput, parseDryRunOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';
+import type { ToolkitSteps } from '../toolkit/toolkit-steps';
+import type { RunWorkspace } from '../workspace/run-workspace';
+
+export interface ApplyPlanDeps {
+  config: WorkerConfig;
+  steps: ToolkitSteps;
+  workspace: RunWorkspace;
+  plans: Pick<PlanStore, 'get'>;
+  ledger: Pick<DeploymentLedger, 'append'>;
+  logger: Logger;
+}
+
+type Counts = Omit<ApplyResult, 'attempts'>;
+
+/** Adds up the deploy summary's rows. */
+export function deployCounts(stdout: string): Counts {
+  const counts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
+  for (const r of parseDeployOutput(stdout).resources) {
+    counts.created += r.created;
+    counts.updated += r.updated;
+    counts.deleted += r.deleted;
+    counts.unchanged += r.unchanged;
+  }
+  return counts;
+}
+
+/**
+ * The playbook's apply: deploys exactly the build that was diffed and approved. Right before deploying, a fresh
+ * dry-run must match the approved plan; if CDF changed meanwhile nothing is applied (PlanMismatch).
+ */
+export function createApplyPlan(deps: ApplyPlanDeps) {
+  return async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
+    const log = activityLogger(deps.logger);
+    requireEnvironment(deps.config, req.environment);
+    const folders = deps.workspace.folders(req.run);
+    const target = { environment: req.environment, commit: req.commit, worktreeDir: folders.checkout };
+    const builtHash = await deps.workspace.builtPlanHash(req.run);
+    // Profiles without a build step (playbook syntax) rebuild inside their own apply command.
+    const buildMissing = deps.steps.has('build') && !existsSync(folders.build);
+    let current: ParsedDryRun | undefined;
+    if (builtHash !== req.planHash || buildMissing) {
+      // The build that was diffed is gone (new machine, cleaned disk, reset run): rebuild the pinned commit.
+      log.warn('build of the approved plan is missing; rebuilding from the pinned commit');
+      current = (await deps.steps.dryRun(target, folders.build)).parsed;
+    } else if (Context.current().info.attempt === 1) {
+      // CDF may have changed while the plan waited for approval (hours, days). Later attempts skip this:
+      // after a partial apply the plan differs by design.
+      current = await deps.steps.diffExistingBuild(target, folders.build);
+    }
+    if (current) {
+      const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
+      const changed = planDifferences(approved, current);
+      if (changed.length > 0) {
+        throw new PromotionError(
+          ErrorType.PlanMismatch,
+          `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
+        );
+      }
+      await deps.workspace.recordBuiltPlanHash(req.run, req.planHash);
+    }
+    const out = await deps.steps.run('apply', target, folders.build);
+    let counts: Counts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
+    try {
+      counts = deployCounts(out.stdout);
+    } catch (err) {
+      // Exit code 0 is the Toolkit's own verdict; an unreadable summary only costs us the counts.
+      log.warn({ err: (err as Error).message }, 'could not parse the deploy summary');
+    }
+    log.info(counts, 'apply finished');
+    const report = deps.steps.has('build')
+      ? await readBuildReport(folders.build).catch(() => undefined)
+      : undefined;
+    await deps.ledger.append(
+      ledgerEntry({
+        run: req.run,
+        environment: req.environment,
+        commit: req.commit,
+        kind: req.kind ?? 'promotion',
+        // Leftovers kept in CDF are still deployed: the next rollback must know about them too.
+        resources: report ? [...resourcesOfBuild(report), ...(req.leftovers ?? [])] : null,
+      }),
+    );
+    return { ...counts, attempts: Context.current().info.attempt };
+  };
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { PlanStore } from '../../artifacts/plan-store';
+import { requireEnvironment } from '../../config/environment-policy';
+import type { WorkerConfig } from '../../config/schema';
+import type { DiffRequest, DiffResult } from '../../contracts/activity-types';
+import { ErrorType, PromotionError } from '../../contracts/errors';
+import { activityLogger } from '../activity-context';
+import type { createLeftoverFinder } from '../leftovers/leftovers';
+import { composePlanText, notAbleToDeploy, summarizePlan } from '../plan/plan-document';
+import type { ToolkitSteps } from '../toolkit/toolkit-steps';
+import type { RunWorkspace } from '../workspace/run-workspace';
+
+export interface BuildAndDiffDeps {
+  config: WorkerConfig;
+  steps: ToolkitSteps;
+  workspace: RunWorkspace;
+  plans: Pick<PlanStore, 'put'>;
+  findLeftovers: ReturnType<typeof createLeftoverFinder>;
+  logger: Logger;
+}
+
+/**
+ * The playbook's "diff against the target": build the pinned commit, dry-run it against the environment, and
+ * store the plan document (content-addressed) that the approver reads; history gets only its hash and summary.
+ */
+export function createBuildAndDiff(deps: BuildAndDiffDeps) {
+  return async function buildAndDiff(req: DiffRequest): Promise<DiffResult> {
+    const log = activityLogger(deps.logger);
+    requireEnvironment(deps.config, req.environment);
+    const folders = deps.workspace.folders(req.run);
+    const target = { environment: req.environment, commit: req.commit, worktreeDir: folders.checkout };
+    const { text, parsed, report } = await deps.steps.dryRun(target, folders.build);
+    const refusal = notAbleToDeploy(parsed);
+    if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);
+    const leftovers =
+      req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
+    const { hash, file } = await deps.plans.put(composePlanText(text, req.commit, leftovers));
+    await deps.workspace.recordBuiltPlanHash(req.run, hash);
+    log.info({ planHash: hash, totals: parsed.totals, empty: parsed.empty }, 'plan ready');
+    return {
+      planHash: hash,
+      planSummary: summarizePlan(parsed, leftovers?.report),
+      planArtifact: path.relative(deps.config.dataDir, file),
+    };
+  };
+}

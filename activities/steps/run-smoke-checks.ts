@@ -1,0 +1,27 @@
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import { requireEnvironment } from '../../config/environment-policy';
+import type { WorkerConfig } from '../../config/schema';
+import type { SmokeRequest } from '../../contracts/activity-types';
+import type { SmokeCheckResult } from '../../contracts/types';
+import { activityLogger } from '../activity-context';
+import type { CdfClientFactory } from '../cdf/cdf-client-factory';
+import { runSmokeChecks as runChecks } from '../smoke/smoke-checks';
+
+/** The playbook's post-deploy checks, read-only, with @cognite/sdk against the environment. */
+export function createRunSmokeChecks(deps: { config: WorkerConfig; cdf: CdfClientFactory; logger: Logger }) {
+  return async function runSmokeChecks(req: SmokeRequest): Promise<SmokeCheckResult[]> {
+    const log = activityLogger(deps.logger);
+    const env = requireEnvironment(deps.config, req.environment);
+    const ctx = Context.current();
+    const results = await runChecks(deps.cdf(req.environment), env.smoke, Date.now, (done, total) => {
+      ctx.heartbeat({ done, total });
+      log.info({ done, total }, 'smoke checks progress');
+    });
+    log.info(
+      { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length },
+      'smoke checks done',
+    );
+    return results;
+  };
+}

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { requireEnvironment } from '../../config/environment-policy';
+import type { WorkerConfig } from '../../config/schema';
+import type { AlertDelivery, AlertRequest } from '../../contracts/activity-types';
+import { ErrorType, PromotionError } from '../../contracts/errors';
+import { activityLogger } from '../activity-context';
+import { channelName, type AlertMessage, type AlertSender } from '../alerts/alert-channels';
+
+/** The message every channel renders: the request plus a title and a link to the run in the Temporal UI. */
+export function composeAlert(
+  req: AlertRequest,
+  temporal: Pick<WorkerConfig['temporal'], 'uiUrl' | 'namespace'>,
+): AlertMessage {
+  const ui = temporal.uiUrl.replace(/\/$/, '');
+  return {
+    ...req,
+    title: `CDF ${req.kind} to ${req.environment} ${req.outcome.replace('_', ' ')}`,
+    runUrl: `${ui}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(req.workflowId)}/${encodeURIComponent(req.runId)}/history`,
+  };
+}
+
+/**
+ * Tells the environment's operators. Each channel is sent to once per run: a retry after a partial failure
+ * re-sends only to the channels that failed.
+ */
+export function createSendAlert(deps: { config: WorkerConfig; alerts: AlertSender; logger: Logger }) {
+  // Channels delivered per run on this worker.
+  const delivered = new Map<string, Set<string>>();
+  return async function sendAlert(req: AlertRequest): Promise<AlertDelivery> {
+    const log = activityLogger(deps.logger);
+    const env = requireEnvironment(deps.config, req.environment);
+    const key = `${req.workflowId}/${req.runId}`;
+    const done = delivered.get(key) ?? new Set<string>();
+    delivered.set(key, done);
+    const message = composeAlert(req, deps.config.temporal);
+    const failures: string[] = [];
+    let allConfiguration = true;
+    for (const [i, channel] of env.alerts.entries()) {
+      const name = channelName(channel, i);
+      if (done.has(name)) continue;
+      try {
+        await deps.alerts.send(channel, message);
+        done.add(name);
+        log.info({ channel: name }, 'alert delivered');
+      } catch (err) {
+        if (!(err instanceof PromotionError && err.type === ErrorType.Configuration)) allConfiguration = false;
+        failures.push(`${name}: ${(err as Error).message}`);
+      }
+    }
+    if (failures.length) {
+      // Retrying cannot fix a channel whose URL variable is missing; anything else may be a blip.
+      const type = allConfiguration ? ErrorType.Configuration : ErrorType.AlertDelivery;
+      throw new PromotionError(type, `alert delivery failed: ${failures.join('; ')}`);
+    }
+    if (env.alerts.length === 0) log.warn('no alert channels configured for this environment');
+    delivered.delete(key);
+    return { delivered: [...done] };
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Looking up an environment in the configuration, and the part of it a workflow needs to decide (no
+ * credentials): who approves, how many approvals, timeouts, leftovers.
+ */
+import type { EnvironmentPolicy } from '../contracts/activity-types';
+import { UnknownEnvironmentError } from '../contracts/errors';
+import type { WorkflowKind } from '../contracts/types';
+import type { EnvironmentConfig, WorkerConfig } from './schema';
+
+export function requireEnvironment(config: Pick<WorkerConfig, 'environments'>, name: string): EnvironmentConfig {
+  // Own keys only: a name such as "constructor" must not find Object.prototype's members.
+  const env = Object.prototype.hasOwnProperty.call(config.environments, name)
+    ? config.environments[name]
+    : undefined;
+  if (!env) throw new UnknownEnvironmentError(name, Object.keys(config.environments));
+  return env;
+}
+
+export function environmentPolicy(
+  config: Pick<WorkerConfig, 'environments' | 'temporal'>,
+  environment: string,
+  kind: WorkflowKind,
+): EnvironmentPolicy {
+  const env = requireEnvironment(config, environment);
+  return {
+    environment,
+    cdfProject: env.cdfProject,
+    approvalTimeoutMs: env.approval.timeout,
+    approvers: env.approval.approvers,
+    requiredApprovals: env.approval.requiredApprovals,
+    allowSelfApproval: env.approval.allowSelfApproval,
+    approvalRequired: kind === 'promotion' || env.approval.rollbackRequiresApproval,
+    removeLeftovers: env.rollback.removeLeftovers,
+    temporalUiUrl: config.temporal.uiUrl,
+    namespace: config.temporal.namespace,
+  };
+}
