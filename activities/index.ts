@@ -52,7 +52,10 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
       createBuildAndDiff({ config, steps, workspace, plans, findLeftovers, logger }),
     ),
     applyPlan: wrap('applyPlan', createApplyPlan({ config, steps, workspace, plans, ledger, logger })),
-    removeLeftovers: wrap('removeLeftovers', createRemoveLeftovers({ config, steps, workspace, ledger, logger })),
+    removeLeftovers: wrap(
+      'removeLeftovers',
+      createRemoveLeftovers({ config, steps, workspace, ledger, logger }),
+    ),
     runSmokeChecks: wrap('runSmokeChecks', createRunSmokeChecks({ config, cdf: deps.cdf, logger })),
     sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger })),
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),

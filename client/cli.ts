@@ -27,7 +27,9 @@ export function buildProgram(): Command {
         .default(TEMPORAL_DEFAULTS.address),
     )
     .addOption(
-      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default(TEMPORAL_DEFAULTS.namespace),
+      new Option('--namespace <name>', 'Temporal namespace')
+        .env('TEMPORAL_NAMESPACE')
+        .default(TEMPORAL_DEFAULTS.namespace),
     )
     .addOption(
       new Option('--task-queue <name>', 'task queue the promotion worker polls')

@@ -45,12 +45,12 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-
 /** Global flags the follow-up commands need to reach the same server; defaults are left out. */
 function connectionFlags(globals: GlobalOptions): string {
   const flags: string[] = [];
   if (globals.address !== TEMPORAL_DEFAULTS.address) flags.push(`--address ${shellQuote(globals.address)}`);
-  if (globals.namespace !== TEMPORAL_DEFAULTS.namespace) flags.push(`--namespace ${shellQuote(globals.namespace)}`);
+  if (globals.namespace !== TEMPORAL_DEFAULTS.namespace)
+    flags.push(`--namespace ${shellQuote(globals.namespace)}`);
   return flags.length ? ` ${flags.join(' ')}` : '';
 }
 

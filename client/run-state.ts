@@ -3,12 +3,12 @@
  * closed runs whose query cannot be answered (no worker to replay them).
  */
 import {
-  ApplicationFailure,
   WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { describeFailure } from '../contracts/errors';
 import { statusQuery } from '../contracts/messages';
 import { CliError, oneLine } from './errors';
 import type { Outcome, PromotionResult, PromotionStatus } from '../contracts/types';
@@ -77,13 +77,6 @@ export async function finalResult(
     if (err instanceof WorkflowFailedError) return { failure: describeFailure(err) };
     throw err;
   }
-}
-
-export function describeFailure(err: WorkflowFailedError): string {
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure) return `${cause.type ? `${cause.type}: ` : ''}${cause.message}`;
-  if (cause) return `${cause.name}: ${cause.message}`;
-  return err.message;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,10 @@ import { UnknownEnvironmentError } from '../contracts/errors';
 import type { WorkflowKind } from '../contracts/types';
 import type { EnvironmentConfig, WorkerConfig } from './schema';
 
-export function requireEnvironment(config: Pick<WorkerConfig, 'environments'>, name: string): EnvironmentConfig {
+export function requireEnvironment(
+  config: Pick<WorkerConfig, 'environments'>,
+  name: string,
+): EnvironmentConfig {
   // Own keys only: a name such as "constructor" must not find Object.prototype's members.
   const env = Object.prototype.hasOwnProperty.call(config.environments, name)
     ? config.environments[name]

@@ -203,4 +203,3 @@ export interface WorkerConfig extends Omit<ParsedConfig, 'toolkit'> {
   dataDir: string;
   toolkit: Omit<ParsedConfig['toolkit'], 'custom'> & { commands: CommandProfile };
 }
-

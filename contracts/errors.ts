@@ -2,7 +2,7 @@
  * Typed errors and their mapping to Temporal failures, in one place. Activities throw these classes; the
  * mapping decides what Temporal retries. Workflows match on the type names.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 
 export const ErrorType = {
   InvalidInput: 'InvalidInput',
@@ -88,5 +88,28 @@ export function toApplicationFailure(err: unknown): ApplicationFailure {
     type: e.name || 'Error',
     nonRetryable: false,
     cause: e,
+  });
+}
+
+/**
+ * The most specific message in a failure chain, for statuses, results, alerts and the CLI: activity failures
+ * (in workflows) and workflow failures (in clients) wrap the error that was thrown.
+ */
+export function describeFailure(err: unknown): string {
+  const wraps =
+    err instanceof ActivityFailure || (err instanceof Error && err.name === 'WorkflowFailedError');
+  const cause = wraps ? (err as Error).cause : undefined;
+  if (cause instanceof ApplicationFailure) return `${cause.type ? `${cause.type}: ` : ''}${cause.message}`;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** A workflow input that can never work: typed and not retried. */
+export function invalidInput(message: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.InvalidInput,
+    message: `invalid input: ${message}`,
+    nonRetryable: true,
   });
 }

@@ -4,7 +4,8 @@ import {
   type PromotionInput,
   type PromotionResult,
 } from '../contracts/types';
-import { invalidInput, runPipeline } from './pipeline';
+import { invalidInput } from '../contracts/errors';
+import { runPipeline } from './pipeline';
 
 /** Promotes a git ref (branch, tag or sha) of the Toolkit configuration to one environment. */
 export async function promotionWorkflow(input: PromotionInput): Promise<PromotionResult> {

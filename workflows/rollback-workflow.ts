@@ -4,7 +4,8 @@ import {
   type PromotionResult,
   type RollbackInput,
 } from '../contracts/types';
-import { invalidInput, runPipeline } from './pipeline';
+import { invalidInput } from '../contracts/errors';
+import { runPipeline } from './pipeline';
 
 /**
  * Re-applies the configuration of an older commit: the same pipeline, pinned to that commit. Approval is

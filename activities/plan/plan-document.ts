@@ -12,7 +12,11 @@ export interface LeftoverSection {
   cleanPreview: string;
 }
 
-export function composePlanText(dryRunText: string, targetCommit: string, leftovers?: LeftoverSection): string {
+export function composePlanText(
+  dryRunText: string,
+  targetCommit: string,
+  leftovers?: LeftoverSection,
+): string {
   if (!leftovers) return dryRunText;
   const { report } = leftovers;
   return (

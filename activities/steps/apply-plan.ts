@@ -7,11 +7,7 @@ import type { WorkerConfig } from '../../config/schema';
 import type { ApplyRequest, ApplyResult } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
-import {
-  ledgerEntry,
-  resourcesOfBuild,
-  type DeploymentLedger,
-} from '../ledger/deployment-ledger';
+import { ledgerEntry, resourcesOfBuild, type DeploymentLedger } from '../ledger/deployment-ledger';
 import { planDifferences } from '../plan/plan-document';
 import { readBuildReport } from '../toolkit/build-report';
 import { parseDeployOutput, parseDryRunOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';

@@ -33,8 +33,7 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
     const { text, parsed, report } = await deps.steps.dryRun(target, folders.build);
     const refusal = notAbleToDeploy(parsed);
     if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);
-    const leftovers =
-      req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
+    const leftovers = req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
     const { hash, file } = await deps.plans.put(composePlanText(text, req.commit, leftovers));
     await deps.workspace.recordBuiltPlanHash(req.run, hash);
     log.info({ planHash: hash, totals: parsed.totals, empty: parsed.empty }, 'plan ready');

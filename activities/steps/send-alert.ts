@@ -43,7 +43,8 @@ export function createSendAlert(deps: { config: WorkerConfig; alerts: AlertSende
         done.add(name);
         log.info({ channel: name }, 'alert delivered');
       } catch (err) {
-        if (!(err instanceof PromotionError && err.type === ErrorType.Configuration)) allConfiguration = false;
+        if (!(err instanceof PromotionError && err.type === ErrorType.Configuration))
+          allConfiguration = false;
         failures.push(`${name}: ${(err as Error).message}`);
       }
     }
