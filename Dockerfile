@@ -9,13 +9,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# Production code only: the fake CDF (fakes/), scripts/, tests and examples never enter the image.
 COPY contracts ./contracts
+COPY config/*.ts ./config/
+COPY artifacts ./artifacts
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY client ./client
-COPY sandbox ./sandbox
-COPY scripts ./scripts
 # tsc -> dist/, then dist/workflow-bundle.js so the worker starts without webpack.
 RUN npm run build && npm prune --omit=dev
 

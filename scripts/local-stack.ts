@@ -19,7 +19,7 @@ import { loadConfig } from '../config/load-config';
 import { createLogger } from '../worker/logger';
 import { ensureDemoRepo } from './demo-repo';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..');
 const CONFIG = path.join(ROOT, 'config', 'local.yaml');
 const DATA = path.join(ROOT, 'data', 'local');
 const SANDBOX_PORT = 4010;

@@ -5,4 +5,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/ensure-tools.sh
 npm run --silent build
-exec node dist/scripts/local-stack.js
+exec node --import tsx scripts/local-stack.ts

@@ -23,7 +23,7 @@ export interface CreateWorkerOptions {
   logger: Logger;
   connection?: NativeConnection;
   secrets?: NodeJS.ProcessEnv;
-  /** Path of a bundle made by scripts/build-workflow-bundle; falls back to bundling from source. */
+  /** Path of a bundle made by worker/build-workflow-bundle; falls back to bundling from source. */
   workflowBundlePath?: string;
   /** Replace some injected clients (tests). */
   overrides?: Partial<ActivityDeps>;

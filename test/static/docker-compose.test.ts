@@ -377,6 +377,22 @@ describe('Dockerfile', () => {
     expect(mount).toBeDefined();
   });
 
+  test('the image holds production code only: no fake CDF, scripts, tests or benchmarks', () => {
+    const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+    };
+    const copies = stages.flat().filter((l) => /^COPY\s/i.test(l) && !/--from=/i.test(l));
+    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const dir of ['fakes', 'scripts', 'test', 'bench', 'examples']) {
+      expect({ dir, compiled: tsconfig.include.includes(dir) }).toEqual({ dir, compiled: false });
+      expect({ dir, copied: copies.some((l) => new RegExp(`\\s${dir}(/|\\s)`).test(l)) }).toEqual({
+        dir,
+        copied: false,
+      });
+      expect({ dir, ignored: ignored.includes(dir) }).toEqual({ dir, ignored: true });
+    }
+  });
+
   test('the build stage copies every source folder that tsconfig.build.json compiles', () => {
     const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
       include: string[];
@@ -388,7 +404,9 @@ describe('Dockerfile', () => {
           l
             .replace(/^COPY\s+(--\S+\s+)*/i, '')
             .split(/\s+/)
-            .slice(0, -1),
+            .slice(0, -1)
+            // `COPY config/*.ts ./config/` copies the folder's sources.
+            .map((src) => src.replace(/\/(\*\.ts)?$/, '')),
         ),
     );
     for (const dir of tsconfig.include)
