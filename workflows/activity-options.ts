@@ -7,6 +7,9 @@ import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
 /** Reads of configuration and git: quick, safe to repeat. */
 export const quickActivity: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  // A run cancelled while checking out cleans its folder afterwards: let the checkout finish (or stop) first,
+  // or it would write the worktree back after the cleanup.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,

@@ -180,6 +180,7 @@ test('cancelling a run that waits for approval ends it as cancelled and cleans u
   const result: PromotionResult = await handle.result();
   expect(result.outcome).toBe('cancelled');
   expect(result.failure).toContain('awaiting_approval');
+  await recordHistory(handle, 'promotion-cancelled-awaiting-approval');
 });
 
 test('cancelling during apply waits for the Toolkit to stop, then alerts: CDF may be half-deployed', async () => {
@@ -209,6 +210,7 @@ test('cancelling during apply waits for the Toolkit to stop, then alerts: CDF ma
   const cancelledAt = kinds.indexOf('activityTaskCanceledEventAttributes');
   expect(cancelledAt).toBeGreaterThan(-1);
   expect(kinds.lastIndexOf('activityTaskScheduledEventAttributes')).toBeGreaterThan(cancelledAt);
+  await recordHistory(handle, 'promotion-cancelled-during-apply');
 });
 
 test('if CDF changed between approval and apply, nothing is applied and the run fails loudly', async () => {

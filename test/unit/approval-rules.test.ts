@@ -1,0 +1,151 @@
+/** The approval rules as pure decisions: policy + run state + payload -> accepted, or refused with a reason. */
+import type { EnvironmentPolicy } from '../../contracts/activity-types';
+import {
+  approvalDecision,
+  judgeApproval,
+  judgeRejection,
+  type ApprovalState,
+} from '../../workflows/approval-rules';
+
+const HASH = 'a'.repeat(64);
+const OTHER_HASH = 'b'.repeat(64);
+
+const policy = (over: Partial<EnvironmentPolicy> = {}): EnvironmentPolicy => ({
+  environment: 'prod',
+  cdfProject: 'acme-prod',
+  approvalTimeoutMs: 3_600_000,
+  approvers: ['bob', 'carol', 'dave'],
+  requiredApprovals: 1,
+  allowSelfApproval: false,
+  approvalRequired: true,
+  removeLeftovers: false,
+  temporalUiUrl: 'http://ui',
+  namespace: 'default',
+  ...over,
+});
+
+const state = (over: Partial<ApprovalState> = {}): ApprovalState => ({
+  phase: 'awaiting_approval',
+  policy: policy(),
+  requestedBy: 'alice',
+  environment: 'prod',
+  planHash: HASH,
+  approvals: [],
+  rejections: [],
+  ...over,
+});
+
+const refusal = (verdict: ReturnType<typeof judgeApproval> | ReturnType<typeof judgeRejection>) =>
+  verdict.accepted ? undefined : verdict.reason;
+
+describe('judgeApproval', () => {
+  test('a configured approver with the current plan hash is accepted', () => {
+    expect(judgeApproval(state(), { approver: 'bob', planHash: HASH, comment: 'lgtm' })).toEqual({
+      accepted: true,
+      payload: { approver: 'bob', planHash: HASH, comment: 'lgtm' },
+    });
+  });
+
+  test('the plan hash is optional', () => {
+    expect(judgeApproval(state(), { approver: 'bob' }).accepted).toBe(true);
+  });
+
+  test('a non-approver is refused, naming the environment', () => {
+    expect(refusal(judgeApproval(state(), { approver: 'mallory' }))).toBe('mallory is not an approver for prod');
+  });
+
+  test('the requester cannot approve their own run unless the environment allows it', () => {
+    const own = { approver: 'alice' };
+    const withAlice = policy({ approvers: ['alice', 'bob'] });
+    expect(refusal(judgeApproval(state({ policy: withAlice }), own))).toBe(
+      'the requester cannot approve their own promotion',
+    );
+    expect(
+      judgeApproval(state({ policy: { ...withAlice, allowSelfApproval: true } }), own).accepted,
+    ).toBe(true);
+  });
+
+  test('a stale plan hash is refused with both hashes', () => {
+    expect(refusal(judgeApproval(state(), { approver: 'bob', planHash: OTHER_HASH }))).toBe(
+      `stale plan: approved ${OTHER_HASH} but the plan is ${HASH}`,
+    );
+  });
+
+  test('the same approver counts once', () => {
+    const approvals = [{ approver: 'bob', at: '2026-01-01T00:00:00.000Z' }];
+    expect(refusal(judgeApproval(state({ approvals }), { approver: 'bob' }))).toBe('bob has already approved');
+    expect(judgeApproval(state({ approvals }), { approver: 'carol' }).accepted).toBe(true);
+  });
+
+  test.each(['preparing', 'diffing', 'applying', 'smoke_testing', 'done'] as const)(
+    'outside the approval phase (%s) nothing is accepted',
+    (phase) => {
+      expect(refusal(judgeApproval(state({ phase }), { approver: 'bob' }))).toBe(
+        `not awaiting approval (phase is ${phase})`,
+      );
+    },
+  );
+
+  test('before the policy is known nothing is accepted', () => {
+    expect(refusal(judgeApproval(state({ policy: undefined }), { approver: 'bob' }))).toBe(
+      'environment policy not loaded',
+    );
+  });
+
+  test('a malformed payload is refused with the field at fault, and whoever it claims to be', () => {
+    const verdict = judgeApproval(state(), { approver: 'bob', planHash: 'nope' });
+    expect(verdict).toEqual({
+      accepted: false,
+      approver: 'bob',
+      reason: expect.stringMatching(/^invalid approve payload: planHash: /),
+    });
+    expect(judgeApproval(state(), 42)).toEqual(expect.objectContaining({ approver: '(unknown)' }));
+    expect(judgeApproval(state(), null)).toEqual(expect.objectContaining({ approver: '(unknown)' }));
+  });
+
+  test('a non-approver is refused before a stale hash is noticed (the reason names the real problem)', () => {
+    expect(refusal(judgeApproval(state(), { approver: 'mallory', planHash: OTHER_HASH }))).toBe(
+      'mallory is not an approver for prod',
+    );
+  });
+});
+
+describe('judgeRejection', () => {
+  test('an approver may reject', () => {
+    expect(judgeRejection(state(), { approver: 'carol', reason: 'freeze' })).toEqual({
+      accepted: true,
+      payload: { approver: 'carol', reason: 'freeze' },
+    });
+  });
+
+  test('the requester may withdraw their own run', () => {
+    expect(judgeRejection(state(), { approver: 'alice' }).accepted).toBe(true);
+  });
+
+  test('anyone else is refused', () => {
+    expect(refusal(judgeRejection(state(), { approver: 'mallory' }))).toBe('mallory may not reject in prod');
+  });
+
+  test('outside the approval phase a rejection is refused', () => {
+    expect(refusal(judgeRejection(state({ phase: 'applying' }), { approver: 'bob' }))).toBe(
+      'not awaiting approval (phase is applying)',
+    );
+  });
+});
+
+describe('approvalDecision', () => {
+  const at = '2026-01-01T00:00:00.000Z';
+  test('waits for the quorum of approvals', () => {
+    const one = { approvals: [{ approver: 'bob', at }], rejections: [] };
+    expect(approvalDecision(one, 2)).toBe('pending');
+    expect(approvalDecision({ ...one, approvals: [...one.approvals, { approver: 'carol', at }] }, 2)).toBe(
+      'approved',
+    );
+  });
+
+  test('one rejection decides, even after enough approvals', () => {
+    expect(
+      approvalDecision({ approvals: [{ approver: 'bob', at }], rejections: [{ approver: 'carol', at }] }, 1),
+    ).toBe('rejected');
+  });
+});
