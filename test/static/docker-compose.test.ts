@@ -382,7 +382,9 @@ describe('Dockerfile', () => {
       include: string[];
     };
     const copies = stages.flat().filter((l) => /^COPY\s/i.test(l) && !/--from=/i.test(l));
-    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const dir of ['fakes', 'scripts', 'test', 'bench', 'examples']) {
       expect({ dir, compiled: tsconfig.include.includes(dir) }).toEqual({ dir, compiled: false });
       expect({ dir, copied: copies.some((l) => new RegExp(`\\s${dir}(/|\\s)`).test(l)) }).toEqual({

@@ -51,7 +51,9 @@ describe('judgeApproval', () => {
   });
 
   test('a non-approver is refused, naming the environment', () => {
-    expect(refusal(judgeApproval(state(), { approver: 'mallory' }))).toBe('mallory is not an approver for prod');
+    expect(refusal(judgeApproval(state(), { approver: 'mallory' }))).toBe(
+      'mallory is not an approver for prod',
+    );
   });
 
   test('the requester cannot approve their own run unless the environment allows it', () => {
@@ -60,9 +62,9 @@ describe('judgeApproval', () => {
     expect(refusal(judgeApproval(state({ policy: withAlice }), own))).toBe(
       'the requester cannot approve their own promotion',
     );
-    expect(
-      judgeApproval(state({ policy: { ...withAlice, allowSelfApproval: true } }), own).accepted,
-    ).toBe(true);
+    expect(judgeApproval(state({ policy: { ...withAlice, allowSelfApproval: true } }), own).accepted).toBe(
+      true,
+    );
   });
 
   test('a stale plan hash is refused with both hashes', () => {
@@ -73,7 +75,9 @@ describe('judgeApproval', () => {
 
   test('the same approver counts once', () => {
     const approvals = [{ approver: 'bob', at: '2026-01-01T00:00:00.000Z' }];
-    expect(refusal(judgeApproval(state({ approvals }), { approver: 'bob' }))).toBe('bob has already approved');
+    expect(refusal(judgeApproval(state({ approvals }), { approver: 'bob' }))).toBe(
+      'bob has already approved',
+    );
     expect(judgeApproval(state({ approvals }), { approver: 'carol' }).accepted).toBe(true);
   });
 
