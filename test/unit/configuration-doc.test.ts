@@ -1,19 +1,20 @@
 /**
  * Keeps docs/configuration.md honest.
  *
- * `configSchema` is private to worker/config.ts, so its keys cannot be walked at run time. Instead SCHEMA_KEYS below
- * is checked against the schema by the compiler: `SchemaKeys` derives every dotted key from `RawConfig`
- * (= z.input<typeof configSchema>), and `npx tsc --noEmit` (part of `npm test`) fails when the schema has a key
- * this list lacks, or the list names a key the schema does not have. At run time the test checks that every key of
- * that list, every key used in config/local.yaml and deploy/config/promotion.yaml, and every key of the doc's own
- * example is documented in a table of the doc, that the doc's example is a valid configuration, and that the
- * defaults the doc states are the ones the schema applies.
+ * The dotted keys of the worker configuration are derived at run time by walking the exported zod schema
+ * (`configSchema` in config/schema.ts), in the doc's notation: list items are `[]`, the entries of a map of objects
+ * are `<name>` (`environments.<name>.alerts[].type`), and a map of scalars (`toolkit.env`, `headersEnv`) is one key.
+ * The test checks that the doc's tables list exactly those keys, that every key used in config/local.yaml,
+ * deploy/config/promotion.yaml and the doc's own example is documented, that the doc's example is a valid
+ * configuration, that the defaults the doc states are the ones the schema declares (zod `.default()` values) and the
+ * ones parsing applies, and that the doc marks as required exactly the keys the schema requires.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { parseConfig } from '../../config/load-config';
-import { type RawConfig } from '../../config/schema';
+import { configSchema } from '../../config/schema';
 import { parseDuration } from '../../config/duration';
 import { minimalRawConfig } from './helpers';
 
@@ -21,99 +22,126 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DOC_PATH = path.join(ROOT, 'docs', 'configuration.md');
 const EXAMPLE_FILES = ['config/local.yaml', 'deploy/config/promotion.yaml'];
 
-// ---- compile-time: dotted keys of the schema ------------------------------------------------------------------
+// ---- the schema's dotted keys ---------------------------------------------------------------------------------
 
-type Scalar = string | number | boolean | bigint | symbol | null | undefined;
-type Join<P extends string, K extends string> = P extends '' ? K : `${P}.${K}`;
-type Defined<T> = Exclude<T, undefined | null>;
+export interface SchemaKeyInfo {
+  /** The key may be left out of the file (zod `.optional()`, `.default()` or `.prefault()`). */
+  optional: boolean;
+  /** What `.default()` supplies when the key is left out. It is an output value (durations in milliseconds). */
+  default?: { value: unknown };
+  /** What `.prefault()` parses when the key is left out. It is an input value. */
+  prefault?: { value: unknown };
+}
 
-/** Keys below a value at `P` (not `P` itself). Objects: their keys; lists of objects: `P[].key`; maps of objects: `P.<name>.key`. */
-type KeysBelow<T, P extends string> = T extends Scalar
-  ? never
-  : T extends readonly (infer E)[]
-    ? Defined<E> extends Scalar
-      ? never
-      : KeysBelow<Defined<E>, `${P}[]`>
-    : string extends keyof T
-      ? Defined<T[string & keyof T]> extends Scalar
-        ? never // a map of scalars (toolkit.env, headersEnv) is one key
-        : KeysBelow<Defined<T[string & keyof T]>, Join<P, '<name>'>>
-      : { [K in keyof T & string]-?: Join<P, K> | KeysBelow<Defined<T[K]>, Join<P, K>> }[keyof T & string];
+const join = (prefix: string, key: string): string => (prefix ? `${prefix}.${key}` : key);
 
-type SchemaKeys = KeysBelow<Defined<RawConfig>, ''>;
+/** The first `.default()` or `.prefault()` met while unwrapping the schema of one key. */
+function declaredDefault(schema: z.core.$ZodType): Pick<SchemaKeyInfo, 'default' | 'prefault'> {
+  const def = (schema as z.core.$ZodTypes)._zod.def;
+  switch (def.type) {
+    case 'default':
+      return { default: { value: def.defaultValue } };
+    case 'prefault':
+      return { prefault: { value: def.defaultValue } };
+    case 'optional':
+    case 'nullable':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return declaredDefault(def.innerType);
+    case 'lazy':
+      return declaredDefault(def.getter());
+    case 'pipe':
+      return declaredDefault(def.in);
+    default:
+      return {};
+  }
+}
 
-const SCHEMA_KEYS = [
-  'temporal',
-  'temporal.address',
-  'temporal.namespace',
-  'temporal.taskQueue',
-  'temporal.uiUrl',
-  'repository',
-  'repository.url',
-  'repository.projectDir',
-  'repository.organizationDir',
-  'dataDir',
-  'toolkit',
-  'toolkit.profile',
-  'toolkit.executable',
-  'toolkit.custom',
-  'toolkit.custom.build',
-  'toolkit.custom.diff',
-  'toolkit.custom.apply',
-  'toolkit.custom.clean',
-  'toolkit.timeouts',
-  'toolkit.timeouts.build',
-  'toolkit.timeouts.diff',
-  'toolkit.timeouts.apply',
-  'toolkit.env',
-  'toolkit.disableTelemetry',
-  'environments',
-  'environments.<name>.cdfProject',
-  'environments.<name>.baseUrl',
-  'environments.<name>.cluster',
-  'environments.<name>.configFile',
-  'environments.<name>.credentials',
-  'environments.<name>.credentials.flow',
-  'environments.<name>.credentials.tokenEnv',
-  'environments.<name>.credentials.clientIdEnv',
-  'environments.<name>.credentials.clientSecretEnv',
-  'environments.<name>.credentials.tokenUrl',
-  'environments.<name>.credentials.scopes',
-  'environments.<name>.credentials.audience',
-  'environments.<name>.approval',
-  'environments.<name>.approval.timeout',
-  'environments.<name>.approval.approvers',
-  'environments.<name>.approval.requiredApprovals',
-  'environments.<name>.approval.allowSelfApproval',
-  'environments.<name>.approval.rollbackRequiresApproval',
-  'environments.<name>.smoke',
-  'environments.<name>.smoke.dataModels',
-  'environments.<name>.smoke.dataModels[].space',
-  'environments.<name>.smoke.dataModels[].externalId',
-  'environments.<name>.smoke.dataModels[].version',
-  'environments.<name>.smoke.minAssets',
-  'environments.<name>.smoke.transformations',
-  'environments.<name>.smoke.transformations[].externalId',
-  'environments.<name>.smoke.transformations[].window',
-  'environments.<name>.alerts',
-  'environments.<name>.alerts[].type',
-  'environments.<name>.alerts[].name',
-  'environments.<name>.alerts[].urlEnv',
-  'environments.<name>.alerts[].headersEnv',
-  'environments.<name>.rollback',
-  'environments.<name>.rollback.removeLeftovers',
-] as const;
+/**
+ * Every dotted key of a zod (v4) schema, read from its definitions (`_zod.def`): the keys of objects, of the element
+ * of arrays (`key[].child`), of the value of records (`key.<name>.child`) and of every option of (discriminated)
+ * unions, seen through optional, nullable, default, prefault, pipe/transform and similar wrappers. Refinements are
+ * checks in zod 4, not wrappers, so they need no handling.
+ */
+export function schemaKeys(schema: z.core.$ZodType): Map<string, SchemaKeyInfo> {
+  const keys = new Map<string, SchemaKeyInfo>();
+  const onPath = new Set<z.core.$ZodType>(); // guards recursive (lazy) schemas
 
-type Listed = (typeof SCHEMA_KEYS)[number];
-// A compile error on one of these lines names the key to add to (or remove from) SCHEMA_KEYS and the doc.
-const _noSchemaKeyMissing: [Exclude<SchemaKeys, Listed>] extends [never]
-  ? true
-  : Exclude<SchemaKeys, Listed> = true;
-const _noListedKeyUnknown: [Exclude<Listed, SchemaKeys>] extends [never]
-  ? true
-  : Exclude<Listed, SchemaKeys> = true;
+  const add = (key: string, child: z.core.$ZodType): void => {
+    const info: SchemaKeyInfo = { optional: child._zod.optin !== undefined, ...declaredDefault(child) };
+    const seen = keys.get(key);
+    // A key several union options share is required when one of them requires it.
+    if (seen) seen.optional &&= info.optional;
+    else keys.set(key, info);
+  };
 
-// ---- run time -------------------------------------------------------------------------------------------------
+  const below = (node: z.core.$ZodType, prefix: string): void => {
+    if (onPath.has(node)) return;
+    onPath.add(node);
+    const def = (node as z.core.$ZodTypes)._zod.def;
+    switch (def.type) {
+      case 'object':
+        for (const [name, child] of Object.entries(def.shape)) {
+          add(join(prefix, name), child);
+          below(child, join(prefix, name));
+        }
+        break;
+      case 'array':
+        below(def.element, `${prefix}[]`);
+        break;
+      case 'record':
+        // A map of objects documents the keys of its entries; a map of scalars adds nothing below itself.
+        below(def.valueType, join(prefix, '<name>'));
+        break;
+      case 'union': // also discriminatedUnion
+        for (const option of def.options) below(option, prefix);
+        break;
+      case 'intersection':
+        below(def.left, prefix);
+        below(def.right, prefix);
+        break;
+      case 'pipe': // also .transform() and z.preprocess()
+        below(def.in, prefix);
+        below(def.out, prefix);
+        break;
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'nonoptional':
+      case 'readonly':
+      case 'catch':
+      case 'promise':
+        below(def.innerType, prefix);
+        break;
+      case 'lazy':
+        below(def.getter(), prefix);
+        break;
+      default: // scalars, literals, enums, transforms: nothing below
+        break;
+    }
+    onPath.delete(node);
+  };
+
+  below(schema, '');
+  return keys;
+}
+
+/** Schema keys the doc does not list, and keys the doc lists that the schema does not have. */
+export function compareKeys(
+  schema: Iterable<string>,
+  documented: Iterable<string>,
+): { missing: string[]; unknown: string[] } {
+  const inSchema = new Set(schema);
+  const inDoc = new Set(documented);
+  return {
+    missing: [...inSchema].filter((k) => !inDoc.has(k)).sort(),
+    unknown: [...inDoc].filter((k) => !inSchema.has(k)).sort(),
+  };
+}
+
+// ---- the doc ---------------------------------------------------------------------------------------------------
 
 interface DocRow {
   key: string;
@@ -191,16 +219,156 @@ function exampleYaml(markdown: string): string {
 const doc = readFileSync(DOC_PATH, 'utf8');
 const rows = documentedRows(doc);
 const documented = new Set(rows.map((r) => r.key));
+const schema = schemaKeys(configSchema);
+
+/** A default stated in the doc, e.g. `10m`, `{}`, `true`, read as the kind of value `like` is. */
+function statedValue(row: DocRow, stated: string, like: unknown): unknown {
+  if (row.type.startsWith('duration')) return parseDuration(stated);
+  return typeof like === 'string' ? stated : JSON.parse(stated);
+}
+
+describe('the schema walker', () => {
+  test("finds nested keys of the config schema in the doc's notation", () => {
+    for (const key of [
+      'temporal.address',
+      'dataDir',
+      'toolkit.timeouts.apply',
+      'toolkit.custom.diff',
+      'toolkit.env',
+      'environments',
+      'environments.<name>.credentials.flow',
+      'environments.<name>.credentials.tokenEnv',
+      'environments.<name>.credentials.clientSecretEnv',
+      'environments.<name>.approval.requiredApprovals',
+      'environments.<name>.smoke.dataModels[].space',
+      'environments.<name>.smoke.transformations[].window',
+      'environments.<name>.alerts[].type',
+      'environments.<name>.alerts[].headersEnv',
+      'environments.<name>.rollback.removeLeftovers',
+    ]) {
+      expect({ key, found: schema.has(key) }).toEqual({ key, found: true });
+    }
+    // Maps of scalars and lists of scalars are one key each; `environments.<name>` itself is not a key.
+    const below = (k: string): string[] =>
+      [...schema.keys()].filter((s) => s.startsWith(`${k}.`) || s.startsWith(`${k}[]`));
+    expect(below('toolkit.env')).toEqual([]);
+    expect(below('environments.<name>.alerts[].headersEnv')).toEqual([]);
+    expect(below('environments.<name>.approval.approvers')).toEqual([]);
+    expect(schema.has('environments.<name>')).toBe(false);
+    expect(schema.size).toBeGreaterThan(50);
+  });
+
+  test('reads defaults and optionality from the schema', () => {
+    expect(schema.get('toolkit.timeouts.apply')).toEqual({ optional: true, default: { value: 3_600_000 } });
+    expect(schema.get('toolkit')).toEqual({ optional: true, prefault: { value: {} } });
+    expect(schema.get('environments.<name>.credentials.tokenEnv')).toEqual({ optional: false });
+    expect(schema.get('environments.<name>.credentials.scopes')).toEqual({ optional: true });
+  });
+
+  test('walks every kind of zod node and reports a key missing from the doc', () => {
+    const synthetic = z
+      .object({
+        a: z
+          .object({ b: z.string(), c: z.number().default(3) })
+          .strict()
+          .prefault({ b: 'x' }),
+        list: z
+          .array(z.object({ x: z.string() }).transform((o) => o.x))
+          .nullable()
+          .optional(),
+        tags: z.array(z.string()),
+        vars: z.record(z.string(), z.string()).default({}),
+        items: z.record(
+          z.string(),
+          z.object({
+            auth: z.discriminatedUnion('kind', [
+              z.object({ kind: z.literal('p'), p: z.string(), shared: z.string() }),
+              z.object({ kind: z.literal('q'), q: z.string().optional(), shared: z.string().optional() }),
+            ]),
+            either: z.union([z.object({ u: z.string() }), z.object({ v: z.number() })]).optional(),
+          }),
+        ),
+        d: z
+          .union([z.string(), z.number()])
+          .transform((v) => Number(v))
+          .default(5),
+        pre: z.preprocess((v) => v, z.object({ inner: z.boolean() })),
+        both: z.intersection(z.object({ l: z.string() }), z.object({ r: z.string() })),
+        late: z.lazy(() => z.object({ deep: z.string() })),
+      })
+      .strict()
+      .refine(() => true);
+    const keys = schemaKeys(synthetic);
+    expect([...keys.keys()].sort()).toEqual([
+      'a',
+      'a.b',
+      'a.c',
+      'both',
+      'both.l',
+      'both.r',
+      'd',
+      'items',
+      'items.<name>.auth',
+      'items.<name>.auth.kind',
+      'items.<name>.auth.p',
+      'items.<name>.auth.q',
+      'items.<name>.auth.shared',
+      'items.<name>.either',
+      'items.<name>.either.u',
+      'items.<name>.either.v',
+      'late',
+      'late.deep',
+      'list',
+      'list[].x',
+      'pre',
+      'pre.inner',
+      'tags',
+      'vars',
+    ]);
+    expect(keys.get('a')).toEqual({ optional: true, prefault: { value: { b: 'x' } } });
+    expect(keys.get('a.b')).toEqual({ optional: false });
+    expect(keys.get('a.c')).toEqual({ optional: true, default: { value: 3 } });
+    expect(keys.get('d')).toEqual({ optional: true, default: { value: 5 } });
+    expect(keys.get('list')).toEqual({ optional: true });
+    expect(keys.get('items.<name>.auth.shared')).toEqual({ optional: false });
+
+    // A doc that lacks one key and lists one the schema does not have.
+    const doc = [...keys.keys()].filter((k) => k !== 'items.<name>.auth.q').concat('a.typo');
+    expect(compareKeys(keys.keys(), doc)).toEqual({ missing: ['items.<name>.auth.q'], unknown: ['a.typo'] });
+  });
+});
 
 describe('docs/configuration.md', () => {
   test('documents every key of the config schema', () => {
-    const missing = [...SCHEMA_KEYS].filter((k) => !documented.has(k));
-    expect(missing).toEqual([]);
+    expect(compareKeys(schema.keys(), documented).missing).toEqual([]);
   });
 
   test('documents no key the schema does not have', () => {
-    const known = new Set<string>(SCHEMA_KEYS);
-    expect([...documented].filter((k) => !known.has(k))).toEqual([]);
+    expect(compareKeys(schema.keys(), documented).unknown).toEqual([]);
+  });
+
+  test('marks as required exactly the keys the schema requires', () => {
+    const mismatched = rows
+      .filter((row) => schema.has(row.key))
+      .filter((row) => row.default.startsWith('required') !== !schema.get(row.key)!.optional)
+      .map((row) => `${row.key}: doc says "${row.default}"`);
+    expect(mismatched).toEqual([]);
+  });
+
+  test('the defaults in the tables are the ones the schema declares', () => {
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    let checked = 0;
+    for (const [key, info] of schema) {
+      if (!info.default) continue;
+      const row = byKey.get(key);
+      const m = /^`([^`]*)`$/.exec(row?.default ?? '');
+      // Every zod `.default()` is stated in the doc as one backticked value.
+      expect({ key, stated: m ? 'backticked' : row?.default }).toEqual({ key, stated: 'backticked' });
+      const declared = info.default.value;
+      expect({ key, value: declared }).toEqual({ key, value: statedValue(row!, m![1]!, declared) });
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(20);
   });
 
   test.each(EXAMPLE_FILES)('documents every key used in %s', (file) => {
@@ -250,7 +418,7 @@ environments:
     }
   });
 
-  test('the defaults in the tables are the ones the schema applies', () => {
+  test('the defaults in the tables are the ones parsing applies', () => {
     const source = '/srv/promo/etc/promotion.yaml';
     const cfg = parseConfig(minimalRawConfig(), source) as unknown as Record<string, unknown>;
     const lookup = (key: string): unknown =>
@@ -264,15 +432,9 @@ environments:
       if (!m || row.key.includes('[]') || m[1]!.includes('<')) continue;
       const stated = m[1]!;
       const actual = lookup(row.key);
-      const expected: unknown = row.type.startsWith('duration')
-        ? parseDuration(stated)
-        : row.type.includes('(path)')
-          ? path.resolve(path.dirname(source), stated)
-          : typeof actual === 'object'
-            ? JSON.parse(stated)
-            : typeof actual === 'number' || typeof actual === 'boolean'
-              ? JSON.parse(stated)
-              : stated;
+      const expected: unknown = row.type.includes('(path)')
+        ? path.resolve(path.dirname(source), stated)
+        : statedValue(row, stated, actual);
       expect({ key: row.key, value: actual }).toEqual({ key: row.key, value: expected });
       checked++;
     }
