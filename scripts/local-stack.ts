@@ -55,6 +55,10 @@ function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
 
 async function main(): Promise<void> {
   mkdirSync(DATA, { recursive: true });
+  // The dev server listens where the demo configuration (and so the worker and the CLI) expects it.
+  const config = loadConfig(CONFIG);
+  const [host, port] = splitAddress(config.temporal.address);
+  const uiPort = new URL(config.temporal.uiUrl).port;
   const children: ChildProcess[] = [];
   let stopping = false;
 
@@ -67,13 +71,13 @@ async function main(): Promise<void> {
       '--db-filename',
       path.join(DATA, 'temporal.db'),
       '--ip',
-      '127.0.0.1',
+      host,
       '--port',
-      '7233',
+      String(port),
       '--ui-port',
-      '8233',
+      uiPort,
       '--namespace',
-      'default',
+      config.temporal.namespace,
       ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
       '--dynamic-config-value',
       'frontend.enableUpdateWorkflowExecution=true',
@@ -83,9 +87,9 @@ async function main(): Promise<void> {
     { stdio: ['ignore', devServerLog, devServerLog] },
   );
   children.push(devServer);
-  await waitForPort(7233);
+  await waitForPort(port);
   log.info(
-    { ui: 'http://127.0.0.1:8233', log: path.join(DATA, 'temporal-server.log') },
+    { ui: config.temporal.uiUrl, log: path.join(DATA, 'temporal-server.log') },
     'Temporal dev server up',
   );
 
@@ -105,7 +109,6 @@ async function main(): Promise<void> {
   const repo = ensureDemoRepo(path.join(DATA, 'config-repo'));
   log.info({ repo: repo.dir, v1: repo.first, v2: repo.second }, 'demo config repository ready');
 
-  const config = loadConfig(CONFIG);
   const worker = spawn(process.execPath, [path.join(ROOT, 'dist', 'worker', 'main.js')], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
@@ -248,3 +251,8 @@ main().catch((err) => {
   log.error({ err }, 'local stack failed to start');
   process.exit(1);
 });
+
+function splitAddress(address: string): [string, number] {
+  const cut = address.lastIndexOf(':');
+  return [address.slice(0, cut), Number(address.slice(cut + 1))];
+}
