@@ -1,9 +1,9 @@
 /**
  * Captures the console output and build artefacts of the REAL Cognite Toolkit CLI (`cdf`) run against the
- * local sandbox, into test/fixtures/toolkit/real/. The parser tests (test/toolkit/real-output.test.ts) run on
- * these files, so what we parse and gate on is exactly what users see.
+ * local fake CDF, into test/fixtures/toolkit/<version>/. The parser tests (test/toolkit/real-output.test.ts) run
+ * on these files for every captured version, so what we parse and gate on is exactly what users see.
  *
- *   npx tsx scripts/capture-toolkit-fixtures.ts [--cdf /path/to/cdf]
+ *   npx tsx scripts/capture-toolkit-fixtures.ts --cdf data/toolkits/0.9.28/bin/cdf
  *
  * Temp paths are replaced with /tmp/PROJECT and /tmp/BUILD, the fake CDF URL with http://127.0.0.1:SANDBOX and
  * timestamps/durations in lineage.yaml with fixed values so re-captures only differ where the Toolkit does.
@@ -18,7 +18,7 @@ import { FakeCdfAdmin } from '../fakes/cdf/admin-client';
 import { startFakeCdf } from '../fakes/cdf/server';
 
 const ROOT = path.resolve(__dirname, '..');
-const OUT_DIR = path.join(ROOT, 'test', 'fixtures', 'toolkit', 'real');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'toolkit');
 const EXAMPLES = path.join(ROOT, 'examples');
 const CDF_PROJECT = 'demo-prod';
 
@@ -45,8 +45,19 @@ function argValue(flag: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const cdf = argValue('--cdf') ?? path.join(ROOT, '.venv', 'bin', 'cdf');
+  const cdf = path.resolve(argValue('--cdf') ?? path.join(ROOT, '.venv', 'bin', 'cdf'));
   if (!existsSync(cdf)) throw new Error(`${cdf} not found; run scripts/ensure-tools.sh first`);
+  const versionText = await new Promise<string>((resolve, reject) => {
+    const child = spawn(cdf, ['--version'], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+  const found = /version:\s*([0-9][0-9A-Za-z.+-]*?)\.?\s*$/m.exec(versionText)?.[1];
+  if (!found) throw new Error(`cannot tell the version of ${cdf} from: ${versionText}`);
+  const toolkitVersion: string = found;
+  const OUT_DIR = path.join(FIXTURES, toolkitVersion);
 
   // Short temp names keep rich's wrapping of paths close to what the placeholders produce.
   const tmp = mkdtempSync(path.join(tmpdir(), 'tkfx-'));
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
   function newProject(): string {
     const dir = path.join(tmp, `p${++projectSeq}`);
     cpSync(path.join(EXAMPLES, 'toolkit-project'), dir, { recursive: true });
+    pinToolkitVersion(dir, toolkitVersion);
     placeholder(dir, projectSeq === 1 ? '/tmp/PROJECT' : `/tmp/PROJECT${projectSeq}`);
     return dir;
   }
@@ -206,18 +218,43 @@ async function main(): Promise<void> {
         columns,
       },
     );
+  // As the cdf profile does: request/response logs go next to the build, never into the checkout.
+  const logDir = (buildDir: string) => `${buildDir}-logs`;
   const dryRun = (name: string, cwd: string, buildDir: string, opts: Partial<RunOptions> = {}) =>
     run(
       name,
-      ['--no-override-env', 'deploy', buildDir, '--dry-run', '--cdf-project', CDF_PROJECT, '--verbose'],
+      [
+        '--no-override-env',
+        'deploy',
+        buildDir,
+        '--dry-run',
+        '--cdf-project',
+        CDF_PROJECT,
+        '--verbose',
+        '--log-dir',
+        logDir(buildDir),
+      ],
       { cwd, ...opts },
     );
   const deploy = (name: string, cwd: string, buildDir: string) =>
-    run(name, ['--no-override-env', 'deploy', buildDir, '--cdf-project', CDF_PROJECT], { cwd });
+    run(
+      name,
+      ['--no-override-env', 'deploy', buildDir, '--cdf-project', CDF_PROJECT, '--log-dir', logDir(buildDir)],
+      { cwd },
+    );
   const clean = (name: string, cwd: string, buildDir: string, dry: boolean) =>
     run(
       name,
-      ['--no-override-env', 'clean', buildDir, '--cdf-project', CDF_PROJECT, ...(dry ? ['--dry-run'] : [])],
+      [
+        '--no-override-env',
+        'clean',
+        buildDir,
+        '--cdf-project',
+        CDF_PROJECT,
+        '--log-dir',
+        logDir(buildDir),
+        ...(dry ? ['--dry-run'] : []),
+      ],
       { cwd },
     );
 
@@ -423,4 +460,11 @@ if (require.main === module) {
     console.error(err);
     process.exit(1);
   });
+}
+
+/** Makes the copied project pin the Toolkit being captured: `cdf` refuses a project pinned to another version. */
+function pinToolkitVersion(projectDir: string, version: string): void {
+  const file = path.join(projectDir, 'cdf.toml');
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, text.replace(/^version\s*=\s*"[^"]*"/m, `version = "${version}"`));
 }

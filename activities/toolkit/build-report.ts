@@ -40,18 +40,24 @@ export interface BuildReport {
   failedModules: Array<{ moduleId: string; status: string }>;
 }
 
+export type InsightSeverity = 'error' | 'warning' | 'info';
+
 /**
- * Insight types that mean "do not deploy". FailedValidation/FileReadError (severity 60) and
- * ModelSyntaxWarning (40) make the Toolkit itself print "Do not proceed to deploy."; ConsistencyError (30)
- * only gets "Proceed with caution." there, but it covers unresolved variables and missing dependencies,
- * which would deploy broken configuration, so we refuse it too.
+ * How serious an insight is, from its type name: insights.json carries no severity, and the names change
+ * between Toolkit versions (0.8.271 writes FileReadError / ConsistencyError, 0.9.28 writes Error for both).
+ * Error-level means "do not deploy":
+ * - any name that says error, failure, invalid or fatal (Error, FileReadError, FailedValidation, ...);
+ *   ConsistencyError only gets "Proceed with caution." from 0.8.x, but it covers unresolved variables and
+ *   missing dependencies, which would deploy broken configuration;
+ * - ModelSyntaxWarning, after which the Toolkit itself prints "Do not proceed to deploy.".
+ * Recommendations, hints and other warnings do not stop a deploy.
  */
-export const CRITICAL_INSIGHT_TYPES: ReadonlySet<string> = new Set([
-  'FailedValidation',
-  'FileReadError',
-  'ConsistencyError',
-  'ModelSyntaxWarning',
-]);
+export function insightSeverity(insightType: string): InsightSeverity {
+  if (insightType === 'ModelSyntaxWarning') return 'error';
+  if (/error|fail|invalid|fatal|critical/i.test(insightType)) return 'error';
+  if (/warn/i.test(insightType)) return 'warning';
+  return 'info';
+}
 
 const countMap = z.record(z.string(), z.number().int().nonnegative());
 
@@ -292,7 +298,7 @@ export function parseInsightsCsv(text: string): BuildInsight[] {
 }
 
 export function isCriticalInsight(i: { insightType: string }): boolean {
-  return CRITICAL_INSIGHT_TYPES.has(i.insightType);
+  return insightSeverity(i.insightType) === 'error';
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
@@ -340,12 +346,23 @@ export async function readBuildReport(buildDir: string): Promise<BuildReport> {
   return { ...lineage, criticalInsights };
 }
 
-/** Why a build must not be deployed, or undefined when it may be. */
+/** Why a build must not be deployed, or undefined when it may be. Names each insight's file and message. */
 export function buildRefusal(report: BuildReport): string | undefined {
   if (report.modulesFailed === 0 && report.criticalInsights.length === 0) return undefined;
-  const insights = report.criticalInsights
-    .slice(0, 5)
-    .map((i) => `${i.insightType}${i.code ? ` ${i.code}` : ''}: ${i.message.replace(/\[\/?[a-z ]*\]/g, '')}`);
+  // A failed module is also listed as its own insight; its bare status ("FAILED: Error") says less than the
+  // insight that caused it, so it goes last.
+  const ordered = [
+    ...report.criticalInsights.filter((i) => i.insightType !== 'ModuleFailed'),
+    ...report.criticalInsights.filter((i) => i.insightType === 'ModuleFailed'),
+  ];
+  const insights = ordered.slice(0, 5).map((i) => {
+    const where = i.sourceFile && i.insightType !== 'ModuleFailed' ? ` in ${i.sourceFile}` : '';
+    const message = i.message
+      .replace(/\[\/?[a-z ]*\]/g, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .slice(0, 300);
+    return `${i.insightType}${i.code ? ` ${i.code}` : ''}${where}: ${message}`;
+  });
   return (
     `build failed: ${report.modulesFailed} module(s) failed, ${report.criticalInsights.length} critical insight(s)` +
     (insights.length ? `; ${insights.join('; ')}` : '')

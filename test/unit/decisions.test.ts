@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { LedgerEntry } from '../../activities/ledger/deployment-ledger';
 import { leftoversOf } from '../../activities/leftovers/leftovers';
 import { composeAlert } from '../../activities/steps/send-alert';
-import { buildRefusal, type BuildReport } from '../../activities/toolkit/build-report';
+import { buildRefusal, insightSeverity, type BuildReport } from '../../activities/toolkit/build-report';
 import { lastLine } from '../../activities/toolkit/output-lines';
 import { dataLayout } from '../../config/data-layout';
 import { environmentPolicy, requireEnvironment } from '../../config/environment-policy';
@@ -206,5 +206,21 @@ describe('lastLine', () => {
   test('prefers the last matching line and cuts it', () => {
     expect(lastLine('ERROR one\nok\nfine', { prefer: /error/i })).toBe('ERROR one');
     expect(lastLine('x'.repeat(50), { maxLength: 10 })).toBe('x'.repeat(10));
+  });
+});
+
+describe('insightSeverity', () => {
+  test.each([
+    ['Error', 'error'],
+    ['FileReadError', 'error'],
+    ['ConsistencyError', 'error'],
+    ['FailedValidation', 'error'],
+    ['ModelSyntaxWarning', 'error'],
+    ['SomeFutureFatalProblem', 'error'],
+    ['Warning', 'warning'],
+    ['ResourceWarning', 'warning'],
+    ['Recommendation', 'info'],
+  ] as const)('%s is %s-level', (type, severity) => {
+    expect(insightSeverity(type)).toBe(severity);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The plan document an approver reads, and the checks made on it, on real Toolkit 0.8.271 output captured from
- * the fake CDF (test/fixtures/toolkit/real).
+ * the fake CDF (test/fixtures/toolkit/0.8.271).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
 import type { LeftoverReport } from '../../contracts/types';
 
 const fixture = (name: string) =>
-  readFileSync(path.join(__dirname, '..', 'fixtures', 'toolkit', 'real', name), 'utf8');
+  readFileSync(path.join(__dirname, '..', 'fixtures', 'toolkit', '0.8.271', name), 'utf8');
 
 const create = parseDryRunOutput(fixture('dry-run-create.txt'));
 const unchanged = parseDryRunOutput(fixture('dry-run-unchanged.txt'));
