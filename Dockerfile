@@ -22,20 +22,23 @@ RUN npm run build && npm prune --omit=dev
 
 # ---- runtime ------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-# Same value as scripts/versions.env (test/static/docker-compose.test.ts keeps them equal).
-ARG COGNITE_TOOLKIT_VERSION=0.8.271
-# 0.8.271 imports authlib without declaring it; pinned beside it as in scripts/versions.env.
+# The prebuilt Toolkit versions: the same list as scripts/versions.env (test/static/docker-compose.test.ts keeps
+# them equal). Repositories pin theirs in cdf.toml; other versions are installed on demand into the cache volume.
+ARG COGNITE_TOOLKIT_VERSIONS="0.8.271 0.9.28"
+# 0.8.x imports authlib without declaring it; pinned beside it as in scripts/versions.env.
 ARG AUTHLIB_VERSION=1.9.10
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv git openssh-client ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 
-ENV VIRTUAL_ENV=/opt/cognite-toolkit
-RUN python3 -m venv "$VIRTUAL_ENV" \
- && "$VIRTUAL_ENV/bin/pip" install --no-cache-dir --disable-pip-version-check "cognite-toolkit==${COGNITE_TOOLKIT_VERSION}" "authlib==${AUTHLIB_VERSION}" \
- && "$VIRTUAL_ENV/bin/cdf" --help >/dev/null
-ENV PATH="/opt/cognite-toolkit/bin:${PATH}"
+# One virtualenv per version: /opt/toolkits/<version>/bin/cdf (deploy/config/promotion.yaml lists them).
+RUN set -e; for v in ${COGNITE_TOOLKIT_VERSIONS}; do \
+      python3 -m venv "/opt/toolkits/$v"; \
+      extra=""; case "$v" in 0.8.*) extra="authlib==${AUTHLIB_VERSION}";; esac; \
+      "/opt/toolkits/$v/bin/pip" install --no-cache-dir --disable-pip-version-check "cognite-toolkit==$v" $extra; \
+      "/opt/toolkits/$v/bin/cdf" --version | grep -q "version: $v"; \
+    done
 
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json /app/package-lock.json ./
@@ -44,8 +47,8 @@ COPY --from=build --chown=root:root /app/dist ./dist
 
 # Data dir (checkouts, build dirs, stored plans) belongs to the non-root user; a new named volume mounted there
 # inherits this ownership. The config file is mounted read-only into /etc/cdf-promotion.
-RUN mkdir -p /var/lib/cdf-promotion /etc/cdf-promotion \
- && chown node:node /var/lib/cdf-promotion
+RUN mkdir -p /var/lib/cdf-promotion/toolkits /etc/cdf-promotion \
+ && chown -R node:node /var/lib/cdf-promotion
 
 ENV NODE_ENV=production \
     CDF_PROMOTION_CONFIG=/etc/cdf-promotion/promotion.yaml \

@@ -23,6 +23,7 @@ import { createResolveEnvironment } from './steps/resolve-environment';
 import { createRunSmokeChecks } from './steps/run-smoke-checks';
 import { createSendAlert } from './steps/send-alert';
 import { createToolkitSteps } from './toolkit/toolkit-steps';
+import type { ToolkitResolver } from './toolkit/toolkit-resolver';
 import type { ToolkitRunner } from './toolkit/toolkit-runner';
 import { RunWorkspace } from './workspace/run-workspace';
 
@@ -34,13 +35,21 @@ export interface ActivityDeps {
   alerts: AlertSender;
   plans: PlanStore;
   ledger: DeploymentLedger;
+  /** Finds (or installs) the Toolkit version a checkout pins. */
+  resolver: ToolkitResolver;
   logger: Logger;
 }
 
 export function createActivities(deps: ActivityDeps): PromotionActivities {
   const { config, logger, plans, ledger } = deps;
   const workspace = new RunWorkspace(dataLayout(config.dataDir), deps.repository);
-  const steps = createToolkitSteps({ toolkit: deps.toolkit, workspace, logger });
+  const steps = createToolkitSteps({
+    toolkit: deps.toolkit,
+    resolver: deps.resolver,
+    workspace,
+    projectDir: config.repository.projectDir,
+    logger,
+  });
   const findLeftovers = createLeftoverFinder({ ledger, steps, workspace, logger });
   const wrap = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
     instrument(logger, name, fn);

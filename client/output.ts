@@ -112,6 +112,7 @@ type Report = Pick<
   | 'environment'
   | 'ref'
   | 'commit'
+  | 'toolkitVersion'
   | 'planHash'
   | 'planSummary'
   | 'approvals'
@@ -146,6 +147,11 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
   field('phase', r.phase);
   field('ref', r.ref);
   field('commit', r.commit);
+  if (r.toolkitVersion !== undefined)
+    field(
+      'toolkit',
+      r.toolkitVersion ? `cognite-toolkit ${r.toolkitVersion}` : 'configured executable (no pin)',
+    );
   field('requested by', r.requestedBy);
   field('reason', r.reason);
   field('plan hash', r.planHash);

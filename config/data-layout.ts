@@ -18,8 +18,10 @@ export interface RunLayout {
   checkout: string;
   /** `cdf build` output that the dry-run and the apply use. */
   build: string;
-  /** Holds the hash of the plan the build was last diffed into. */
+  /** Holds the hash of the plan the build was last diffed into, and the Toolkit version that built it. */
   planHashMarker: string;
+  /** `--log-dir` of the Toolkit: request/response logs stay out of the checkout. */
+  toolkitLogs: string;
   /** Rollbacks: checkout and pruned build of the currently deployed commit, for leftover detection. */
   leftovers: { dir: string; checkout: string; build: string };
 }
@@ -32,6 +34,8 @@ export interface DataLayout {
   plans: string;
   /** Per-environment deployment ledger files. */
   ledger: string;
+  /** Default on-demand cache of Toolkit versions (one virtualenv per version). */
+  toolkits: string;
   run(run: RunIds): RunLayout;
 }
 
@@ -42,6 +46,7 @@ export function dataLayout(dataDir: string): DataLayout {
     mirror: path.join(root, 'mirror.git'),
     plans: path.join(root, 'artifacts', 'plans'),
     ledger: path.join(root, 'ledger'),
+    toolkits: path.join(root, 'toolkits'),
     run(run) {
       const dir = path.join(
         root,
@@ -55,6 +60,7 @@ export function dataLayout(dataDir: string): DataLayout {
         checkout: path.join(dir, 'checkout'),
         build: path.join(dir, 'build'),
         planHashMarker: path.join(dir, 'plan-hash'),
+        toolkitLogs: path.join(dir, 'toolkit-logs'),
         leftovers: {
           dir: leftovers,
           checkout: path.join(leftovers, 'checkout'),

@@ -21,6 +21,22 @@ export const TOOLKIT_DEFAULTS = {
   timeoutsMs: { build: 10 * 60_000, diff: 15 * 60_000, apply: 60 * 60_000 },
 } as const;
 
+/** On-demand installs of the Toolkit version a repository pins (`cdf.toml` `[modules] version`). */
+export const TOOLKIT_INSTALL_DEFAULTS = {
+  enabled: true,
+  /** Version patterns that may be installed; `*` matches any run of characters. */
+  allow: ['*'] as string[],
+  /** Relative to the data directory when not set. */
+  cacheSubdir: 'toolkits',
+  maxVersions: 4,
+  python: 'python3',
+  timeoutMs: 15 * 60_000,
+  /**
+   * Extra requirements per version pattern: 0.8.x imports authlib without declaring it (0.9.x declares it).
+   */
+  packages: { '0.8.*': ['authlib==1.9.10'] } as Record<string, string[]>,
+} as const;
+
 export const APPROVAL_DEFAULTS = {
   timeoutMs: 72 * 3_600_000,
   requiredApprovals: 1,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigurationError } from '../contracts/errors';
+import { dataLayout } from './data-layout';
 import { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from './defaults';
 import { configSchema, type WorkerConfig } from './schema';
 import { BUILTIN_PROFILES } from './toolkit-profiles';
@@ -36,16 +37,33 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
   const executable = cfg.toolkit.executable.includes('/')
     ? path.resolve(base, cfg.toolkit.executable)
     : cfg.toolkit.executable;
-  const { custom: _custom, ...toolkit } = cfg.toolkit;
+  const { custom: _custom, versions, ...toolkit } = cfg.toolkit;
+  const dataDir = path.resolve(base, cfg.dataDir);
+  const resolveExecutable = (p: string) => (p.includes('/') ? path.resolve(base, p) : p);
   return {
     ...cfg,
     source: path.resolve(source),
-    dataDir: path.resolve(base, cfg.dataDir),
+    dataDir,
     repository: {
       ...cfg.repository,
       url: isRemote ? cfg.repository.url : path.resolve(base, cfg.repository.url),
     },
-    toolkit: { ...toolkit, executable, commands },
+    toolkit: {
+      ...toolkit,
+      executable,
+      commands,
+      versions: {
+        installed: Object.fromEntries(
+          Object.entries(versions.installed).map(([v, p]) => [v, resolveExecutable(p)]),
+        ),
+        install: {
+          ...versions.install,
+          cacheDir: versions.install.cacheDir
+            ? path.resolve(base, versions.install.cacheDir)
+            : dataLayout(dataDir).toolkits,
+        },
+      },
+    },
   };
 }
 

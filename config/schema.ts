@@ -10,6 +10,7 @@ import {
   DEFAULT_DATA_DIR,
   TEMPORAL_DEFAULTS,
   TOOLKIT_DEFAULTS,
+  TOOLKIT_INSTALL_DEFAULTS,
   TRANSFORMATION_WINDOW_MS,
 } from './defaults';
 import { parseDuration } from './duration';
@@ -58,7 +59,16 @@ const credentialsSchema = z.discriminatedUnion('flow', [
       clientSecretEnv: envVarName,
       tokenUrl: z.url(),
       scopes: z.array(z.string()).optional(),
-      audience: z.string().optional(),
+      // The Toolkit's client_credentials login with provider "other" (what the worker uses) refuses to run
+      // without IDP_AUDIENCE, in 0.8.x and 0.9.x alike: require it here, at start-up, not at the first deploy.
+      audience: z
+        .string({
+          error: (issue) =>
+            issue.input === undefined
+              ? 'required for client_credentials: the Toolkit needs IDP_AUDIENCE, usually https://<cluster>.cognitedata.com'
+              : 'must be a string',
+        })
+        .min(1, 'must not be empty'),
     })
     .strict(),
 ]);
@@ -127,6 +137,38 @@ const environmentSchema = z
   })
   .strict();
 
+// A Toolkit version as pip and cdf.toml write it (0.9.28, 1.0.0rc1). Nothing else reaches pip.
+export const TOOLKIT_VERSION_PATTERN = /^[0-9]+(\.[0-9]+){1,3}((a|b|rc|\.dev|\.post)[0-9]+)?$/;
+const toolkitVersion = z.string().regex(TOOLKIT_VERSION_PATTERN, 'must be a Toolkit version such as 0.9.28');
+const versionPattern = z
+  .string()
+  .regex(/^[0-9A-Za-z.*+-]+$/, 'must be a version or a pattern with "*", such as 0.9.*');
+
+const toolkitVersionsSchema = z
+  .object({
+    // Prebuilt: version -> path of its cdf executable. Checked before the on-demand cache.
+    installed: z.record(toolkitVersion, z.string().min(1)).default({}),
+    install: z
+      .object({
+        enabled: z.boolean().default(TOOLKIT_INSTALL_DEFAULTS.enabled),
+        allow: z.array(versionPattern).default(TOOLKIT_INSTALL_DEFAULTS.allow),
+        cacheDir: z.string().min(1).optional(),
+        maxVersions: z.number().int().min(1).default(TOOLKIT_INSTALL_DEFAULTS.maxVersions),
+        python: z.string().min(1).default(TOOLKIT_INSTALL_DEFAULTS.python),
+        packages: z
+          .record(
+            versionPattern,
+            z.array(z.string().regex(/^[A-Za-z0-9_.\-\[\],=<>!~]+$/, 'must be a pip requirement')),
+          )
+          .default(TOOLKIT_INSTALL_DEFAULTS.packages),
+        timeout: duration.default(TOOLKIT_INSTALL_DEFAULTS.timeoutMs),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 const profileSchema = z
   .object({
     build: argvTemplate.optional(),
@@ -159,6 +201,7 @@ export const configSchema = z
       .object({
         profile: z.enum(['cdf', 'playbook', 'custom']).default(TOOLKIT_DEFAULTS.profile),
         executable: z.string().default(TOOLKIT_DEFAULTS.executable),
+        versions: toolkitVersionsSchema,
         custom: profileSchema.optional(),
         timeouts: z
           .object({
@@ -201,5 +244,14 @@ export interface WorkerConfig extends Omit<ParsedConfig, 'toolkit'> {
   /** Absolute path of the file it was read from (for messages). */
   source: string;
   dataDir: string;
-  toolkit: Omit<ParsedConfig['toolkit'], 'custom'> & { commands: CommandProfile };
+  toolkit: Omit<ParsedConfig['toolkit'], 'custom' | 'versions'> & {
+    commands: CommandProfile;
+    versions: ToolkitVersionsConfig;
+  };
+}
+
+export interface ToolkitVersionsConfig {
+  /** Version -> absolute path of its cdf executable. */
+  installed: Record<string, string>;
+  install: Omit<ParsedConfig['toolkit']['versions']['install'], 'cacheDir'> & { cacheDir: string };
 }

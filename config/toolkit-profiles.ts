@@ -4,7 +4,9 @@
  * value with spaces or shell metacharacters stays one argument.
  */
 export const PROFILE_PLACEHOLDERS = [
-  'cdf', // the configured executable
+  'cdf', // the pinned Toolkit with the cdf profile; the configured executable (a wrapper) with the others
+  'toolkit', // the cdf executable of the Toolkit version the checkout pins (also in CDF_BIN)
+  'logDir', // the run's folder for the Toolkit's request/response logs, outside the checkout
   'projectDir', // checkout folder holding cdf.toml (command cwd)
   'orgDir', // Toolkit organization dir, relative to projectDir
   'configFile', // <orgDir>/config.<env>.yaml unless the environment overrides it
@@ -25,7 +27,7 @@ export interface CommandProfile {
 export type BuiltinProfileName = 'cdf' | 'playbook';
 
 export const BUILTIN_PROFILES: Record<BuiltinProfileName, CommandProfile> = {
-  // The real Toolkit (0.8.x). --no-override-env stops a stray .env from redirecting a deploy.
+  // The real Toolkit (0.8.x and 0.9.x). --no-override-env stops a stray .env from redirecting a deploy.
   cdf: {
     build: [
       '{cdf}',
@@ -49,9 +51,29 @@ export const BUILTIN_PROFILES: Record<BuiltinProfileName, CommandProfile> = {
       '--cdf-project',
       '{cdfProject}',
       '--verbose',
+      '--log-dir',
+      '{logDir}',
     ],
-    apply: ['{cdf}', '--no-override-env', 'deploy', '{buildDir}', '--cdf-project', '{cdfProject}'],
-    clean: ['{cdf}', '--no-override-env', 'clean', '{buildDir}', '--cdf-project', '{cdfProject}'],
+    apply: [
+      '{cdf}',
+      '--no-override-env',
+      'deploy',
+      '{buildDir}',
+      '--cdf-project',
+      '{cdfProject}',
+      '--log-dir',
+      '{logDir}',
+    ],
+    clean: [
+      '{cdf}',
+      '--no-override-env',
+      'clean',
+      '{buildDir}',
+      '--cdf-project',
+      '{cdfProject}',
+      '--log-dir',
+      '{logDir}',
+    ],
   },
   // The syntax of playbook 06. No released Toolkit has these commands; kept for teams with a wrapper of that name.
   playbook: {

@@ -55,6 +55,8 @@ export interface DiffRequest {
 
 export interface DiffResult {
   planHash: string;
+  /** The Cognite Toolkit version the commit pins and the plan was made with; null when it pins none. */
+  toolkitVersion?: string | null;
   planSummary: PlanSummary;
   /** Path of the plan text, relative to the worker's data dir. */
   planArtifact: string;
@@ -62,6 +64,8 @@ export interface DiffResult {
 
 export interface ApplyRequest extends DiffRequest {
   planHash: string;
+  /** The Toolkit version of the approved plan (absent in histories from before versions were resolved). */
+  toolkitVersion?: string | null;
   /** Leftovers that stay in CDF after this apply: the ledger records them as still deployed. */
   leftovers?: LeftoverResource[];
 }
@@ -79,6 +83,7 @@ export interface ApplyResult {
   deleted: number;
   unchanged: number;
   attempts: number;
+  toolkitVersion?: string | null;
 }
 
 export interface SmokeRequest {

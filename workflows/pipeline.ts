@@ -144,6 +144,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
       throw new RunEnded('diff_failed', describeFailure(err));
     }
     status.planHash = result.planHash;
+    if (result.toolkitVersion !== undefined) status.toolkitVersion = result.toolkitVersion;
     status.planSummary = result.planSummary;
     if (result.planSummary.leftovers) status.leftovers = { ...result.planSummary.leftovers };
     return result;
@@ -173,6 +174,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
         environment: input.environment,
         commit,
         planHash,
+        ...(status.toolkitVersion !== undefined ? { toolkitVersion: status.toolkitVersion } : {}),
         kind: input.kind,
         leftovers: status.leftovers?.resources,
       });

@@ -56,6 +56,7 @@ export function toResult(
     environment: input.environment,
     ref: input.ref,
     commit: status.commit,
+    ...(status.toolkitVersion !== undefined ? { toolkitVersion: status.toolkitVersion } : {}),
     planHash: status.planHash,
     planSummary: status.planSummary,
     approvals: status.approvals,

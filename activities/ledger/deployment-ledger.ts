@@ -15,6 +15,8 @@ export interface LedgerEntry {
   workflowId: string;
   runId: string;
   kind: 'promotion' | 'rollback' | 'leftover-removal';
+  /** The Cognite Toolkit version that deployed (absent in entries written before versions were recorded). */
+  toolkitVersion?: string | null;
   /** Null when the profile has no build step to tell which resources a commit defines. */
   resources: LeftoverResource[] | null;
 }

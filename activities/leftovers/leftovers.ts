@@ -41,11 +41,11 @@ export function leftoversOf(deployed: LedgerEntry, target: BuildReport): Leftove
 export function createLeftoverFinder(deps: LeftoverFinderDeps) {
   return async function findLeftovers(
     req: LeftoverRequest,
-    target: BuildReport,
+    targetBuild: BuildReport,
   ): Promise<LeftoverSection | undefined> {
     const last = await deps.ledger.last(req.environment);
     if (!last?.resources || last.commit === req.commit) return undefined;
-    const leftovers = leftoversOf(last, target);
+    const leftovers = leftoversOf(last, targetBuild);
     if (leftovers.length === 0) return undefined;
     const action = req.removeLeftovers ? 'remove' : 'keep';
     if (!deps.steps.has('clean')) {
@@ -54,11 +54,16 @@ export function createLeftoverFinder(deps: LeftoverFinderDeps) {
         cleanPreview: '',
       };
     }
-    const folders = deps.workspace.folders(req.run).leftovers;
-    const fromReport = await deps.steps.build(
-      { environment: req.environment, commit: last.commit, worktreeDir: folders.checkout },
-      folders.build,
-    );
+    const run = deps.workspace.folders(req.run);
+    const folders = run.leftovers;
+    // The deployed commit is built with the Toolkit version it pins, which may differ from the target's.
+    const target = {
+      environment: req.environment,
+      commit: last.commit,
+      worktreeDir: folders.checkout,
+      logDir: run.toolkitLogs,
+    };
+    const { report: fromReport, toolkit } = await deps.steps.build(target, folders.build);
     if (!fromReport) return undefined;
     const keep = new Set(leftovers.map((r) => `${r.kind}:${r.id}`));
     const keepFiles = new Set<string>();
@@ -71,12 +76,7 @@ export function createLeftoverFinder(deps: LeftoverFinderDeps) {
       keepFiles.add(built.replace(/\.[A-Za-z]+\.yaml$/, '.sql'));
     }
     await pruneBuild(folders.build, keepFiles);
-    const preview = await deps.steps.run(
-      'clean',
-      { environment: req.environment, worktreeDir: folders.checkout },
-      folders.build,
-      ['--dry-run'],
-    );
+    const preview = await deps.steps.run('clean', target, toolkit, folders.build, ['--dry-run']);
     const parsed = parseCleanDryRunOutput(preview.stdout);
     activityLogger(deps.logger).info(
       { fromCommit: last.commit, leftovers: leftovers.length, existing: parsed.totalDelete, action },

@@ -12,15 +12,24 @@ export interface LeftoverSection {
   cleanPreview: string;
 }
 
+/** The first line of every plan: which Toolkit made it, so the approver knows what will deploy. */
+export function planHeader(toolkitVersion: string | null): string {
+  return toolkitVersion
+    ? `Plan made with Cognite Toolkit ${toolkitVersion} (cdf.toml [modules] version of the commit)`
+    : 'Plan made with the configured Toolkit executable (the commit pins no Toolkit version)';
+}
+
 export function composePlanText(
   dryRunText: string,
   targetCommit: string,
   leftovers?: LeftoverSection,
+  toolkitVersion?: string | null,
 ): string {
-  if (!leftovers) return dryRunText;
+  const head = toolkitVersion === undefined ? '' : `${planHeader(toolkitVersion)}\n`;
+  if (!leftovers) return `${head}${dryRunText}`;
   const { report } = leftovers;
   return (
-    `${dryRunText}\n\n=== Rollback leftovers: in CDF from ${report.fromCommit}, not in ${targetCommit} ===\n` +
+    `${head}${dryRunText}\n\n=== Rollback leftovers: in CDF from ${report.fromCommit}, not in ${targetCommit} ===\n` +
     `${report.resources.map((r) => `  ${r.kind} ${r.id}`).join('\n')}\n` +
     `Action: ${report.action === 'remove' ? 'remove with cdf clean after the apply' : 'keep (environment setting rollback.removeLeftovers is false)'}\n\n` +
     leftovers.cleanPreview

@@ -46,19 +46,34 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
     const log = activityLogger(deps.logger);
     requireEnvironment(deps.config, req.environment);
     const folders = deps.workspace.folders(req.run);
-    const target = { environment: req.environment, commit: req.commit, worktreeDir: folders.checkout };
-    const builtHash = await deps.workspace.builtPlanHash(req.run);
+    const target = {
+      environment: req.environment,
+      commit: req.commit,
+      worktreeDir: folders.checkout,
+      logDir: folders.toolkitLogs,
+    };
+    const built = await deps.workspace.builtPlan(req.run);
+    await deps.workspace.checkout(req.commit, folders.checkout);
+    let toolkit = await deps.steps.resolve(folders.checkout);
     // Profiles without a build step (playbook syntax) rebuild inside their own apply command.
     const buildMissing = deps.steps.has('build') && !existsSync(folders.build);
+    // A build is deployed only by the Toolkit version that made it (0.9 cannot read a 0.8 build folder).
+    const otherVersion = built?.toolkitVersion !== undefined && built.toolkitVersion !== toolkit.version;
     let current: ParsedDryRun | undefined;
-    if (builtHash !== req.planHash || buildMissing) {
-      // The build that was diffed is gone (new machine, cleaned disk, reset run): rebuild the pinned commit.
-      log.warn('build of the approved plan is missing; rebuilding from the pinned commit');
-      current = (await deps.steps.dryRun(target, folders.build)).parsed;
+    if (built?.planHash !== req.planHash || buildMissing || otherVersion) {
+      // The build that was diffed is gone (new machine, cleaned disk, reset run) or was made by another
+      // Toolkit version: rebuild the pinned commit with its own version.
+      log.warn(
+        { builtWith: built?.toolkitVersion, toolkitVersion: toolkit.version },
+        'no build of the approved plan made by the pinned Toolkit; rebuilding from the pinned commit',
+      );
+      const rebuilt = await deps.steps.dryRun(target, folders.build);
+      current = rebuilt.parsed;
+      toolkit = rebuilt.toolkit;
     } else if (Context.current().info.attempt === 1) {
       // CDF may have changed while the plan waited for approval (hours, days). Later attempts skip this:
       // after a partial apply the plan differs by design.
-      current = await deps.steps.diffExistingBuild(target, folders.build);
+      current = await deps.steps.diffExistingBuild(target, toolkit, folders.build);
     }
     if (current) {
       const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
@@ -69,9 +84,12 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
           `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
         );
       }
-      await deps.workspace.recordBuiltPlanHash(req.run, req.planHash);
+      await deps.workspace.recordBuiltPlan(req.run, {
+        planHash: req.planHash,
+        toolkitVersion: toolkit.version,
+      });
     }
-    const out = await deps.steps.run('apply', target, folders.build);
+    const out = await deps.steps.run('apply', target, toolkit, folders.build);
     let counts: Counts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
     try {
       counts = deployCounts(out.stdout);
@@ -89,10 +107,11 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
         environment: req.environment,
         commit: req.commit,
         kind: req.kind ?? 'promotion',
+        toolkitVersion: toolkit.version,
         // Leftovers kept in CDF are still deployed: the next rollback must know about them too.
         resources: report ? [...resourcesOfBuild(report), ...(req.leftovers ?? [])] : null,
       }),
     );
-    return { ...counts, attempts: Context.current().info.attempt };
+    return { ...counts, attempts: Context.current().info.attempt, toolkitVersion: toolkit.version };
   };
 }

@@ -29,16 +29,27 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
     const log = activityLogger(deps.logger);
     requireEnvironment(deps.config, req.environment);
     const folders = deps.workspace.folders(req.run);
-    const target = { environment: req.environment, commit: req.commit, worktreeDir: folders.checkout };
-    const { text, parsed, report } = await deps.steps.dryRun(target, folders.build);
+    const target = {
+      environment: req.environment,
+      commit: req.commit,
+      worktreeDir: folders.checkout,
+      logDir: folders.toolkitLogs,
+    };
+    const { text, parsed, report, toolkit } = await deps.steps.dryRun(target, folders.build);
     const refusal = notAbleToDeploy(parsed);
     if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);
     const leftovers = req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
-    const { hash, file } = await deps.plans.put(composePlanText(text, req.commit, leftovers));
-    await deps.workspace.recordBuiltPlanHash(req.run, hash);
-    log.info({ planHash: hash, totals: parsed.totals, empty: parsed.empty }, 'plan ready');
+    const { hash, file } = await deps.plans.put(
+      composePlanText(text, req.commit, leftovers, toolkit.version),
+    );
+    await deps.workspace.recordBuiltPlan(req.run, { planHash: hash, toolkitVersion: toolkit.version });
+    log.info(
+      { planHash: hash, totals: parsed.totals, empty: parsed.empty, toolkitVersion: toolkit.version },
+      'plan ready',
+    );
     return {
       planHash: hash,
+      toolkitVersion: toolkit.version,
       planSummary: summarizePlan(parsed, leftovers?.report),
       planArtifact: path.relative(deps.config.dataDir, file),
     };

@@ -30,9 +30,12 @@ export function createRemoveLeftovers(deps: {
         'the pruned build of the leftovers is gone; run the rollback again',
       );
     }
+    // The pruned build was made with the Toolkit the deployed commit pins; clean with the same one.
+    const toolkit = await deps.steps.resolve(folders.leftovers.checkout);
     const out = await deps.steps.run(
       'clean',
-      { environment: req.environment, worktreeDir: folders.leftovers.checkout },
+      { environment: req.environment, worktreeDir: folders.leftovers.checkout, logDir: folders.toolkitLogs },
+      toolkit,
       folders.leftovers.build,
     );
     log.info({ removed: req.leftovers.resources.length }, 'rollback leftovers removed');
@@ -42,6 +45,7 @@ export function createRemoveLeftovers(deps: {
         environment: req.environment,
         commit: req.commit,
         kind: 'leftover-removal',
+        toolkitVersion: toolkit.version,
         resources: await readBuildReport(folders.build)
           .then(resourcesOfBuild)
           .catch(() => null),

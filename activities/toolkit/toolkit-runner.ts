@@ -22,6 +22,10 @@ export interface ToolkitRunContext {
   /** Checkout of the pinned commit. */
   worktreeDir: string;
   buildDir: string;
+  /** The Toolkit the checkout pins (see toolkit-resolver.ts); absent: `toolkit.executable`. */
+  toolkit?: { executable: string };
+  /** Where the Toolkit writes request/response logs of failed calls (outside the checkout). */
+  logDir?: string;
   /** Appended to the rendered argv (e.g. `--dry-run` for a clean preview). */
   extraArgs?: string[];
   signal?: AbortSignal;
@@ -66,8 +70,13 @@ export class CliToolkitRunner implements ToolkitRunner {
     const env = this.environment(ctx.environment);
     const { repository, toolkit } = this.options.config;
     const projectDir = path.resolve(ctx.worktreeDir, repository.projectDir);
+    // The pinned Toolkit. With the cdf profile it is the command itself; wrappers (playbook, custom) run as
+    // configured and find it as {toolkit} or in CDF_BIN.
+    const pinned = ctx.toolkit?.executable ?? toolkit.executable;
     const values: Record<Placeholder, string> = {
-      cdf: toolkit.executable,
+      cdf: toolkit.profile === 'cdf' ? pinned : toolkit.executable,
+      toolkit: pinned,
+      logDir: ctx.logDir ?? path.join(path.dirname(ctx.buildDir), 'toolkit-logs'),
       projectDir,
       orgDir: repository.organizationDir,
       configFile: env.configFile ?? path.join(repository.organizationDir, `config.${ctx.environment}.yaml`),
@@ -77,6 +86,7 @@ export class CliToolkitRunner implements ToolkitRunner {
     };
     const argv = [...renderArgv(template, values), ...(ctx.extraArgs ?? [])];
     const { childEnv, secretValues } = this.childEnvironment(env);
+    childEnv.CDF_BIN = pinned;
     const timeoutMs =
       step === 'apply' || step === 'clean'
         ? toolkit.timeouts.apply

@@ -1,16 +1,19 @@
 /**
- * The Toolkit steps as the activities use them: each command runs with heartbeats carrying its last output
- * lines and with periodic progress logs, and is killed when the activity is cancelled. `build` refuses a build
- * the Toolkit itself would deploy broken; `dryRun` returns the plan text and its parsed summary.
+ * The Toolkit steps as the activities use them. Each command runs with the Toolkit version the checkout pins
+ * (toolkit-resolver.ts), with heartbeats carrying its last output lines and periodic progress logs, and is
+ * killed when the activity is cancelled. `build` refuses a build the Toolkit reports errors for; `dryRun`
+ * returns the plan text and its parsed summary.
  */
 import { Context } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
 import type { RunWorkspace } from '../workspace/run-workspace';
 import { buildRefusal, readBuildReport, type BuildReport } from './build-report';
 import { parseDryRunOutput, type ParsedDryRun } from './dry-run-parser';
+import type { ResolvedToolkit, ToolkitResolver } from './toolkit-resolver';
 import type { ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
 
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -20,38 +23,54 @@ const HEARTBEAT_LINES = 5;
 const KEPT_LINES = 20;
 const LINE_CHARS = 300;
 
-/** Where a step runs: the environment it targets and the checkout holding the pinned commit. */
+/** Where a step runs: the environment it targets, the checkout holding the pinned commit, the log folder. */
 export interface StepTarget {
   environment: string;
   worktreeDir: string;
+  logDir: string;
 }
 
 export interface CommitTarget extends StepTarget {
   commit: string;
 }
 
-export interface DryRun {
+export interface Built {
+  /** Absent when the profile has no build step. */
+  report?: BuildReport;
+  toolkit: ResolvedToolkit;
+}
+
+export interface DryRun extends Built {
   /** The dry-run output as printed: the text an approver reads and whose hash they approve. */
   text: string;
   parsed: ParsedDryRun;
-  /** Absent when the profile has no build step. */
-  report?: BuildReport;
 }
 
 export interface ToolkitSteps {
   has(step: ToolkitStep): boolean;
-  run(step: ToolkitStep, target: StepTarget, buildDir: string, extraArgs?: string[]): Promise<ToolkitOutput>;
-  /** Checks out the commit and builds it; undefined when the profile has no build step. */
-  build(target: CommitTarget, buildDir: string): Promise<BuildReport | undefined>;
+  /** The Toolkit the checkout in `worktreeDir` pins, installed if needed. */
+  resolve(worktreeDir: string): Promise<ResolvedToolkit>;
+  run(
+    step: ToolkitStep,
+    target: StepTarget,
+    toolkit: ResolvedToolkit,
+    buildDir: string,
+    extraArgs?: string[],
+  ): Promise<ToolkitOutput>;
+  /** Checks out the commit, resolves its Toolkit and builds with it. */
+  build(target: CommitTarget, buildDir: string): Promise<Built>;
   /** Build (when the profile has one), then the dry-run, parsed. */
   dryRun(target: CommitTarget, buildDir: string): Promise<DryRun>;
   /** Only the dry-run, on a build that already exists. */
-  diffExistingBuild(target: CommitTarget, buildDir: string): Promise<ParsedDryRun>;
+  diffExistingBuild(target: CommitTarget, toolkit: ResolvedToolkit, buildDir: string): Promise<ParsedDryRun>;
 }
 
 export interface ToolkitStepsDeps {
   toolkit: ToolkitRunner;
+  resolver: ToolkitResolver;
   workspace: RunWorkspace;
+  /** Folder of cdf.toml inside a checkout (`repository.projectDir`). */
+  projectDir: string;
   logger: Logger;
 }
 
@@ -66,72 +85,104 @@ export function parsePlan(stdout: string): ParsedDryRun {
   }
 }
 
+/** Heartbeats with the last lines `track` received, and logs progress, while `work` runs. */
+async function withProgress<T>(
+  logger: Logger,
+  what: string,
+  work: (track: (line: string) => void) => Promise<T>,
+): Promise<T> {
+  const ctx = Context.current();
+  const log = activityLogger(logger);
+  const lastLines: string[] = [];
+  let lines = 0;
+  const beat = (): void => ctx.heartbeat({ step: what, lines, lastLines: lastLines.slice(-HEARTBEAT_LINES) });
+  const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const progress = setInterval(
+    () =>
+      log.info(
+        { step: what, lines, lastLine: lastLines[lastLines.length - 1] },
+        `toolkit ${what} still running`,
+      ),
+    PROGRESS_LOG_EVERY_MS,
+  );
+  try {
+    return await work((line) => {
+      lines += 1;
+      if (line.trim()) lastLines.push(line.slice(0, LINE_CHARS));
+      if (lastLines.length > KEPT_LINES) lastLines.shift();
+      log.debug({ step: what }, line);
+    });
+  } finally {
+    clearInterval(hb);
+    clearInterval(progress);
+  }
+}
+
 export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
+  const resolve = async (worktreeDir: string): Promise<ResolvedToolkit> => {
+    const projectDir = path.resolve(worktreeDir, deps.projectDir);
+    const toolkit = await withProgress(deps.logger, 'install', (track) =>
+      deps.resolver.forProject(projectDir, track, Context.current().cancellationSignal),
+    );
+    activityLogger(deps.logger).info(
+      { toolkitVersion: toolkit.version, executable: toolkit.executable, source: toolkit.source },
+      toolkit.version ? `using Cognite Toolkit ${toolkit.version}` : 'the checkout pins no Toolkit version',
+    );
+    return toolkit;
+  };
+
   const run = async (
     step: ToolkitStep,
     target: StepTarget,
+    toolkit: ResolvedToolkit,
     buildDir: string,
     extraArgs?: string[],
   ): Promise<ToolkitOutput> => {
-    const ctx = Context.current();
     const log = activityLogger(deps.logger);
-    const lastLines: string[] = [];
-    let lines = 0;
-    const beat = (): void => ctx.heartbeat({ step, lines, lastLines: lastLines.slice(-HEARTBEAT_LINES) });
-    const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
-    const progress = setInterval(
-      () =>
-        log.info({ step, lines, lastLine: lastLines[lastLines.length - 1] }, `toolkit ${step} still running`),
-      PROGRESS_LOG_EVERY_MS,
-    );
-    log.info({ step }, `toolkit ${step} started`);
-    try {
-      const out = await deps.toolkit.run(step, {
+    log.info({ step, toolkitVersion: toolkit.version }, `toolkit ${step} started`);
+    const out = await withProgress(deps.logger, step, (track) =>
+      deps.toolkit.run(step, {
         environment: target.environment,
         worktreeDir: target.worktreeDir,
         buildDir,
+        toolkit,
+        logDir: target.logDir,
         extraArgs,
-        signal: ctx.cancellationSignal,
-        onLine: (line) => {
-          lines += 1;
-          if (line.trim()) lastLines.push(line.slice(0, LINE_CHARS));
-          if (lastLines.length > KEPT_LINES) lastLines.shift();
-          log.debug({ step }, line);
-        },
-      });
-      log.info({ step, durationMs: out.durationMs, lines }, `toolkit ${step} finished`);
-      return out;
-    } finally {
-      clearInterval(hb);
-      clearInterval(progress);
-    }
+        signal: Context.current().cancellationSignal,
+        onLine: track,
+      }),
+    );
+    log.info({ step, durationMs: out.durationMs }, `toolkit ${step} finished`);
+    return out;
   };
 
-  const build = async (target: CommitTarget, buildDir: string): Promise<BuildReport | undefined> => {
+  const build = async (target: CommitTarget, buildDir: string): Promise<Built> => {
     await deps.workspace.checkout(target.commit, target.worktreeDir);
-    if (!deps.toolkit.has('build')) return undefined;
+    const toolkit = await resolve(target.worktreeDir);
+    if (!deps.toolkit.has('build')) return { toolkit };
     await rm(buildDir, { recursive: true, force: true });
-    await run('build', target, buildDir);
+    await run('build', target, toolkit, buildDir);
     const report = await readBuildReport(buildDir).catch((err: Error) => {
       throw new PromotionError(ErrorType.BuildFailed, `build produced no readable report: ${err.message}`);
     });
     const refusal = buildRefusal(report);
     if (refusal) throw new PromotionError(ErrorType.BuildFailed, refusal);
-    return report;
+    return { report, toolkit };
   };
 
   return {
     has: (step) => deps.toolkit.has(step),
+    resolve,
     run,
     build,
     async dryRun(target, buildDir) {
-      const report = await build(target, buildDir);
-      const diff = await run('diff', target, buildDir);
-      return { text: diff.output, parsed: parsePlan(diff.stdout), report };
+      const built = await build(target, buildDir);
+      const diff = await run('diff', target, built.toolkit, buildDir);
+      return { ...built, text: diff.output, parsed: parsePlan(diff.stdout) };
     },
-    async diffExistingBuild(target, buildDir) {
+    async diffExistingBuild(target, toolkit, buildDir) {
       await deps.workspace.checkout(target.commit, target.worktreeDir);
-      return parseDryRunOutput((await run('diff', target, buildDir)).stdout);
+      return parseDryRunOutput((await run('diff', target, toolkit, buildDir)).stdout);
     },
   };
 }

@@ -8,6 +8,12 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { DataLayout, RunIds, RunLayout } from '../../config/data-layout';
 import { removeDotEnvFiles, type ConfigRepository } from '../git/config-repository';
 
+export interface BuiltPlan {
+  planHash: string;
+  /** Absent in markers written before versions were recorded; null when the checkout pins none. */
+  toolkitVersion?: string | null;
+}
+
 export class RunWorkspace {
   constructor(
     private readonly layout: DataLayout,
@@ -31,16 +37,26 @@ export class RunWorkspace {
     return removeDotEnvFiles(dir);
   }
 
-  /** The hash of the plan the run's build was last diffed into, if this worker has that build. */
-  async builtPlanHash(run: RunIds): Promise<string | undefined> {
+  /**
+   * The plan the run's build was last diffed into, and the Toolkit version that built it, if this worker has
+   * that build. Markers written before versions were recorded hold only the hash.
+   */
+  async builtPlan(run: RunIds): Promise<BuiltPlan | undefined> {
     const marker = this.folders(run).planHashMarker;
-    return existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : undefined;
+    if (!existsSync(marker)) return undefined;
+    const text = (await readFile(marker, 'utf8')).trim();
+    if (!text.startsWith('{')) return { planHash: text };
+    try {
+      return JSON.parse(text) as BuiltPlan;
+    } catch {
+      return undefined;
+    }
   }
 
-  async recordBuiltPlanHash(run: RunIds, hash: string): Promise<void> {
+  async recordBuiltPlan(run: RunIds, plan: BuiltPlan): Promise<void> {
     const f = this.folders(run);
     await mkdir(f.dir, { recursive: true });
-    await writeFile(f.planHashMarker, hash);
+    await writeFile(f.planHashMarker, JSON.stringify(plan));
   }
 
   /** Removes checkouts and builds; keeps the run folder itself (and its marker) for a reset run. */

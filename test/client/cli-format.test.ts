@@ -1,6 +1,6 @@
 /** Pure parts of the CLI: generated workflow ids and the text an operator reads. */
 import type { PlanSummary } from '../../contracts/types';
-import { formatPlanSummary, nextCommands, shellQuote, uiLink } from '../../client/output';
+import { formatPlanSummary, formatReport, nextCommands, shellQuote, uiLink } from '../../client/output';
 import { promotionWorkflowId, rollbackWorkflowId, sanitizeRef, utcStamp } from '../../client/workflow-ids';
 
 const AT = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
@@ -46,4 +46,25 @@ test('plan summary table', () => {
     'views          1       0       0          2',
     'total          1       0       0          2',
   ]);
+});
+
+test('the status report names the Toolkit version the commit pins', () => {
+  const base = {
+    kind: 'promotion' as const,
+    environment: 'prod',
+    ref: 'v2',
+    commit: 'a'.repeat(40),
+    approvals: [],
+    rejections: [],
+    refusedApprovals: [],
+    timings: [],
+    smokeResults: [],
+  };
+  expect(formatReport('promotion-prod-v2', { ...base, toolkitVersion: '0.9.28' })).toMatch(
+    /^toolkit: +cognite-toolkit 0\.9\.28$/m,
+  );
+  expect(formatReport('promotion-prod-v2', { ...base, toolkitVersion: null })).toMatch(
+    /^toolkit: +configured executable \(no pin\)$/m,
+  );
+  expect(formatReport('promotion-prod-v2', base)).not.toMatch(/^toolkit:/m);
 });

@@ -18,7 +18,8 @@ import type { ActivityDeps } from '../../activities';
 import { BUNDLE_PATH } from './temporal-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const REAL_CDF = path.join(ROOT, '.venv', 'bin', 'cdf');
+/** The Toolkit cache scripts/ensure-tools.sh fills with every version in scripts/versions.env. */
+export const TOOLKIT_CACHE = path.join(ROOT, 'data', 'toolkits');
 export const TASK_QUEUE = 'cdf-promotions-test';
 
 export interface Stack {
@@ -40,6 +41,8 @@ export interface StackOptions {
   /** Deep-merged into the prod environment of the default config. */
   prod?: Record<string, unknown>;
   rawConfig?: (raw: RawConfig) => RawConfig;
+  /** The Toolkit version each demo commit pins (default: v1 0.8.271, v2 0.9.28). */
+  toolkitVersions?: { first: string; second: string };
   fakeCdfStateFile?: string;
 }
 
@@ -53,7 +56,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: logger.child({ name: 'fake-cdf' }),
   });
   const alerts = await startAlertReceiver();
-  const repo = ensureDemoRepo(path.join(dir, 'config-repo'));
+  const repo = ensureDemoRepo(path.join(dir, 'config-repo'), { toolkitVersions: options.toolkitVersions });
   const prod = {
     cdfProject: 'demo-prod',
     baseUrl: fakeCdf.url,
@@ -79,7 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     repository: { url: repo.dir, organizationDir: 'org' },
     dataDir: path.join(dir, 'data'),
-    toolkit: { profile: 'cdf', executable: REAL_CDF },
+    // Each commit's cdf.toml picks the Toolkit version; the cache already holds the pinned ones.
+    toolkit: { profile: 'cdf', versions: { install: { cacheDir: TOOLKIT_CACHE } } },
     environments: { prod: prod as RawConfig['environments'][string] },
   };
   if (options.rawConfig) raw = options.rawConfig(raw);

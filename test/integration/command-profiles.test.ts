@@ -15,7 +15,7 @@ import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
 import { parseConfig } from '../../config/load-config';
 import { type RawConfig } from '../../config/schema';
 import { startTemporal } from '../helpers/temporal-server';
-import { REAL_CDF, startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../helpers/stack';
 import { uniqueId, waitForPhase } from '../helpers/workflows';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -33,7 +33,13 @@ afterAll(async () => {
 
 /** A stack on its own task queue with the given toolkit settings. */
 function stackWith(taskQueue: string, toolkit: RawConfig['toolkit']): Promise<Stack> {
-  return startStack({ rawConfig: (raw) => ({ ...raw, temporal: { ...raw.temporal, taskQueue }, toolkit }) });
+  return startStack({
+    rawConfig: (raw) => ({
+      ...raw,
+      temporal: { ...raw.temporal, taskQueue },
+      toolkit: { ...raw.toolkit, ...toolkit },
+    }),
+  });
 }
 
 function viewOf(state: Awaited<ReturnType<Stack['admin']['state']>>): Record<string, unknown> | undefined {
@@ -69,8 +75,8 @@ describe('playbook profile through examples/playbook-wrapper', () => {
     stack = await stackWith(taskQueue, {
       profile: 'playbook',
       executable: WRAPPER,
-      // The toolkit process gets a minimal environment; the wrapper finds the real cdf through CDF_BIN.
-      env: { CDF_BIN: REAL_CDF },
+      // The toolkit process gets a minimal environment; the wrapper finds the pinned cdf in CDF_BIN, which
+      // the worker sets to the Toolkit version the commit pins.
     });
   });
 
@@ -149,10 +155,9 @@ describe('custom profile calling the real cdf', () => {
   beforeAll(async () => {
     stack = await stackWith(taskQueue, {
       profile: 'custom',
-      executable: REAL_CDF,
       custom: {
         build: [
-          '{cdf}',
+          '{toolkit}',
           '--no-override-env',
           'build',
           '-o',
@@ -165,7 +170,7 @@ describe('custom profile calling the real cdf', () => {
           'json',
         ],
         diff: [
-          '{cdf}',
+          '{toolkit}',
           '--no-override-env',
           'deploy',
           '{buildDir}',
@@ -173,7 +178,7 @@ describe('custom profile calling the real cdf', () => {
           '--cdf-project',
           '{cdfProject}',
         ],
-        apply: ['{cdf}', '--no-override-env', 'deploy', '{buildDir}', '--cdf-project', '{cdfProject}'],
+        apply: ['{toolkit}', '--no-override-env', 'deploy', '{buildDir}', '--cdf-project', '{cdfProject}'],
       },
     });
   });

@@ -279,7 +279,7 @@ describe('docker-compose.yml', () => {
       environment(service('temporal-create-namespace')).DEFAULT_NAMESPACE,
     );
     expect(config.temporal.uiUrl).toBe('http://localhost:8080');
-    expect(config.toolkit.executable).toBe('cdf');
+    expect(config.toolkit.executable).toMatch(/^\/opt\/toolkits\//);
 
     // The data dir is a named volume, so checkouts and stored plans survive container replacement.
     const data = mounts(worker).find((m) => m.target === config!.dataDir);
@@ -319,7 +319,10 @@ describe('Dockerfile', () => {
     return acc;
   }, []);
   const finalStage = stages[stages.length - 1] ?? [];
-  const toolkitVersion = versionsEnv.COGNITE_TOOLKIT_VERSION;
+  const toolkitVersions = (versionsEnv.COGNITE_TOOLKIT_VERSIONS ?? '')
+    .replace(/"/g, '')
+    .split(/\s+/)
+    .filter(Boolean);
 
   test('base images are pinned', () => {
     const args = Object.fromEntries(
@@ -340,25 +343,42 @@ describe('Dockerfile', () => {
 
   test('pins authlib beside the Toolkit, as scripts/versions.env does (0.8.271 imports it undeclared)', () => {
     expect(finalStage).toContain(`ARG AUTHLIB_VERSION=${versionsEnv.AUTHLIB_VERSION}`);
-    expect(finalStage.join('\n')).toMatch(/pip"? install[^\n]*authlib==\$\{AUTHLIB_VERSION\}/);
+    // Only for 0.8.x: 0.9.x declares it.
+    expect(finalStage.join('\n')).toMatch(/0\.8\.\*\) extra="authlib==\$\{AUTHLIB_VERSION\}"/);
   });
 
-  test('installs cognite-toolkit at the version pinned in scripts/versions.env (also in the compose build args)', () => {
-    expect(toolkitVersion).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(finalStage).toContain(`ARG COGNITE_TOOLKIT_VERSION=${toolkitVersion}`);
-    expect(finalStage.join('\n')).toMatch(
-      /pip"? install[^\n]*cognite-toolkit==\$\{COGNITE_TOOLKIT_VERSION\}/,
-    );
+  test('prebuilds every Toolkit version of scripts/versions.env, each in its own virtualenv', () => {
+    expect(toolkitVersions.length).toBeGreaterThanOrEqual(2);
+    expect(finalStage).toContain(`ARG COGNITE_TOOLKIT_VERSIONS="${toolkitVersions.join(' ')}"`);
+    const stage = finalStage.join('\n');
+    expect(stage).toMatch(/for v in \$\{COGNITE_TOOLKIT_VERSIONS\}/);
+    expect(stage).toMatch(/python3 -m venv "\/opt\/toolkits\/\$v"/);
+    expect(stage).toMatch(/pip" install[^\n]*"cognite-toolkit==\$v"/);
     const build = service('worker').build;
-    const composeArg = isDict(build) && isDict(build.args) ? build.args.COGNITE_TOOLKIT_VERSION : undefined;
-    if (composeArg !== undefined) expect(String(composeArg)).toBe(toolkitVersion);
+    const composeArg = isDict(build) && isDict(build.args) ? build.args.COGNITE_TOOLKIT_VERSIONS : undefined;
+    expect(String(composeArg)).toBe(toolkitVersions.join(' '));
   });
 
-  test('the runtime image has git and puts the cdf command on PATH', () => {
+  test('the deployed configuration runs the prebuilt versions and caches others on a volume', () => {
+    const cfg = parseConfig(
+      parseYaml(readFileSync(path.join(ROOT, 'deploy', 'config', 'promotion.yaml'), 'utf8')),
+      '/etc/cdf-promotion/promotion.yaml',
+    );
+    expect(cfg.toolkit.versions.installed).toEqual(
+      Object.fromEntries(toolkitVersions.map((v) => [v, `/opt/toolkits/${v}/bin/cdf`])),
+    );
+    expect(cfg.toolkit.executable).toMatch(/^\/opt\/toolkits\/[\d.]+\/bin\/cdf$/);
+    const cache = cfg.toolkit.versions.install.cacheDir;
+    expect(mounts(service('worker')).some((m) => m.target === cache && m.source === 'toolkit-cache')).toBe(
+      true,
+    );
+    expect(namedVolumes).toContain('toolkit-cache');
+  });
+
+  test('the runtime image has git and Python for on-demand installs', () => {
     const stage = finalStage.join('\n');
     expect(stage).toMatch(/apt-get install[^\n]*\bgit\b/);
     expect(stage).toMatch(/python3-venv/);
-    expect(stage).toMatch(/ENV PATH="?\/opt\/cognite-toolkit\/bin:/);
   });
 
   test('runs as a non-root user', () => {

@@ -8,6 +8,7 @@ import type { AlertMessage, AlertSender } from '../../activities/alerts/alert-ch
 import { PlanStore } from '../../artifacts/plan-store';
 import type { CdfClientFactory } from '../../activities/cdf/cdf-client-factory';
 import type { ConfigRepository } from '../../activities/git/config-repository';
+import { createToolkitResolver } from '../../activities/toolkit/toolkit-resolver';
 import type { ToolkitRunner } from '../../activities/toolkit/toolkit-runner';
 import type { AlertRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
@@ -72,6 +73,7 @@ function setup(alerts: FakeAlertSender, channels: AlertChannelConfig[] = []) {
     }) as CdfClientFactory,
     alerts,
     plans: new PlanStore(path.join(tmp.dir, 'plans')),
+    resolver: createToolkitResolver(config.toolkit),
     logger: pino({ level: 'silent' }),
   };
   return createActivities(deps);

@@ -3,6 +3,8 @@ import { BUILTIN_PROFILES, PROFILE_PLACEHOLDERS, type Placeholder } from '../../
 
 const values = (over: Partial<Record<Placeholder, string>> = {}): Record<Placeholder, string> => ({
   cdf: 'cdf',
+  toolkit: '/toolkits/0.9.28/bin/cdf',
+  logDir: '/runs/r1/toolkit-logs',
   projectDir: '/runs/r1/checkout',
   orgDir: 'org',
   configFile: 'org/config.prod.yaml',
@@ -23,6 +25,8 @@ describe('renderArgv with the cdf profile', () => {
       '--cdf-project',
       'acme-prod',
       '--verbose',
+      '--log-dir',
+      '/runs/r1/toolkit-logs',
     ]);
   });
 
@@ -35,6 +39,8 @@ describe('renderArgv with the cdf profile', () => {
       '/runs/r1/build',
       '--cdf-project',
       'acme-prod',
+      '--log-dir',
+      '/runs/r1/toolkit-logs',
     ]);
     expect(argv).not.toContain('--dry-run');
   });

@@ -237,10 +237,10 @@ describe('loadConfig', () => {
     expect(cfg.environments.prod!.smoke.transformations).toEqual([
       { externalId: 'pump_tr', windowMs: 3_600_000 },
     ]);
-    // The executable is a relative path in the file: it must come out absolute, under the repo root.
+    // The Toolkit cache is a relative path in the file: it must come out absolute, under the repo root.
     const repoRoot = path.resolve(__dirname, '../..');
-    expect(path.isAbsolute(cfg.toolkit.executable)).toBe(true);
-    expect(cfg.toolkit.executable.startsWith(repoRoot + path.sep)).toBe(true);
+    expect(cfg.toolkit.versions.install.cacheDir).toBe(path.join(repoRoot, 'data', 'toolkits'));
+    expect(cfg.toolkit.versions.install.allow).toEqual(['0.8.*', '0.9.*']);
     expect(cfg.repository.url).toBe(path.join(repoRoot, 'data/local/config-repo'));
     expect(cfg.dataDir).toBe(path.join(repoRoot, 'data/local'));
     expect(cfg.temporal.taskQueue).toBe('cdf-promotions');

@@ -105,6 +105,8 @@ describe('CliToolkitRunner', () => {
       '--cdf-project',
       'acme-prod',
       '--verbose',
+      '--log-dir',
+      path.join(path.dirname(buildDir), 'toolkit-logs'),
     ]);
     expect(report.argv).toEqual(out.argv.slice(1));
     expect(report.cwd).toBe(path.join(worktree, 'project'));
