@@ -5,19 +5,19 @@
  * Ctrl-C stops everything; running it again resumes what was in flight.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { PlanStore } from '../artifacts/plan-store';
 import { dataLayout } from '../config/data-layout';
-import { PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
+import { approveSignal, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
 import { loadConfig } from '../config/load-config';
 import { createLogger } from '../worker/logger';
-import { ensureDemoRepo } from './demo-repo';
+import { DEMO_TOOLKIT_VERSIONS, ensureDemoRepo } from './demo-repo';
 
 const ROOT = path.resolve(__dirname, '..');
 const CONFIG = path.join(ROOT, 'config', 'local.yaml');
@@ -154,6 +154,11 @@ async function main(): Promise<void> {
     demoId ??= wf.workflowId;
   }
   if (!demoId && process.env.NO_DEMO !== '1') {
+    // On a fresh state, prod first gets v1 (which pins the older Toolkit), so the demo promotion of v2 is an
+    // upgrade across Toolkit versions, and the printed rollback goes back across them.
+    if (!existsSync(path.join(dataLayout(config.dataDir).ledger, 'prod.jsonl'))) {
+      await seedProdWithV1(client, config.temporal.taskQueue);
+    }
     demoId = `promotion-prod-v2-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
@@ -173,6 +178,36 @@ async function main(): Promise<void> {
     : undefined;
   await connection.close();
   printInstructions(demoId, repo.first, config.temporal.uiUrl, plan);
+}
+
+/** Promotes v1 to prod and approves it as the demo approver, so prod runs what the older Toolkit deployed. */
+async function seedProdWithV1(client: Client, taskQueue: string): Promise<void> {
+  const id = `promotion-prod-v1-seed-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  log.info(
+    { workflowId: id, toolkit: DEMO_TOOLKIT_VERSIONS.first },
+    'seeding prod with v1 (approved by bob)',
+  );
+  const handle = await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: id,
+    args: [{ environment: 'prod', ref: 'v1', requestedBy: 'alice', reason: 'demo: prod starts on v1' }],
+  });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.phase === 'awaiting_approval' && status.planHash) {
+      await handle.signal(approveSignal, {
+        approver: 'bob',
+        planHash: status.planHash,
+        comment: 'demo seed',
+      });
+      break;
+    }
+    if (status?.phase === 'done' || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const result = await handle.result();
+  log.info({ workflowId: id, outcome: result.outcome }, 'prod seeded with v1');
 }
 
 /** The real `cdf deploy --dry-run` summary table of the demo run, once its plan is ready (up to 2 minutes). */
@@ -224,9 +259,17 @@ function printInstructions(
     '================ CDF promotion service is running ================',
     `Temporal UI:   ${uiUrl}/namespaces/default/workflows`,
     `fake CDF:      http://127.0.0.1:${SANDBOX_PORT}/_fake-cdf/state   (alerts print here as "ALERT received")`,
-    demoId ? `Demo run:      ${demoId} (promotes tag v2 to prod)` : '',
+    demoId
+      ? `Demo run:      ${demoId} (promotes tag v2, Cognite Toolkit ${DEMO_TOOLKIT_VERSIONS.second}, to prod, which runs v1 deployed with ${DEMO_TOOLKIT_VERSIONS.first})`
+      : '',
     '',
-    ...(plan ? ['Its plan, from the real `cdf deploy --dry-run` against the fake CDF:', plan, ''] : []),
+    ...(plan
+      ? [
+          `Its plan, from the real \`cdf deploy --dry-run\` of Toolkit ${DEMO_TOOLKIT_VERSIONS.second} against the fake CDF:`,
+          plan,
+          '',
+        ]
+      : []),
     'Watch it, read the plan, approve it (in another terminal):',
     `  ${cli} status ${id}`,
     `  ${cli} approve ${id} --approver bob --plan-hash "$(${cli} status ${id} --json | node -pe 'JSON.parse(fs.readFileSync(0)).planHash')"`,
@@ -236,7 +279,7 @@ function printInstructions(
     `  .venv/bin/temporal workflow query --workflow-id ${id} --type status`,
     `  .venv/bin/temporal workflow signal --workflow-id ${id} --name approve --input '{"approver":"bob"}'`,
     '',
-    'Start another promotion, or roll back to the first commit:',
+    `Start another promotion, or roll back to the first commit (it pins Toolkit ${DEMO_TOOLKIT_VERSIONS.first}, so the rollback runs that version):`,
     `  ${cli} start --env prod --ref main --requested-by alice --reason "promote main"`,
     `  ${cli} rollback --env prod --commit ${firstCommit} --requested-by alice --reason "back to v1"`,
     '',
