@@ -115,6 +115,28 @@ describe('parseConfig errors name the bad key path', () => {
     expectConfigError(raw, 'environments.prod.approval.approvers', '/srv/promo/config.yaml');
   });
 
+  test('client_credentials without the audience the Toolkit requires is refused at start-up', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.credentials = {
+      flow: 'client_credentials',
+      clientIdEnv: 'CDF_CLIENT_ID',
+      clientSecretEnv: 'CDF_CLIENT_SECRET',
+      tokenUrl: 'https://login.example.invalid/token',
+    };
+    const err = expectConfigError(raw, 'environments.prod.credentials.audience');
+    expect(err.message).toContain('IDP_AUDIENCE');
+    raw.environments.prod.credentials.audience = 'https://westeurope-1.cognitedata.com';
+    expect(parseConfig(raw, '/srv/promo/config.yaml').environments.prod!.credentials).toMatchObject({
+      audience: 'https://westeurope-1.cognitedata.com',
+    });
+  });
+
+  test('a Toolkit version that is not a version number is refused in toolkit.versions.installed', () => {
+    const raw = minimalRawConfig();
+    raw.toolkit = { versions: { installed: { latest: '/opt/cdf' } } };
+    expectConfigError(raw, 'toolkit.versions.installed');
+  });
+
   test('missing approval block', () => {
     const raw = minimalRawConfig();
     delete raw.environments.prod.approval;

@@ -1,0 +1,119 @@
+/**
+ * The apply step's choice of build: it deploys the build that was diffed and approved only when that build was
+ * made by the Toolkit version the commit pins; otherwise (another version, no build, another plan) it rebuilds
+ * and compares before deploying. Driven with fake Toolkit steps in a mock activity context.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { PlanStore } from '../../artifacts/plan-store';
+import { dataLayout } from '../../config/data-layout';
+import { DeploymentLedger } from '../../activities/ledger/deployment-ledger';
+import { createApplyPlan } from '../../activities/steps/apply-plan';
+import type { ResolvedToolkit } from '../../activities/toolkit/toolkit-resolver';
+import type { ToolkitSteps } from '../../activities/toolkit/toolkit-steps';
+import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
+import { RunWorkspace } from '../../activities/workspace/run-workspace';
+import { buildConfig, minimalRawConfig, tempDir } from './helpers';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'toolkit', '0.9.28');
+const DRY_RUN = readFileSync(path.join(FIXTURES, 'dry-run-create.txt'), 'utf8');
+const DEPLOY = readFileSync(path.join(FIXTURES, 'deploy-create.txt'), 'utf8');
+const COMMIT = 'c'.repeat(40);
+const run = { workflowId: 'promotion-prod-1', runId: 'run-1' };
+
+const tmp = tempDir('cdf-apply-');
+afterAll(() => tmp.cleanup());
+
+async function setup(pinned: string) {
+  const raw = minimalRawConfig();
+  raw.dataDir = path.join(tmp.dir, `${pinned}-${Math.random().toString(36).slice(2)}`);
+  const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
+  const layout = dataLayout(config.dataDir);
+  const repository = {
+    resolve: async () => COMMIT,
+    checkout: async (_commit: string, dir: string) => void mkdirSync(dir, { recursive: true }),
+    remove: async () => undefined,
+  };
+  const workspace = new RunWorkspace(layout, repository);
+  const plans = new PlanStore(layout.plans);
+  const { hash } = await plans.put(DRY_RUN);
+  const toolkit: ResolvedToolkit = {
+    version: pinned,
+    executable: `/toolkits/${pinned}/bin/cdf`,
+    source: 'cache',
+  };
+  const calls: string[] = [];
+  const steps: ToolkitSteps = {
+    has: () => true,
+    resolve: async () => toolkit,
+    build: async () => ({ toolkit }),
+    dryRun: async () => {
+      calls.push('rebuild');
+      mkdirSync(layout.run(run).build, { recursive: true });
+      return { toolkit, text: DRY_RUN, parsed: parseDryRunOutput(DRY_RUN) };
+    },
+    diffExistingBuild: async () => {
+      calls.push('re-diff existing build');
+      return parseDryRunOutput(DRY_RUN);
+    },
+    run: async (step, _target, used) => {
+      calls.push(`${step} with ${used.version}`);
+      return { argv: [], output: DEPLOY, stdout: DEPLOY, durationMs: 1 };
+    },
+  };
+  const ledger = new DeploymentLedger(layout.ledger);
+  const apply = createApplyPlan({
+    config,
+    steps,
+    workspace,
+    plans,
+    ledger,
+    logger: pino({ level: 'silent' }),
+  });
+  return { apply, calls, workspace, layout, hash, ledger };
+}
+
+const request = (planHash: string) => ({
+  run,
+  environment: 'prod',
+  commit: COMMIT,
+  planHash,
+  kind: 'promotion' as const,
+  toolkitVersion: '0.9.28',
+});
+
+test('a build made by the pinned version is re-diffed and deployed as it is', async () => {
+  const s = await setup('0.9.28');
+  mkdirSync(s.layout.run(run).build, { recursive: true });
+  await s.workspace.recordBuiltPlan(run, { planHash: s.hash, toolkitVersion: '0.9.28' });
+  const result = await new MockActivityEnvironment().run(s.apply, request(s.hash));
+  expect(s.calls).toEqual(['re-diff existing build', 'apply with 0.9.28']);
+  expect(result).toMatchObject({ created: 7, toolkitVersion: '0.9.28' });
+  expect((await s.ledger.last('prod'))?.toolkitVersion).toBe('0.9.28');
+});
+
+test('a build made by another Toolkit version is never deployed: the commit is rebuilt with its own', async () => {
+  const s = await setup('0.9.28');
+  mkdirSync(s.layout.run(run).build, { recursive: true });
+  await s.workspace.recordBuiltPlan(run, { planHash: s.hash, toolkitVersion: '0.8.271' });
+  await new MockActivityEnvironment().run(s.apply, request(s.hash));
+  expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
+});
+
+test('no build on this worker (another machine, a reset run): rebuild, compare, deploy', async () => {
+  const s = await setup('0.9.28');
+  await new MockActivityEnvironment().run(s.apply, request(s.hash));
+  expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
+});
+
+test('a marker from before versions were recorded still counts for its plan', async () => {
+  const s = await setup('0.9.28');
+  mkdirSync(s.layout.run(run).build, { recursive: true });
+  mkdirSync(s.layout.run(run).dir, { recursive: true });
+  writeFileSync(s.layout.run(run).planHashMarker, s.hash);
+  expect(await s.workspace.builtPlan(run)).toEqual({ planHash: s.hash });
+  await new MockActivityEnvironment().run(s.apply, request(s.hash));
+  expect(s.calls).toEqual(['re-diff existing build', 'apply with 0.9.28']);
+});
