@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { TEMPORAL_DEFAULTS } from '../config/defaults';
 import { registerApprove } from './commands/approve';
+import { registerCancel } from './commands/cancel';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
 import { registerReject } from './commands/reject';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerApprove(program);
   registerReject(program);
+  registerCancel(program);
   registerList(program);
   return program;
 }

@@ -1,102 +1,94 @@
 /**
- * Sending an approve/reject signal and confirming what the workflow made of it. A signal is fire-and-forget,
- * and the workflow records refused approvals instead of failing them, so the status is the only way to tell
- * the user whether their decision counted.
+ * Sending a decision (approve, reject, cancel) as a Workflow Update. The workflow's validator answers at once:
+ * an accepted decision returns what the run looks like now, a refused one fails with the reason and writes
+ * nothing to history. The update id is derived from the decision, so retrying the same decision (a dropped
+ * connection, a second click) is answered with the first result instead of counting twice.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import type { DecisionRecord, PromotionStatus, RefusedApproval } from '../contracts/types';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DecisionResult } from '../contracts/types';
 import type { GlobalOptions } from './connection';
 import { ApprovalRefusedError, CliError } from './errors';
 import { print, printJson } from './output';
-import { queryStatus, sleep } from './run-state';
 
-const CONFIRM_TIMEOUT_MS = 10_000;
-const CONFIRM_INTERVAL_MS = 250;
+/** How long to wait for a worker to take the decision before telling the user to check the workers. */
+const DECISION_TIMEOUT_MS = 15_000;
 
-export interface DecisionRequest {
+export interface DecisionRequest<P> {
   workflowId: string;
-  approver: string;
-  kind: 'approve' | 'reject';
-  send: (handle: WorkflowHandle) => Promise<void>;
+  kind: DecisionResult['decision'];
+  by: string;
+  update: UpdateDefinition<DecisionResult, [P]>;
+  payload: P;
+  /** Identifies this decision: the same id again is the same decision. */
+  updateId: string;
+  reason?: string;
 }
 
-export async function decide(client: Client, globals: GlobalOptions, req: DecisionRequest): Promise<void> {
+export async function decide<P>(
+  client: Client,
+  globals: GlobalOptions,
+  req: DecisionRequest<P>,
+): Promise<void> {
   const handle = client.workflow.getHandle(req.workflowId);
-  const recorded = (s: PromotionStatus): DecisionRecord[] =>
-    req.kind === 'approve' ? s.approvals : s.rejections;
-
-  // Only entries added after our signal count; earlier refusals of the same person are old news.
-  let baseline: PromotionStatus | undefined;
+  let result: DecisionResult;
   try {
-    baseline = await queryStatus(client, handle);
+    result = await client.withDeadline(Date.now() + DECISION_TIMEOUT_MS, () =>
+      handle.executeUpdate(req.update, { args: [req.payload], updateId: req.updateId }),
+    );
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw err;
-  }
-  await req.send(handle);
-
-  const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
-  for (;;) {
-    const status = await queryStatus(client, handle).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) throw err;
-      return undefined;
-    });
-    if (status) {
-      const accepted = recorded(status)
-        .slice(baseline ? recorded(baseline).length : 0)
-        .find((d) => d.approver === req.approver);
-      const refused: RefusedApproval | undefined = status.refusedApprovals
-        .slice(baseline?.refusedApprovals.length ?? 0)
-        .find((r) => r.approver === req.approver);
-      if (accepted) return reportAccepted(globals, req, status, accepted);
-      if (refused) {
-        if (globals.json) {
-          printJson({
-            workflowId: req.workflowId,
-            decision: req.kind,
-            approver: req.approver,
-            accepted: false,
-            refused,
-          });
-        }
-        throw new ApprovalRefusedError(`refused: ${refused.why}`);
+    if (err instanceof WorkflowUpdateFailedError) {
+      const why =
+        err.cause instanceof ApplicationFailure ? err.cause.message : (err.cause?.message ?? err.message);
+      if (globals.json) {
+        printJson({
+          workflowId: req.workflowId,
+          decision: req.kind,
+          by: req.by,
+          accepted: false,
+          refused: why,
+        });
       }
+      throw new ApprovalRefusedError(`refused: ${why}`);
     }
-    if (Date.now() > deadline) {
+    if (err instanceof WorkflowNotFoundError) throw err;
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadline(err)) {
       throw new CliError(
-        `${req.kind} signal sent to ${req.workflowId}, but it did not show up in the run's status within ` +
-          `${CONFIRM_TIMEOUT_MS / 1000} s; is a worker polling task queue ${globals.taskQueue}? ` +
-          `Check with \`status ${req.workflowId}\``,
+        `${req.kind} sent to ${req.workflowId}, but no worker took it within ${DECISION_TIMEOUT_MS / 1000} s; ` +
+          `is a worker polling task queue ${globals.taskQueue}? The same command again is safe (update id ${req.updateId})`,
       );
     }
-    await sleep(CONFIRM_INTERVAL_MS);
+    throw err;
+  }
+  if (globals.json) {
+    printJson({ workflowId: req.workflowId, accepted: true, updateId: req.updateId, ...result });
+    return;
+  }
+  if (result.decision === 'approve') {
+    print(`approved by ${result.by} (${result.approvals} of ${result.requiredApprovals} required approvals)`);
+  } else if (result.decision === 'reject') {
+    print(`rejected by ${result.by}${req.reason ? `: ${req.reason}` : ''}`);
+  } else {
+    print(
+      `cancellation of ${req.workflowId} requested by ${result.by}; follow it with \`status ${req.workflowId} --watch\``,
+    );
   }
 }
 
-function reportAccepted(
-  globals: GlobalOptions,
-  req: DecisionRequest,
-  status: PromotionStatus,
-  record: DecisionRecord,
-): void {
-  if (globals.json) {
-    printJson({
-      workflowId: req.workflowId,
-      decision: req.kind,
-      approver: req.approver,
-      accepted: true,
-      record,
-      phase: status.phase,
-      approvals: status.approvals.length,
-      requiredApprovals: status.requiredApprovals,
-    });
-    return;
-  }
-  if (req.kind === 'approve') {
-    print(
-      `approved by ${req.approver} (${status.approvals.length} of ${status.requiredApprovals} required approvals)`,
-    );
-  } else {
-    print(`rejected by ${req.approver}${record.reason ? `: ${record.reason}` : ''}`);
-  }
+function isDeadline(err: unknown): boolean {
+  const code =
+    (err as { code?: number; cause?: { code?: number } } | undefined)?.code ??
+    (err as { cause?: { code?: number } } | undefined)?.cause?.code;
+  return code === 4 || /deadline/i.test(String((err as Error | undefined)?.message ?? ''));
+}
+
+/** A stable id for one person's decision on one plan: retries of it are deduplicated by the server. */
+export function decisionUpdateId(kind: DecisionResult['decision'], by: string, planHash?: string): string {
+  return [kind, by, planHash ?? 'current-plan'].join(':');
 }

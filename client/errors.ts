@@ -81,7 +81,7 @@ export function toCliError(err: unknown, context: { address?: string; namespace?
     const id = err.workflowId ? ` ${err.workflowId}` : '';
     // Temporal answers NOT_FOUND to signals sent to a closed run; say so rather than "not found".
     if (/already completed/i.test(err.message)) {
-      return new WorkflowMissingError(`workflow${id} has already completed and no longer accepts signals`);
+      return new WorkflowMissingError(`workflow${id} has already completed and no longer accepts decisions`);
     }
     return new WorkflowMissingError(`workflow${id} not found: ${oneLine(err.message)}`);
   }

@@ -15,6 +15,7 @@ import {
 } from './defaults';
 import { parseDuration } from './duration';
 import { PROFILE_PLACEHOLDERS, type CommandProfile } from './toolkit-profiles';
+import { personNameSchema } from '../contracts/person-name';
 
 const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
   try {
@@ -106,7 +107,22 @@ const smokeSchema = z
 const approvalSchema = z
   .object({
     timeout: duration.default(APPROVAL_DEFAULTS.timeoutMs),
-    approvers: z.array(z.string().min(1)).min(1, 'list at least one approver'),
+    approvers: z
+      .array(personNameSchema)
+      .min(1, 'list at least one approver')
+      .superRefine((names, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, name] of names.entries()) {
+          if (seen.has(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i],
+              message: `"${name}" is listed twice (names are compared after normalization: case, Unicode forms)`,
+            });
+          }
+          seen.add(name);
+        }
+      }),
     requiredApprovals: z.number().int().min(1).default(APPROVAL_DEFAULTS.requiredApprovals),
     allowSelfApproval: z.boolean().default(false),
     rollbackRequiresApproval: z.boolean().default(true),
@@ -115,6 +131,12 @@ const approvalSchema = z
   .refine((a) => a.requiredApprovals <= a.approvers.length, {
     path: ['requiredApprovals'],
     message: 'cannot exceed the number of approvers; such runs could only expire',
+  })
+  // An approver may also request a run; then, without self-approval, only the others can approve it.
+  .refine((a) => a.allowSelfApproval || a.requiredApprovals <= a.approvers.length - 1, {
+    path: ['requiredApprovals'],
+    message:
+      'can never be met when one of the approvers requests the run (allowSelfApproval is false, so they cannot approve it): add an approver or lower requiredApprovals',
   });
 
 const environmentSchema = z

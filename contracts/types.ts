@@ -4,18 +4,14 @@
  * No workflow logic and no Node built-ins here: this module is bundled into the workflow sandbox.
  */
 import { z } from 'zod';
+import { personNameSchema } from './person-name';
 
 // Environment names become parts of paths, workflow ids and search attributes: keep them boring.
 const environmentName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be lower-case letters, digits, "-" or "_" (max 40 chars)');
-// A person's name or handle, as recorded in history and shown in the UI.
-const person = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100)
-  .regex(/^[^\s].*$/, 'must not start with whitespace');
+// A person's handle, normalized (person-name.ts) before it is recorded in history or compared.
+const person = personNameSchema;
 // Git refs: branch, tag or sha. Anything that could be read as a git option is refused.
 const gitRef = z
   .string()
@@ -63,6 +59,42 @@ export const rejectSignalPayloadSchema = z
   })
   .strict();
 export type RejectPayload = z.infer<typeof rejectSignalPayloadSchema>;
+
+export const cancelPayloadSchema = z
+  .object({
+    by: person,
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+export type CancelPayload = z.infer<typeof cancelPayloadSchema>;
+
+/** What an accepted approve / reject / cancel update returns to its caller. */
+export interface DecisionResult {
+  decision: 'approve' | 'reject' | 'cancel';
+  by: string;
+  at: string;
+  /** The run's phase right after the decision was recorded. */
+  phase: Phase;
+  approvals: number;
+  requiredApprovals: number;
+}
+
+/** Why an approval, rejection or cancellation was refused, as counted in status.refusedByReason. */
+export const REFUSAL_REASONS = [
+  'invalid_payload',
+  'not_awaiting_approval',
+  'policy_not_loaded',
+  'not_an_approver',
+  'self_approval',
+  'stale_plan',
+  'duplicate',
+  'may_not_decide',
+  'already_finished',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** Refused signals kept whole in status and result; older ones are only counted. */
+export const MAX_REFUSED_KEPT = 20;
 
 export const PHASES = [
   'preparing',
@@ -118,9 +150,13 @@ export interface DecisionRecord {
 }
 
 export interface RefusedApproval {
+  /** Who the payload claimed to be, cut to 100 characters. */
   approver: string;
   at: string;
+  /** Cut to 300 characters. */
   why: string;
+  /** Absent in histories from before refusals were classified. */
+  reason?: RefusalReason;
 }
 
 export interface StepTiming {
@@ -173,7 +209,13 @@ export interface PromotionStatus {
   requiredApprovals: number;
   approvals: DecisionRecord[];
   rejections: DecisionRecord[];
+  /** The last MAX_REFUSED_KEPT refused signals (refused updates never reach the workflow's state). */
   refusedApprovals: RefusedApproval[];
+  /** All refused signals, kept or not, counted by reason. */
+  refusedCount?: number;
+  refusedByReason?: Partial<Record<RefusalReason, number>>;
+  /** Set when the run was cancelled through the cancel update. */
+  cancelledBy?: DecisionRecord;
   timings: StepTiming[];
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;
@@ -195,6 +237,9 @@ export interface PromotionResult {
   approvals: DecisionRecord[];
   rejections: DecisionRecord[];
   refusedApprovals: RefusedApproval[];
+  refusedCount?: number;
+  refusedByReason?: Partial<Record<RefusalReason, number>>;
+  cancelledBy?: DecisionRecord;
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;
   failure?: string;

@@ -5,6 +5,7 @@
  * rules are tested without a server.
  */
 import type { EnvironmentPolicy } from '../contracts/activity-types';
+import { normalizePersonName } from '../contracts/person-name';
 import {
   approveSignalPayloadSchema,
   formatZodError,
@@ -12,7 +13,10 @@ import {
   type ApprovePayload,
   type DecisionRecord,
   type Phase,
+  type RefusalReason,
   type RejectPayload,
+  cancelPayloadSchema,
+  type CancelPayload,
 } from '../contracts/types';
 
 /** What the rules look at in a run. */
@@ -30,46 +34,101 @@ export interface ApprovalState {
 export type Verdict<P> =
   | { accepted: true; payload: P }
   /** `approver` is who the payload claims to be, or "(unknown)" when it names nobody. */
-  | { accepted: false; approver: string; reason: string };
+  | { accepted: false; approver: string; reason: string; code: RefusalReason };
 
-function claimedApprover(raw: unknown): string {
-  const approver = (raw as { approver?: unknown } | null | undefined)?.approver;
-  return typeof approver === 'string' ? approver : '(unknown)';
+function claimedName(raw: unknown, field: 'approver' | 'by' = 'approver'): string {
+  const name = (raw as Record<string, unknown> | null | undefined)?.[field];
+  return typeof name === 'string' ? name.slice(0, 100) : '(unknown)';
 }
 
-const refused = (approver: string, reason: string) => ({ accepted: false as const, approver, reason });
+const refused = (approver: string, code: RefusalReason, reason: string) => ({
+  accepted: false as const,
+  approver,
+  reason,
+  code,
+});
 
 export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<ApprovePayload> {
   const parsed = approveSignalPayloadSchema.safeParse(raw);
   if (!parsed.success)
-    return refused(claimedApprover(raw), `invalid approve payload: ${formatZodError(parsed.error)}`);
+    return refused(
+      claimedName(raw),
+      'invalid_payload',
+      `invalid approve payload: ${formatZodError(parsed.error)}`,
+    );
   const p = parsed.data;
   if (state.phase !== 'awaiting_approval')
-    return refused(p.approver, `not awaiting approval (phase is ${state.phase})`);
+    return refused(p.approver, 'not_awaiting_approval', `not awaiting approval (phase is ${state.phase})`);
   const policy = state.policy;
-  if (!policy) return refused(p.approver, 'environment policy not loaded');
-  if (!policy.approvers.includes(p.approver))
-    return refused(p.approver, `${p.approver} is not an approver for ${policy.environment}`);
-  if (!policy.allowSelfApproval && p.approver === state.requestedBy)
-    return refused(p.approver, 'the requester cannot approve their own promotion');
+  if (!policy) return refused(p.approver, 'policy_not_loaded', 'environment policy not loaded');
+  // Configured names are normalized at start-up; normalizing again keeps histories from before that comparable.
+  const approvers = policy.approvers.map(normalizePersonName);
+  if (!approvers.includes(p.approver))
+    return refused(
+      p.approver,
+      'not_an_approver',
+      `${p.approver} is not an approver for ${policy.environment}`,
+    );
+  if (!policy.allowSelfApproval && p.approver === normalizePersonName(state.requestedBy))
+    return refused(p.approver, 'self_approval', 'the requester cannot approve their own promotion');
   if (p.planHash !== undefined && p.planHash !== state.planHash)
-    return refused(p.approver, `stale plan: approved ${p.planHash} but the plan is ${state.planHash}`);
+    return refused(
+      p.approver,
+      'stale_plan',
+      `stale plan: approved ${p.planHash} but the plan is ${state.planHash}`,
+    );
   if (state.approvals.some((a) => a.approver === p.approver))
-    return refused(p.approver, `${p.approver} has already approved`);
+    return refused(p.approver, 'duplicate', `${p.approver} has already approved`);
   return { accepted: true, payload: p };
 }
 
 export function judgeRejection(state: ApprovalState, raw: unknown): Verdict<RejectPayload> {
   const parsed = rejectSignalPayloadSchema.safeParse(raw);
   if (!parsed.success)
-    return refused(claimedApprover(raw), `invalid reject payload: ${formatZodError(parsed.error)}`);
+    return refused(
+      claimedName(raw),
+      'invalid_payload',
+      `invalid reject payload: ${formatZodError(parsed.error)}`,
+    );
   const p = parsed.data;
   if (state.phase !== 'awaiting_approval')
-    return refused(p.approver, `not awaiting approval (phase is ${state.phase})`);
+    return refused(p.approver, 'not_awaiting_approval', `not awaiting approval (phase is ${state.phase})`);
   // The requester may withdraw; otherwise only configured approvers decide.
   const policy = state.policy;
-  if (!policy || (!policy.approvers.includes(p.approver) && p.approver !== state.requestedBy))
-    return refused(p.approver, `${p.approver} may not reject in ${state.environment}`);
+  if (
+    !policy ||
+    (!policy.approvers.map(normalizePersonName).includes(p.approver) &&
+      p.approver !== normalizePersonName(state.requestedBy))
+  )
+    return refused(p.approver, 'may_not_decide', `${p.approver} may not reject in ${state.environment}`);
+  return { accepted: true, payload: p };
+}
+
+/**
+ * Who may cancel a run through the cancel update: its requester and the environment's approvers, until the run
+ * has an outcome.
+ */
+export function judgeCancel(
+  state: ApprovalState & { outcomeSet: boolean },
+  raw: unknown,
+): Verdict<CancelPayload> {
+  const parsed = cancelPayloadSchema.safeParse(raw);
+  if (!parsed.success)
+    return refused(
+      claimedName(raw, 'by'),
+      'invalid_payload',
+      `invalid cancel payload: ${formatZodError(parsed.error)}`,
+    );
+  const p = parsed.data;
+  if (state.outcomeSet || state.phase === 'alerting' || state.phase === 'done')
+    return refused(p.by, 'already_finished', `the run already has an outcome (phase is ${state.phase})`);
+  const approvers = state.policy?.approvers.map(normalizePersonName) ?? [];
+  if (p.by !== normalizePersonName(state.requestedBy) && !approvers.includes(p.by))
+    return refused(
+      p.by,
+      'may_not_decide',
+      `${p.by} may not cancel a run in ${state.environment}: only its requester and the approvers`,
+    );
   return { accepted: true, payload: p };
 }
 

@@ -21,15 +21,38 @@ import {
 } from '@temporalio/workflow';
 import type { DiffResult, EnvironmentPolicy, PromotionActivities, RunRef } from '../contracts/activity-types';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
-import { approveSignal, rejectSignal, statusQuery } from '../contracts/messages';
+import {
+  approveSignal,
+  approveUpdate,
+  cancelUpdate,
+  DECISION_REFUSED_TYPE,
+  rejectSignal,
+  rejectUpdate,
+  statusQuery,
+} from '../contracts/messages';
 import {
   commitSearchAttribute,
   environmentSearchAttribute,
   phaseSearchAttribute,
 } from '../contracts/search-attributes';
-import type { Outcome, Phase, PromotionResult } from '../contracts/types';
+import type {
+  ApprovePayload,
+  DecisionResult,
+  Outcome,
+  Phase,
+  PromotionResult,
+  RefusalReason,
+  RejectPayload,
+} from '../contracts/types';
 import { alertActivity, applyActivity, diffActivity, quickActivity, smokeActivity } from './activity-options';
-import { approvalDecision, judgeApproval, judgeRejection, type ApprovalState } from './approval-rules';
+import {
+  approvalDecision,
+  judgeApproval,
+  judgeCancel,
+  judgeRejection,
+  type ApprovalState,
+  type Verdict,
+} from './approval-rules';
 import {
   ALERTING_OUTCOMES,
   cancellationTouchedCdf,
@@ -74,25 +97,65 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     approvals: status.approvals,
     rejections: status.rejections,
   });
-  // Refused signals are recorded too: the history then shows every attempt and why it did not count.
-  const refuse = (approver: string, why: string): void => {
-    recordRefusal(status, approver, why, now());
-    log.warn('approval signal refused', { approver, why });
+  // Refused signals are recorded (bounded): the history then shows every attempt and why it did not count.
+  const refuse = (verdict: { approver: string; reason: string; code: RefusalReason }): void => {
+    recordRefusal(status, { approver: verdict.approver, why: verdict.reason, reason: verdict.code }, now());
+    log.warn('approval signal refused', { approver: verdict.approver, why: verdict.reason });
   };
+  const decided = (decision: DecisionResult['decision'], by: string, at: string): DecisionResult => ({
+    decision,
+    by,
+    at,
+    phase: status.phase,
+    approvals: status.approvals.length,
+    requiredApprovals: status.requiredApprovals,
+  });
+  const recordApproval = (p: ApprovePayload): DecisionResult => {
+    const at = now();
+    status.approvals.push({ approver: p.approver, at, comment: p.comment });
+    log.info('approval recorded', { approver: p.approver });
+    return decided('approve', p.approver, at);
+  };
+  const recordRejection = (p: RejectPayload): DecisionResult => {
+    const at = now();
+    status.rejections.push({ approver: p.approver, at, reason: p.reason });
+    log.info('rejection recorded', { approver: p.approver });
+    return decided('reject', p.approver, at);
+  };
+  // The run is cancelled from within (the cancel update) by cancelling the scope the steps run in.
+  const steps = new CancellationScope();
+  const cancelState = () => ({ ...approvalState(), outcomeSet: status.outcome !== undefined });
+
   setHandler(statusQuery, () => status);
+  // Updates: a validator that throws refuses the call before anything reaches history; the caller gets why.
+  setHandler(approveUpdate, (payload) => recordApproval(accepted(judgeApproval(approvalState(), payload))), {
+    validator: (payload) => void accepted(judgeApproval(approvalState(), payload)),
+  });
+  setHandler(rejectUpdate, (payload) => recordRejection(accepted(judgeRejection(approvalState(), payload))), {
+    validator: (payload) => void accepted(judgeRejection(approvalState(), payload)),
+  });
+  setHandler(
+    cancelUpdate,
+    (payload) => {
+      const p = accepted(judgeCancel(cancelState(), payload));
+      const at = now();
+      status.cancelledBy = { approver: p.by, at, reason: p.reason };
+      log.info('cancellation requested', { by: p.by });
+      steps.cancel();
+      return decided('cancel', p.by, at);
+    },
+    { validator: (payload) => void accepted(judgeCancel(cancelState(), payload)) },
+  );
+  // Signals, for compatibility: same rules, but a refusal can only be recorded.
   setHandler(approveSignal, (raw) => {
     const verdict = judgeApproval(approvalState(), raw);
-    if (!verdict.accepted) return refuse(verdict.approver, verdict.reason);
-    const { approver, comment } = verdict.payload;
-    status.approvals.push({ approver, at: now(), comment });
-    log.info('approval recorded', { approver });
+    if (!verdict.accepted) return refuse(verdict);
+    recordApproval(verdict.payload);
   });
   setHandler(rejectSignal, (raw) => {
     const verdict = judgeRejection(approvalState(), raw);
-    if (!verdict.accepted) return refuse(verdict.approver, verdict.reason);
-    const { approver, reason } = verdict.payload;
-    status.rejections.push({ approver, at: now(), reason });
-    log.info('rejection recorded', { approver });
+    if (!verdict.accepted) return refuse(verdict);
+    recordRejection(verdict.payload);
   });
 
   const enter = (phase: Phase): void => {
@@ -263,26 +326,40 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
   };
 
   // ---- the sequence ----------------------------------------------------------------------------------------
-  try {
-    const commit = await prepare();
-    const env = policy!;
-    const plan = await diff(commit, env);
-    if (plan.planSummary.empty) return await finish('no_changes');
-    if (env.approvalRequired) await awaitApproval(env);
-    await apply(commit, plan.planHash);
-    await smokeTest();
-    return await finish('succeeded');
-  } catch (err) {
-    if (err instanceof RunEnded) return await finish(err.outcome, err.failure);
-    if (isCancellation(err)) {
-      return await finish(
-        'cancelled',
-        `cancelled during ${status.phase}`,
-        cancellationTouchedCdf(status.phase),
-      );
+  return steps.run(async () => {
+    try {
+      const commit = await prepare();
+      const env = policy!;
+      const plan = await diff(commit, env);
+      if (plan.planSummary.empty) return await finish('no_changes');
+      if (env.approvalRequired) await awaitApproval(env);
+      await apply(commit, plan.planHash);
+      await smokeTest();
+      return await finish('succeeded');
+    } catch (err) {
+      if (err instanceof RunEnded) return await finish(err.outcome, err.failure);
+      if (isCancellation(err)) {
+        const c = status.cancelledBy;
+        const by = c ? ` by ${c.approver}${c.reason ? `: ${c.reason}` : ''}` : '';
+        return await finish(
+          'cancelled',
+          `cancelled during ${status.phase}${by}`,
+          cancellationTouchedCdf(status.phase),
+        );
+      }
+      throw err;
     }
-    throw err;
-  }
+  });
+}
+
+/** The payload of an accepted verdict; a refused one becomes the failure the update's caller receives. */
+function accepted<P>(verdict: Verdict<P>): P {
+  if (verdict.accepted) return verdict.payload;
+  throw ApplicationFailure.create({
+    type: DECISION_REFUSED_TYPE,
+    message: verdict.reason,
+    nonRetryable: true,
+  });
 }
 
 /** An activity failure of the given type means the request itself was bad: fail the run typed, not retried. */

@@ -2,7 +2,15 @@
  * The run's status as the `status` query shows it, and the result it ends with: phases with their timings,
  * decisions, refusals. Plain data changes; times come in as arguments (the workflow passes its clock).
  */
-import type { Outcome, Phase, PromotionResult, PromotionStatus, WorkflowKind } from '../contracts/types';
+import {
+  MAX_REFUSED_KEPT,
+  type Outcome,
+  type Phase,
+  type PromotionResult,
+  type PromotionStatus,
+  type RefusalReason,
+  type WorkflowKind,
+} from '../contracts/types';
 
 export interface RunRequest {
   kind: WorkflowKind;
@@ -40,8 +48,25 @@ export function enterPhase(status: PromotionStatus, phase: Phase, nowMs: number)
   if (phase !== 'done') status.timings.push({ step: phase, startedAt: new Date(nowMs).toISOString() });
 }
 
-export function recordRefusal(status: PromotionStatus, approver: string, why: string, at: string): void {
-  status.refusedApprovals.push({ approver, at, why });
+/**
+ * Records a refused signal so the history and the status show it, within bounds: whatever callers send, the
+ * status keeps the last MAX_REFUSED_KEPT refusals with short fields, plus counts by reason.
+ */
+export function recordRefusal(
+  status: PromotionStatus,
+  refusal: { approver: string; why: string; reason: RefusalReason },
+  at: string,
+): void {
+  status.refusedApprovals.push({
+    approver: refusal.approver.slice(0, 100),
+    at,
+    why: refusal.why.slice(0, 300),
+    reason: refusal.reason,
+  });
+  if (status.refusedApprovals.length > MAX_REFUSED_KEPT) status.refusedApprovals.shift();
+  status.refusedCount = (status.refusedCount ?? 0) + 1;
+  const counts = (status.refusedByReason ??= {});
+  counts[refusal.reason] = (counts[refusal.reason] ?? 0) + 1;
 }
 
 export function toResult(
@@ -62,6 +87,10 @@ export function toResult(
     approvals: status.approvals,
     rejections: status.rejections,
     refusedApprovals: status.refusedApprovals,
+    ...(status.refusedCount !== undefined
+      ? { refusedCount: status.refusedCount, refusedByReason: status.refusedByReason }
+      : {}),
+    ...(status.cancelledBy ? { cancelledBy: status.cancelledBy } : {}),
     smokeResults: status.smokeResults,
     leftovers: status.leftovers,
     failure: status.failure,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { approveSignal } from '../../contracts/messages';
+import { approveUpdate } from '../../contracts/messages';
 import { approveSignalPayloadSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
-import { decide } from '../decision';
+import { decide, decisionUpdateId } from '../decision';
 import { PROGRAM_NAME } from '../output';
 import { checkWorkflowId, parseFlags } from '../validation';
 
@@ -16,8 +16,8 @@ export function registerApprove(program: Command): void {
   program
     .command('approve')
     .description(
-      'Approve a run that is awaiting approval, then confirm the workflow accepted it ' +
-        '(exit 4 if it refused: not an approver, the requester, a stale plan hash, ...).',
+      'Approve a run that is awaiting approval (a Workflow Update: the workflow answers at once; exit 4 with ' +
+        'the reason if it refused: not an approver, the requester, a stale plan hash, already approved, ...).',
     )
     .argument('<workflowId>', 'workflow id printed by start / rollback')
     .requiredOption('--approver <who>', 'your name, as listed among the environment approvers')
@@ -39,9 +39,11 @@ export function registerApprove(program: Command): void {
       await withClient(globals, (client) =>
         decide(client, globals, {
           workflowId,
-          approver: payload.approver,
           kind: 'approve',
-          send: (handle) => handle.signal(approveSignal, payload),
+          by: payload.approver,
+          update: approveUpdate,
+          payload,
+          updateId: decisionUpdateId('approve', payload.approver, payload.planHash),
         }),
       );
     });

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { rejectSignal } from '../../contracts/messages';
+import { rejectUpdate } from '../../contracts/messages';
 import { rejectSignalPayloadSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
-import { decide } from '../decision';
+import { decide, decisionUpdateId } from '../decision';
 import { PROGRAM_NAME } from '../output';
 import { checkWorkflowId, parseFlags } from '../validation';
 
@@ -15,8 +15,8 @@ export function registerReject(program: Command): void {
   program
     .command('reject')
     .description(
-      'Reject a run that is awaiting approval (approvers, or the requester to withdraw), then confirm the ' +
-        'workflow accepted it (exit 4 if it refused).',
+      'Reject a run that is awaiting approval (approvers, or the requester to withdraw). A Workflow Update: ' +
+        'exit 4 with the reason if the workflow refused it.',
     )
     .argument('<workflowId>', 'workflow id printed by start / rollback')
     .requiredOption('--approver <who>', 'your name: an environment approver or the requester')
@@ -36,9 +36,12 @@ export function registerReject(program: Command): void {
       await withClient(globals, (client) =>
         decide(client, globals, {
           workflowId,
-          approver: payload.approver,
           kind: 'reject',
-          send: (handle) => handle.signal(rejectSignal, payload),
+          by: payload.approver,
+          update: rejectUpdate,
+          payload,
+          updateId: decisionUpdateId('reject', payload.approver),
+          reason: payload.reason,
         }),
       );
     });

@@ -113,7 +113,19 @@ test('start, refused approval, approval with plan hash, watch to succeeded', asy
     'ok',
   );
   expectExit(approved, 0);
-  expect(approved.stdout).toMatch(/approved by bob/);
+  expect(approved.stdout).toMatch(/approved by bob \(1 of 1 required approvals\)/);
+  // The same decision again (a retry after a dropped connection) is the same update: answered, not counted.
+  const again = await cli(
+    'approve',
+    info.workflowId,
+    '--approver',
+    'bob',
+    '--plan-hash',
+    waiting.planHash!,
+    '--comment',
+    'ok',
+  );
+  expectExit(again, 0);
 
   const watched = await cli('status', info.workflowId, '--watch');
   expectExit(watched, 0);
@@ -125,7 +137,13 @@ test('start, refused approval, approval with plan hash, watch to succeeded', asy
   const final = JSON.parse(done.stdout) as PromotionStatus;
   expect(final).toMatchObject({ phase: 'done', outcome: 'succeeded' });
   expect(final.approvals).toEqual([expect.objectContaining({ approver: 'bob', comment: 'ok' })]);
-  expect(final.refusedApprovals).toEqual([expect.objectContaining({ approver: 'mallory' })]);
+  // A refused update never reaches the run: nothing recorded, no event in history.
+  expect(final.refusedApprovals).toEqual([]);
+  const history = await env.client.workflow.getHandle(info.workflowId).fetchHistory();
+  const updates = history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes) ?? [];
+  expect(
+    updates.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name),
+  ).toEqual(['approve']);
 
   // Approving a closed run must not look like success.
   const late = await cli('approve', info.workflowId, '--approver', 'carol');

@@ -1,6 +1,6 @@
 /**
  * The README's Temporal CLI commands, run with the real `temporal` binary against the dev server: start a
- * promotion, query its status, approve it with a signal, read the result.
+ * promotion, query its status, approve it with an update (a refused one fails with the reason), read the result.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -41,7 +41,7 @@ async function queryStatus(workflowId: string): Promise<PromotionStatus> {
   return Array.isArray(parsed) ? parsed[0]! : parsed.queryResult[0]!;
 }
 
-test('start, query, signal and result with the temporal CLI', async () => {
+test('start, query, update and result with the temporal CLI', async () => {
   const workflowId = uniqueId('promotion-prod-cli');
   await temporal(
     'workflow',
@@ -66,9 +66,27 @@ test('start, query, signal and result with the temporal CLI', async () => {
   expect(status.commit).toBe(stack.repo.second);
   expect(status.planHash).toMatch(/^[0-9a-f]{64}$/);
 
-  await temporal(
+  // A refused decision: the command fails and prints the workflow's reason; nothing reaches history.
+  const refused = await temporal(
     'workflow',
-    'signal',
+    'update',
+    'execute',
+    '--workflow-id',
+    workflowId,
+    '--name',
+    'approve',
+    '--input',
+    JSON.stringify({ approver: 'mallory' }),
+  ).then(
+    () => undefined,
+    (err: { stderr?: string; stdout?: string }) => `${err.stderr ?? ''}${err.stdout ?? ''}`,
+  );
+  expect(refused).toMatch(/mallory is not an approver for prod/);
+
+  const accepted = await temporal(
+    'workflow',
+    'update',
+    'execute',
     '--workflow-id',
     workflowId,
     '--name',
@@ -76,6 +94,9 @@ test('start, query, signal and result with the temporal CLI', async () => {
     '--input',
     JSON.stringify({ approver: 'bob', planHash: status.planHash, comment: 'via temporal CLI' }),
   );
+  // The CLI prints the update's name, id and result (the DecisionResult).
+  expect(accepted).toMatch(/Name\s+approve/);
+  expect(accepted).toMatch(/Result\s+map\[.*by:bob decision:approve/);
   const result = JSON.parse(
     await temporal('workflow', 'result', '--workflow-id', workflowId, '--output', 'json'),
   );

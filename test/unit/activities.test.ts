@@ -55,7 +55,7 @@ function setup(alerts: FakeAlertSender, channels: AlertChannelConfig[] = []) {
     baseUrl: 'https://dev.example.invalid',
     credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_DEV' },
     approval: {
-      approvers: ['bob', 'carol'],
+      approvers: ['bob', 'carol', 'dave'],
       requiredApprovals: 2,
       timeout: '1h',
       rollbackRequiresApproval: false,
@@ -199,7 +199,7 @@ describe('resolveEnvironment', () => {
       environment: 'dev',
       cdfProject: 'acme-dev',
       approvalTimeoutMs: 3_600_000,
-      approvers: ['bob', 'carol'],
+      approvers: ['bob', 'carol', 'dave'],
       requiredApprovals: 2,
       allowSelfApproval: false,
       approvalRequired: true,

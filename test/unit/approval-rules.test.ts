@@ -3,6 +3,7 @@ import type { EnvironmentPolicy } from '../../contracts/activity-types';
 import {
   approvalDecision,
   judgeApproval,
+  judgeCancel,
   judgeRejection,
   type ApprovalState,
 } from '../../workflows/approval-rules';
@@ -102,6 +103,7 @@ describe('judgeApproval', () => {
       accepted: false,
       approver: 'bob',
       reason: expect.stringMatching(/^invalid approve payload: planHash: /),
+      code: 'invalid_payload',
     });
     expect(judgeApproval(state(), 42)).toEqual(expect.objectContaining({ approver: '(unknown)' }));
     expect(judgeApproval(state(), null)).toEqual(expect.objectContaining({ approver: '(unknown)' }));
@@ -151,5 +153,56 @@ describe('approvalDecision', () => {
     expect(
       approvalDecision({ approvals: [{ approver: 'bob', at }], rejections: [{ approver: 'carol', at }] }, 1),
     ).toBe('rejected');
+  });
+});
+
+describe('judgeCancel', () => {
+  const cancelState = (over: Partial<ApprovalState> = {}, outcomeSet = false) => ({
+    ...state(over),
+    outcomeSet,
+  });
+
+  test('the requester and the approvers may cancel, in any phase until there is an outcome', () => {
+    for (const phase of ['preparing', 'diffing', 'awaiting_approval', 'applying', 'smoke_testing'] as const) {
+      expect(judgeCancel(cancelState({ phase }), { by: 'alice', reason: 'wrong ref' }).accepted).toBe(true);
+      expect(judgeCancel(cancelState({ phase }), { by: 'carol' }).accepted).toBe(true);
+    }
+  });
+
+  test('anyone else is refused, and so is a cancel once the run has an outcome', () => {
+    expect(judgeCancel(cancelState(), { by: 'mallory' })).toEqual(
+      expect.objectContaining({ accepted: false, code: 'may_not_decide' }),
+    );
+    expect(judgeCancel(cancelState({ phase: 'alerting' }), { by: 'alice' })).toEqual(
+      expect.objectContaining({ accepted: false, code: 'already_finished' }),
+    );
+    expect(judgeCancel(cancelState({}, true), { by: 'alice' })).toEqual(
+      expect.objectContaining({ accepted: false, code: 'already_finished' }),
+    );
+  });
+
+  test('names are compared after normalization', () => {
+    expect(judgeCancel(cancelState(), { by: 'ALICE' }).accepted).toBe(true);
+    expect(judgeCancel(cancelState(), { by: 'ali\u200bce' })).toEqual(
+      expect.objectContaining({ accepted: false, code: 'invalid_payload' }),
+    );
+  });
+});
+
+describe('self-approval is decided on normalized names', () => {
+  test.each(['ALICE', 'Alice', 'ａｌｉｃｅ'])('%j is the requester alice', (spelling) => {
+    const withAlice = policy({ approvers: ['alice', 'bob'] });
+    expect(refusal(judgeApproval(state({ policy: withAlice }), { approver: spelling }))).toBe(
+      'the requester cannot approve their own promotion',
+    );
+  });
+
+  test('invisible and look-alike characters are refused, not matched to someone else', () => {
+    expect(judgeApproval(state(), { approver: 'b\u200bob' })).toEqual(
+      expect.objectContaining({ accepted: false, code: 'invalid_payload' }),
+    );
+    expect(judgeApproval(state(), { approver: 'bоb' })).toEqual(
+      expect.objectContaining({ accepted: false, code: 'invalid_payload' }),
+    );
   });
 });

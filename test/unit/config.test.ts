@@ -226,7 +226,7 @@ describe('loadConfig', () => {
         '    cdfProject: d',
         '    baseUrl: http://127.0.0.1:4010',
         '    credentials: { flow: token, tokenEnv: CDF_TOKEN_DEV }',
-        '    approval: { approvers: [bob], timeout: 90m }',
+        '    approval: { approvers: [bob, carol], timeout: 90m }',
       ].join('\n'),
     );
     const cfg = loadConfig(file);

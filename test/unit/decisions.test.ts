@@ -17,7 +17,7 @@ import { buildConfig, minimalRawConfig } from './helpers';
 describe('environment policy', () => {
   const raw = minimalRawConfig();
   raw.environments.prod.approval = {
-    approvers: ['bob', 'carol'],
+    approvers: ['bob', 'carol', 'dave'],
     requiredApprovals: 2,
     rollbackRequiresApproval: false,
   };
@@ -29,7 +29,7 @@ describe('environment policy', () => {
       expect.objectContaining({
         environment: 'prod',
         cdfProject: 'acme-prod',
-        approvers: ['bob', 'carol'],
+        approvers: ['bob', 'carol', 'dave'],
         requiredApprovals: 2,
         approvalRequired: true,
         removeLeftovers: true,

@@ -20,7 +20,7 @@ export function minimalRawConfig(): Record<string, any> {
         cdfProject: 'acme-prod',
         baseUrl: 'https://api.example.invalid',
         credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_PROD' },
-        approval: { approvers: ['alice'] },
+        approval: { approvers: ['alice', 'bob'] },
       },
     },
   };

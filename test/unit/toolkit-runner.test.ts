@@ -78,7 +78,7 @@ describe('CliToolkitRunner', () => {
       baseUrl: 'https://dev.example.invalid',
       cluster: 'westeurope-1',
       credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_DEV' },
-      approval: { approvers: ['bob'] },
+      approval: { approvers: ['bob', 'carol'] },
     };
     const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
     return new CliToolkitRunner({ config, secrets: { ...TOKENS } });
