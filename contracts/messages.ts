@@ -7,13 +7,7 @@
  * for compatibility, under the same rules, and what they can add to the run is bounded.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type {
-  ApprovePayload,
-  CancelPayload,
-  DecisionResult,
-  PromotionStatus,
-  RejectPayload,
-} from './types';
+import type { ApprovePayload, CancelPayload, DecisionResult, PromotionStatus, RejectPayload } from './types';
 
 export const approveUpdate = defineUpdate<DecisionResult, [ApprovePayload]>('approve');
 export const rejectUpdate = defineUpdate<DecisionResult, [RejectPayload]>('reject');
