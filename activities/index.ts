@@ -8,7 +8,8 @@ import type { PlanStore } from '../artifacts/plan-store';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
 import type { PromotionActivities } from '../contracts/activity-types';
-import { instrument } from './activity-context';
+import path from 'node:path';
+import { createSanitizer, instrument } from './activity-context';
 import type { AlertSender } from './alerts/alert-channels';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import type { ConfigRepository } from './git/config-repository';
@@ -38,11 +39,14 @@ export interface ActivityDeps {
   /** Finds (or installs) the Toolkit version a checkout pins. */
   resolver: ToolkitResolver;
   logger: Logger;
+  /** Values that must never leave the worker in a failure (alert channel URLs, ...). */
+  secretsToMask?: string[];
 }
 
 export function createActivities(deps: ActivityDeps): PromotionActivities {
   const { config, logger, plans, ledger } = deps;
   const workspace = new RunWorkspace(dataLayout(config.dataDir), deps.repository);
+
   const steps = createToolkitSteps({
     toolkit: deps.toolkit,
     resolver: deps.resolver,
@@ -51,8 +55,16 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     logger,
   });
   const findLeftovers = createLeftoverFinder({ ledger, steps, workspace, logger });
+  const layout = dataLayout(config.dataDir);
+  const sanitize = createSanitizer(deps.secretsToMask ?? [], [
+    [config.toolkit.versions.install.cacheDir, '<toolkit cache>'],
+    [layout.root, '<data dir>'],
+    ...(path.isAbsolute(config.repository.url)
+      ? [[config.repository.url, '<config repository>'] as [string, string]]
+      : []),
+  ]);
   const wrap = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
-    instrument(logger, name, fn);
+    instrument(logger, name, fn, sanitize);
   return {
     resolveEnvironment: wrap('resolveEnvironment', createResolveEnvironment(config)),
     prepareCheckout: wrap('prepareCheckout', createPrepareCheckout({ workspace, logger })),
@@ -66,7 +78,7 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
       createRemoveLeftovers({ config, steps, workspace, ledger, logger }),
     ),
     runSmokeChecks: wrap('runSmokeChecks', createRunSmokeChecks({ config, cdf: deps.cdf, logger })),
-    sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger })),
+    sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger, sanitize })),
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),
   };
 }

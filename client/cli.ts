@@ -16,7 +16,7 @@ import { registerRollback } from './commands/rollback';
 import { registerStart } from './commands/start';
 import { registerStatus } from './commands/status';
 import { ExitCode, toCliError } from './errors';
-import { PROGRAM_NAME } from './output';
+import { oneLineSafe, PROGRAM_NAME } from './output';
 
 export function buildProgram(): Command {
   const program = new Command(PROGRAM_NAME);
@@ -73,7 +73,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return ExitCode.Ok;
   } catch (err) {
     const error = toCliError(err);
-    if (error.message) process.stderr.write(`error: ${error.message}\n`);
+    if (error.message) process.stderr.write(`error: ${oneLineSafe(error.message)}\n`);
     if (process.env.CDF_PROMOTE_DEBUG && err instanceof Error && err.stack)
       process.stderr.write(`${err.stack}\n`);
     return error.exitCode;

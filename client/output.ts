@@ -15,8 +15,25 @@ import type { GlobalOptions } from './connection';
 
 export const PROGRAM_NAME = 'cdf-promote';
 
+/**
+ * Removes what a terminal would interpret rather than show: C0 and C1 control characters (escape sequences can
+ * move the cursor and forge a line of output) and invisible format characters (bidi overrides, zero-width), all
+ * of which can arrive in names, reasons, comments and failure texts. Newlines and tabs stay.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g,
+    '',
+  );
+}
+
+/** One value on one line: a newline inside a value could otherwise pass for another field of the report. */
+export function oneLineSafe(text: string): string {
+  return terminalSafe(text).replace(/[\r\n\t]+/g, ' ⏎ ');
+}
+
 export function print(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${terminalSafe(text)}\n`);
 }
 
 export function printJson(value: unknown, compact = false): void {
@@ -98,7 +115,7 @@ const decision = (d: DecisionRecord): string => {
   const note = d.comment ?? d.reason;
   return `${d.approver} at ${d.at}${note ? ` — ${note}` : ''}`;
 };
-const refused = (r: RefusedApproval): string => `${r.approver} at ${r.at}: ${r.why}`;
+const refused = (r: RefusedApproval): string => oneLineSafe(`${r.approver} at ${r.at}: ${r.why}`);
 const timing = (t: StepTiming, closed: boolean): Array<string | number> => [
   t.step,
   t.startedAt,
@@ -138,7 +155,8 @@ export interface ReportHeader {
 export function formatReport(workflowId: string, r: Report, header: ReportHeader = {}): string {
   const lines: string[] = [];
   const field = (name: string, value: string | number | undefined) => {
-    if (value !== undefined && value !== '') lines.push(`${`${name}:`.padEnd(20)}${value}`);
+    if (value !== undefined && value !== '')
+      lines.push(`${`${name}:`.padEnd(20)}${oneLineSafe(String(value))}`);
   };
   const closed = header.execution !== undefined ? header.execution !== 'RUNNING' : r.phase === 'done';
   lines.push(formatRunHeader(workflowId, header));
@@ -207,7 +225,7 @@ export function formatResult(workflowId: string, result: PromotionResult, header
 }
 
 function list(items: string[]): string[] {
-  return items.length ? items.map((i) => `  - ${i}`) : ['  (none)'];
+  return items.length ? items.map((i) => `  - ${oneLineSafe(i)}`) : ['  (none)'];
 }
 
 function indent(text: string): string {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
-import { HttpAlertSender } from '../activities/alerts/alert-channels';
+import { alertChannelSecrets, HttpAlertSender } from '../activities/alerts/alert-channels';
 import { PlanStore } from '../artifacts/plan-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { ConfigRepository } from '../activities/git/config-repository';
@@ -47,6 +47,7 @@ export function createDefaultDeps(
     plans: new PlanStore(layout.plans),
     ledger: new DeploymentLedger(layout.ledger),
     resolver: createToolkitResolver(config.toolkit),
+    secretsToMask: alertChannelSecrets(config.environments, secrets),
   };
 }
 

@@ -3,7 +3,9 @@
  * In-flight activities are cancelled on shutdown and retried by the next worker; workflows resume from history.
  */
 import { NativeConnection } from '@temporalio/worker';
+import { checkAlertChannels } from '../activities/alerts/alert-channels';
 import { loadConfig } from '../config/load-config';
+import { ConfigurationError } from '../contracts/errors';
 import { createWorker } from './create-worker';
 import { createLogger } from './logger';
 import { installRuntime } from './runtime';
@@ -11,6 +13,13 @@ import { installRuntime } from './runtime';
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker' });
   const config = loadConfig();
+  // Alert URLs carry tokens: check them now, naming the variable, never printing the value.
+  const alertProblems = checkAlertChannels(config.environments, process.env);
+  if (alertProblems.length) {
+    throw new ConfigurationError(
+      `alert channels are not usable:\n${alertProblems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
   installRuntime(logger);
   const connection = await connectWithRetry(config.temporal.address, logger);
   const worker = await createWorker({

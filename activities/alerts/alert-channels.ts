@@ -45,14 +45,91 @@ export class HttpAlertSender implements AlertSender {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
+      // A fixed text and the error code only: network errors can quote the URL, and channel URLs carry tokens.
       throw new PromotionError(
         ErrorType.AlertDelivery,
-        `alert to ${channel.type} failed: ${(err as Error).message}`,
+        `alert to ${channel.type} could not be delivered (${errorCode(err)})`,
       );
     }
     if (!res.ok)
-      throw new PromotionError(ErrorType.AlertDelivery, `alert to ${channel.type} answered ${res.status}`);
+      throw new PromotionError(
+        ErrorType.AlertDelivery,
+        `alert to ${channel.type} answered HTTP ${res.status}`,
+      );
   }
+}
+
+/** The most specific code of a fetch failure (ECONNREFUSED, ENOTFOUND, TimeoutError, ...), never its text. */
+function errorCode(err: unknown): string {
+  const e = err as { name?: string; code?: unknown; cause?: { code?: unknown; name?: string } };
+  const code = e?.cause?.code ?? e?.code ?? e?.cause?.name ?? e?.name;
+  return typeof code === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(code) ? code : 'network error';
+}
+
+/**
+ * Checks at worker start-up that every alert channel's URL variable is set to an http(s) URL. Messages name the
+ * variable, never its value.
+ */
+export function checkAlertChannels(
+  environments: Record<string, { alerts: AlertChannelConfig[] }>,
+  secrets: NodeJS.ProcessEnv,
+): string[] {
+  const problems: string[] = [];
+  for (const [env, cfg] of Object.entries(environments)) {
+    for (const [i, channel] of cfg.alerts.entries()) {
+      const where = `environments.${env}.alerts[${i}] (${channelName(channel, i)})`;
+      const value = secrets[channel.urlEnv];
+      if (!value) {
+        problems.push(`${where}: environment variable ${channel.urlEnv} is not set`);
+        continue;
+      }
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        problems.push(`${where}: environment variable ${channel.urlEnv} does not hold an http(s) URL`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every channel URL the worker knows, to be masked in anything that leaves an activity. */
+export function alertChannelSecrets(
+  environments: Record<string, { alerts: AlertChannelConfig[] }>,
+  secrets: NodeJS.ProcessEnv,
+): string[] {
+  const values = new Set<string>();
+  for (const cfg of Object.values(environments)) {
+    for (const channel of cfg.alerts) {
+      const url = secrets[channel.urlEnv];
+      if (!url) continue;
+      values.add(url);
+      // Also the parts that identify the channel on their own: Slack's /services/T../B../token path.
+      try {
+        const parsed = new URL(url);
+        if (parsed.pathname.length > 8) values.add(parsed.pathname);
+        if (parsed.password) values.add(parsed.password);
+      } catch {
+        // Not a URL: the whole value is masked above.
+      }
+      if (channel.type === 'webhook') {
+        for (const envName of Object.values(channel.headersEnv ?? {})) {
+          const v = secrets[envName];
+          if (v) values.add(v);
+        }
+      }
+    }
+  }
+  return [...values];
+}
+
+/** Slack mrkdwn escaping (https://api.slack.com/reference/surfaces/formatting#escaping): no mentions or links. */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function webhookPayload(m: AlertMessage): Record<string, unknown> {
@@ -75,19 +152,21 @@ export function webhookPayload(m: AlertMessage): Record<string, unknown> {
 }
 
 export function slackPayload(m: AlertMessage): Record<string, unknown> {
+  // Everything a caller or a tool can influence is escaped: no @channel, no disguised links, no formatting.
+  const e = slackEscape;
   const fields = [
-    `*Environment:* ${m.environment}`,
-    `*Outcome:* ${m.outcome}`,
-    `*Commit:* ${m.commit ? m.commit.slice(0, 12) : '(not resolved)'}`,
-    `*Plan:* ${m.planHash ? m.planHash.slice(0, 12) : '(none)'}`,
-    `*Requested by:* ${m.requestedBy}`,
+    `*Environment:* ${e(m.environment)}`,
+    `*Outcome:* ${e(m.outcome)}`,
+    `*Commit:* ${m.commit ? e(m.commit.slice(0, 12)) : '(not resolved)'}`,
+    `*Plan:* ${m.planHash ? e(m.planHash.slice(0, 12)) : '(none)'}`,
+    `*Requested by:* ${e(m.requestedBy)}`,
   ];
   return {
-    text: `${m.title}: ${m.failure}`,
+    text: `${e(m.title)}: ${e(m.failure)}`,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: m.title } },
       { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
-      { type: 'section', text: { type: 'mrkdwn', text: `*What failed:* ${m.failure}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `*What failed:* ${e(m.failure)}` } },
       { type: 'section', text: { type: 'mrkdwn', text: `<${m.runUrl}|Open the run in Temporal>` } },
     ],
   };

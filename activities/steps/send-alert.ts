@@ -3,7 +3,7 @@ import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { AlertDelivery, AlertRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
-import { activityLogger } from '../activity-context';
+import { activityLogger, type Sanitizer } from '../activity-context';
 import { channelName, type AlertMessage, type AlertSender } from '../alerts/alert-channels';
 
 /** The message every channel renders: the request plus a title and a link to the run in the Temporal UI. */
@@ -23,7 +23,13 @@ export function composeAlert(
  * Tells the environment's operators. Each channel is sent to once per run: a retry after a partial failure
  * re-sends only to the channels that failed.
  */
-export function createSendAlert(deps: { config: WorkerConfig; alerts: AlertSender; logger: Logger }) {
+export function createSendAlert(deps: {
+  config: WorkerConfig;
+  alerts: AlertSender;
+  logger: Logger;
+  /** Masks channel URLs and other secrets in delivery errors. */
+  sanitize: Sanitizer;
+}) {
   // Channels delivered per run on this worker.
   const delivered = new Map<string, Set<string>>();
   return async function sendAlert(req: AlertRequest): Promise<AlertDelivery> {
@@ -45,7 +51,7 @@ export function createSendAlert(deps: { config: WorkerConfig; alerts: AlertSende
       } catch (err) {
         if (!(err instanceof PromotionError && err.type === ErrorType.Configuration))
           allConfiguration = false;
-        failures.push(`${name}: ${(err as Error).message}`);
+        failures.push(`${name}: ${deps.sanitize((err as Error).message)}`);
       }
     }
     if (failures.length) {

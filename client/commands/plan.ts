@@ -4,7 +4,7 @@ import { dataLayout } from '../../config/data-layout';
 import { loadConfig, CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from '../../config/load-config';
 import { readGlobals, withClient } from '../connection';
 import { CliError } from '../errors';
-import { PROGRAM_NAME } from '../output';
+import { PROGRAM_NAME, terminalSafe } from '../output';
 import { snapshot } from '../run-state';
 import { checkWorkflowId } from '../validation';
 
@@ -52,8 +52,10 @@ export function registerPlan(program: Command): void {
       if (globals.json) {
         process.stdout.write(`${JSON.stringify({ workflowId, planHash, text })}\n`);
       } else {
+        // Verified against its hash above; what a terminal would interpret is removed only for display.
+        const shown = terminalSafe(text);
         process.stdout.write(
-          `# plan ${planHash} of ${workflowId}\n${text}${text.endsWith('\n') ? '' : '\n'}`,
+          `# plan ${planHash} of ${workflowId}\n${shown}${shown.endsWith('\n') ? '' : '\n'}`,
         );
       }
     });

@@ -1,6 +1,13 @@
 /** Pure parts of the CLI: generated workflow ids and the text an operator reads. */
 import type { PlanSummary } from '../../contracts/types';
-import { formatPlanSummary, formatReport, nextCommands, shellQuote, uiLink } from '../../client/output';
+import {
+  formatPlanSummary,
+  formatReport,
+  nextCommands,
+  shellQuote,
+  terminalSafe,
+  uiLink,
+} from '../../client/output';
 import { promotionWorkflowId, rollbackWorkflowId, sanitizeRef, utcStamp } from '../../client/workflow-ids';
 
 const AT = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
@@ -67,4 +74,26 @@ test('the status report names the Toolkit version the commit pins', () => {
     /^toolkit: +configured executable \(no pin\)$/m,
   );
   expect(formatReport('promotion-prod-v2', base)).not.toMatch(/^toolkit:/m);
+});
+
+test('text that reaches the terminal cannot forge lines or drive the terminal', () => {
+  const base = {
+    kind: 'promotion' as const,
+    environment: 'prod',
+    ref: 'v2',
+    approvals: [{ approver: 'bob', at: '2026-01-01T00:00:00Z', comment: 'ok\nphase:              done' }],
+    rejections: [],
+    refusedApprovals: [
+      { approver: 'mallory', at: '2026-01-01T00:00:00Z', why: 'x\u001b[2K\u001b[1Goutcome: succeeded' },
+    ],
+    timings: [],
+    smokeResults: [],
+    reason: 'release\r\nplan hash:          ' + 'f'.repeat(64),
+    failure: 'bad \u202eecnarongi\u202c text',
+  };
+  const text = formatReport('promotion-prod-v2', base);
+  expect(text).not.toMatch(/\u001b|\r|\u202e/);
+  // Every line still starts with a field of ours: nothing a caller sent became a line of its own.
+  expect(text.split('\n').filter((l) => /^phase:|^plan hash:|^outcome:/.test(l))).toEqual([]);
+  expect(terminalSafe('a\u0007b\u009bc\u200bd\ne')).toBe('abcd\ne');
 });

@@ -91,16 +91,22 @@ function dependsOn(svc: Dict): Record<string, string | undefined> {
   );
 }
 
-function publishedPorts(svc: Dict): Array<{ published: string; target: string }> {
+function publishedPorts(svc: Dict): Array<{ published: string; target: string; hostIp: string }> {
   const ports = Array.isArray(svc.ports) ? (svc.ports as unknown[]) : [];
   return ports.map((p) => {
-    if (isDict(p)) return { published: String(p.published ?? ''), target: String(p.target ?? '') };
+    if (isDict(p))
+      return {
+        published: String(p.published ?? ''),
+        target: String(p.target ?? ''),
+        hostIp: String(p.host_ip ?? ''),
+      };
     const parts = String(p)
       .replace(/\/(tcp|udp)$/, '')
       .split(':');
     const target = parts[parts.length - 1] ?? '';
     const published = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
-    return { published, target };
+    const hostIp = parts.length >= 3 ? parts.slice(0, -2).join(':') : '';
+    return { published, target, hostIp };
   });
 }
 
@@ -177,9 +183,18 @@ describe('docker-compose.yml', () => {
     expect(script).toMatch(/postgresql\/v12/);
   });
 
-  test('Temporal (7233) and the Web UI (8080) are published, and the UI talks to the server', () => {
-    expect(publishedPorts(service('temporal'))).toContainEqual({ published: '7233', target: '7233' });
-    expect(publishedPorts(service('temporal-ui'))).toContainEqual({ published: '8080', target: '8080' });
+  test('Temporal (7233) and the Web UI (8080) are published on loopback only, and the UI talks to the server', () => {
+    expect(publishedPorts(service('temporal'))).toEqual([
+      { published: '7233', target: '7233', hostIp: '127.0.0.1' },
+    ]);
+    expect(publishedPorts(service('temporal-ui'))).toEqual([
+      { published: '8080', target: '8080', hostIp: '127.0.0.1' },
+    ]);
+    // Nothing else is published at all.
+    for (const [name, svc] of Object.entries(services)) {
+      if (name === 'temporal' || name === 'temporal-ui' || !isDict(svc)) continue;
+      expect({ name, ports: publishedPorts(svc) }).toEqual({ name, ports: [] });
+    }
     expect(environment(service('temporal-ui')).TEMPORAL_ADDRESS).toBe('temporal:7233');
     const temporal = service('temporal');
     expect(environment(temporal).BIND_ON_IP).toBe('0.0.0.0');

@@ -1,6 +1,8 @@
 import {
   HttpAlertSender,
+  alertChannelSecrets,
   channelName,
+  checkAlertChannels,
   slackPayload,
   webhookPayload,
   type AlertMessage,
@@ -142,5 +144,77 @@ describe('HttpAlertSender', () => {
       .send(webhook, message)
       .catch((e: unknown) => e);
     expect((err as Error).message).not.toContain('SECRETTOKEN');
+  });
+});
+
+describe('what reaches people is safe', () => {
+  test('Slack text is escaped: no mentions, no disguised links, no formatting from user text', () => {
+    const hostile: AlertMessage = {
+      ...message,
+      requestedBy: 'alice',
+      failure: '<!channel> deploy broke, see <https://evil.example|the fix> & <@U123>',
+    };
+    const body = JSON.stringify(slackPayload(hostile));
+    expect(body).not.toContain('<!channel>');
+    expect(body).not.toContain('<https://evil.example|');
+    expect(body).not.toContain('<@U123>');
+    expect(body).toContain(
+      '&lt;!channel&gt; deploy broke, see &lt;https://evil.example|the fix&gt; &amp; &lt;@U123&gt;',
+    );
+    // The one link that stays is ours: the run in the Temporal UI.
+    expect(body).toContain(`<${message.runUrl}|Open the run in Temporal>`);
+  });
+
+  test('a delivery error names a code, never the URL or its parts', async () => {
+    const secretUrl = 'http://user:pa55word@127.0.0.1:1/services/T000/B000/SECRETTOKEN';
+    const err = (await new HttpAlertSender({ ALERT_URL: secretUrl })
+      .send({ type: 'webhook', name: 'ops', urlEnv: 'ALERT_URL' }, message)
+      .catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/^alert to webhook could not be delivered \([A-Za-z_]+\)$/);
+    for (const part of ['SECRETTOKEN', 'pa55word', '127.0.0.1', 'services'])
+      expect(err.message).not.toContain(part);
+  });
+
+  test('start-up checks name the variable of a bad or missing URL, never its value', () => {
+    const channels = [
+      { type: 'slack' as const, name: 'ops', urlEnv: 'SLACK_URL' },
+      { type: 'webhook' as const, urlEnv: 'HOOK_URL' },
+      { type: 'webhook' as const, urlEnv: 'GOOD_URL' },
+    ];
+    const problems = checkAlertChannels(
+      { prod: { alerts: channels } },
+      { SLACK_URL: 'not a url xoxb-SECRET-123', GOOD_URL: 'https://hooks.example/T/B/tok' },
+    );
+    expect(problems).toEqual([
+      'environments.prod.alerts[0] (ops): environment variable SLACK_URL does not hold an http(s) URL',
+      'environments.prod.alerts[1] (webhook#2): environment variable HOOK_URL is not set',
+    ]);
+    expect(problems.join('\n')).not.toContain('SECRET');
+  });
+
+  test('channel URLs, their token paths and header secrets are what failures are masked with', () => {
+    const secrets = alertChannelSecrets(
+      {
+        prod: {
+          alerts: [
+            { type: 'slack', urlEnv: 'SLACK_URL' },
+            { type: 'webhook', urlEnv: 'HOOK_URL', headersEnv: { Authorization: 'HOOK_AUTH' } },
+          ],
+        },
+      },
+      {
+        SLACK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+        HOOK_URL: 'https://ops:pw123456@hooks.example/in',
+        HOOK_AUTH: 'Bearer abc.def',
+      },
+    );
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        'https://hooks.slack.com/services/T000/B000/XXXX',
+        '/services/T000/B000/XXXX',
+        'pw123456',
+        'Bearer abc.def',
+      ]),
+    );
   });
 });

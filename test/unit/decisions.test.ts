@@ -3,6 +3,9 @@
  * layout, build refusal, leftovers, alert composition, failure descriptions and output lines.
  */
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { createSanitizer, instrument } from '../../activities/activity-context';
 import path from 'node:path';
 import type { LedgerEntry } from '../../activities/ledger/deployment-ledger';
 import { leftoversOf } from '../../activities/leftovers/leftovers';
@@ -11,7 +14,7 @@ import { buildRefusal, insightSeverity, type BuildReport } from '../../activitie
 import { lastLine } from '../../activities/toolkit/output-lines';
 import { dataLayout } from '../../config/data-layout';
 import { environmentPolicy, requireEnvironment } from '../../config/environment-policy';
-import { describeFailure, ErrorType } from '../../contracts/errors';
+import { describeFailure, ErrorType, PromotionError } from '../../contracts/errors';
 import { buildConfig, minimalRawConfig } from './helpers';
 
 describe('environment policy', () => {
@@ -222,5 +225,41 @@ describe('insightSeverity', () => {
     ['Recommendation', 'info'],
   ] as const)('%s is %s-level', (type, severity) => {
     expect(insightSeverity(type)).toBe(severity);
+  });
+});
+
+describe('failures that leave the worker', () => {
+  test('carry no secret and no worker-local absolute path', async () => {
+    const sanitize = createSanitizer(
+      ['https://hooks.example/T0/B0/SECRET'],
+      [
+        ['/var/lib/cdf-promotion', '<data dir>'],
+        ['/var/lib/cdf-promotion/toolkits', '<toolkit cache>'],
+      ],
+    );
+    const failing = instrument(
+      pino({ level: 'silent' }),
+      'buildAndDiff',
+      async () => {
+        throw new PromotionError(
+          ErrorType.BuildFailed,
+          'build produced no readable report: /var/lib/cdf-promotion/runs/w/r/build/lineage.yaml does not exist; ' +
+            'ran /var/lib/cdf-promotion/toolkits/0.9.28/bin/cdf; alert to https://hooks.example/T0/B0/SECRET failed',
+          { outputTail: 'error in /var/lib/cdf-promotion/runs/w/r/checkout/org' },
+        );
+      },
+      sanitize,
+    );
+    const err = (await new MockActivityEnvironment()
+      .run(failing)
+      .catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err.type).toBe(ErrorType.BuildFailed);
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toBe(
+      'build produced no readable report: <data dir>/runs/w/r/build/lineage.yaml does not exist; ' +
+        'ran <toolkit cache>/0.9.28/bin/cdf; alert to *** failed',
+    );
+    expect(JSON.stringify(err.details)).not.toContain('/var/lib');
   });
 });
