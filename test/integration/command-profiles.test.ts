@@ -220,7 +220,7 @@ describe('custom templates are argv, never shell strings', () => {
             cdfProject,
             baseUrl: 'http://127.0.0.1:9',
             credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_PROD' },
-            approval: { approvers: ['bob'] },
+            approval: { approvers: ['bob', 'carol'] },
           },
         },
       },

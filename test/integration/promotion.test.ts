@@ -151,7 +151,7 @@ describe('approval expiry', () => {
   test('no decision within the timeout ends the run as expired; nothing is applied', async () => {
     const taskQueue = 'cdf-promotions-expiry';
     const expiring = await startStack({
-      prod: { approval: { timeout: '3s', approvers: ['bob'] } },
+      prod: { approval: { timeout: '3s', approvers: ['bob', 'carol'] } },
       rawConfig: (raw) => ({ ...raw, temporal: { ...raw.temporal, taskQueue } }),
     });
     try {
