@@ -23,6 +23,7 @@ import { createRemoveLeftovers } from './steps/remove-leftovers';
 import { createResolveEnvironment } from './steps/resolve-environment';
 import { createRunSmokeChecks } from './steps/run-smoke-checks';
 import { createSendAlert } from './steps/send-alert';
+import { createSendNotice } from './steps/send-notice';
 import { createToolkitSteps } from './toolkit/toolkit-steps';
 import type { ToolkitResolver } from './toolkit/toolkit-resolver';
 import type { ToolkitRunner } from './toolkit/toolkit-runner';
@@ -79,6 +80,7 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     ),
     runSmokeChecks: wrap('runSmokeChecks', createRunSmokeChecks({ config, cdf: deps.cdf, logger })),
     sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger, sanitize })),
+    sendNotice: wrap('sendNotice', createSendNotice({ config, alerts: deps.alerts, logger, sanitize })),
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),
   };
 }

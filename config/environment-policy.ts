@@ -34,6 +34,7 @@ export function environmentPolicy(
     allowSelfApproval: env.approval.allowSelfApproval,
     approvalRequired: kind === 'promotion' || env.approval.rollbackRequiresApproval,
     removeLeftovers: env.rollback.removeLeftovers,
+    ...(env.approval.remindEvery !== undefined ? { remindEveryMs: env.approval.remindEvery } : {}),
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
   };

@@ -126,6 +126,8 @@ const approvalSchema = z
     requiredApprovals: z.number().int().min(1).default(APPROVAL_DEFAULTS.requiredApprovals),
     allowSelfApproval: z.boolean().default(false),
     rollbackRequiresApproval: z.boolean().default(true),
+    // Reminders to the environment's alert channels while a run waits; none when absent.
+    remindEvery: duration.optional(),
   })
   .strict()
   .refine((a) => a.requiredApprovals <= a.approvers.length, {

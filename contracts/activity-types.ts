@@ -23,6 +23,8 @@ export interface EnvironmentPolicy {
   approvalRequired: boolean;
   /** Rollbacks: delete leftovers with `cdf clean` after the apply. */
   removeLeftovers: boolean;
+  /** Remind the environment's channels of a waiting run this often (absent: no reminders). */
+  remindEveryMs?: number;
   temporalUiUrl: string;
   namespace: string;
 }
@@ -104,6 +106,26 @@ export interface AlertRequest {
   failedChecks?: SmokeCheckResult[];
 }
 
+/** "Approval needed" when a plan is ready, and reminders while it waits. */
+export interface NoticeRequest {
+  notice: 'needs_approval' | 'reminder';
+  kind: WorkflowKind;
+  environment: string;
+  workflowId: string;
+  runId: string;
+  ref: string;
+  commit?: string;
+  planHash: string;
+  planSummary: PlanSummary;
+  requestedBy: string;
+  reason?: string;
+  approvalDeadline: string;
+  approvals: number;
+  requiredApprovals: number;
+  /** Approvers who have not decided yet (the requester left out unless self-approval is allowed). */
+  waitingFor: string[];
+}
+
 export interface AlertDelivery {
   delivered: string[];
 }
@@ -124,5 +146,6 @@ export interface PromotionActivities {
   removeLeftovers(req: RemoveLeftoversRequest): Promise<LeftoverReport>;
   runSmokeChecks(req: SmokeRequest): Promise<SmokeCheckResult[]>;
   sendAlert(req: AlertRequest): Promise<AlertDelivery>;
+  sendNotice(req: NoticeRequest): Promise<AlertDelivery>;
   cleanupRun(req: CleanupRequest): Promise<void>;
 }

@@ -76,3 +76,15 @@ export const alertActivity: ActivityOptions = {
     nonRetryableErrorTypes: [ErrorType.Configuration],
   },
 };
+
+/** Approval notices and reminders: best effort, never holding up the run. */
+export const noticeActivity: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [ErrorType.Configuration],
+  },
+};

@@ -14,13 +14,21 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DiffResult, EnvironmentPolicy, PromotionActivities, RunRef } from '../contracts/activity-types';
+import type {
+  DiffResult,
+  EnvironmentPolicy,
+  NoticeRequest,
+  PromotionActivities,
+  RunRef,
+} from '../contracts/activity-types';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
+import { normalizePersonName } from '../contracts/person-name';
 import {
   approveSignal,
   approveUpdate,
@@ -44,7 +52,14 @@ import type {
   RefusalReason,
   RejectPayload,
 } from '../contracts/types';
-import { alertActivity, applyActivity, diffActivity, quickActivity, smokeActivity } from './activity-options';
+import {
+  alertActivity,
+  applyActivity,
+  diffActivity,
+  noticeActivity,
+  quickActivity,
+  smokeActivity,
+} from './activity-options';
 import {
   approvalDecision,
   judgeApproval,
@@ -68,6 +83,7 @@ const diffing = proxyActivities<PromotionActivities>(diffActivity);
 const applying = proxyActivities<PromotionActivities>(applyActivity);
 const smoke = proxyActivities<PromotionActivities>(smokeActivity);
 const alerts = proxyActivities<PromotionActivities>(alertActivity);
+const notices = proxyActivities<PromotionActivities>(noticeActivity);
 
 export type PipelineInput = RunRequest;
 
@@ -213,14 +229,54 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
     return result;
   };
 
+  /** Tells the environment's channels a plan waits, without waiting for the delivery. */
+  const notify = (notice: NoticeRequest['notice'], env: EnvironmentPolicy, plan: DiffResult): void => {
+    const approvers = env.approvers.map(normalizePersonName);
+    const requester = normalizePersonName(input.requestedBy);
+    const decidedBy = new Set(status.approvals.map((a) => a.approver));
+    notices
+      .sendNotice({
+        notice,
+        kind: input.kind,
+        environment: input.environment,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        ref: input.ref,
+        commit: status.commit,
+        planHash: plan.planHash,
+        planSummary: plan.planSummary,
+        requestedBy: input.requestedBy,
+        reason: input.reason,
+        approvalDeadline: status.approvalDeadline ?? '',
+        approvals: status.approvals.length,
+        requiredApprovals: env.requiredApprovals,
+        waitingFor: approvers.filter((a) => !decidedBy.has(a) && (env.allowSelfApproval || a !== requester)),
+      })
+      .catch((err: unknown) =>
+        log.warn('approval notice not delivered', { notice, error: describeFailure(err) }),
+      );
+  };
+
   /** A person reviews the plan: wait for the approvals the environment requires, a rejection, or expiry. */
-  const awaitApproval = async (env: EnvironmentPolicy): Promise<void> => {
+  const awaitApproval = async (env: EnvironmentPolicy, plan: DiffResult): Promise<void> => {
     enter('awaiting_approval');
-    status.approvalDeadline = new Date(Date.now() + env.approvalTimeoutMs).toISOString();
-    const decided = await condition(
-      () => approvalDecision(status, env.requiredApprovals) !== 'pending',
-      env.approvalTimeoutMs,
-    );
+    const deadline = Date.now() + env.approvalTimeoutMs;
+    status.approvalDeadline = new Date(deadline).toISOString();
+    const isDecided = () => approvalDecision(status, env.requiredApprovals) !== 'pending';
+    let decided: boolean;
+    // Runs recorded before notices existed replay without them.
+    if (patched('approval-notices')) {
+      notify('needs_approval', env, plan);
+      const every = env.remindEveryMs;
+      for (;;) {
+        const left = deadline - Date.now();
+        decided = await condition(isDecided, every ? Math.min(every, left) : left);
+        if (decided || !every || deadline - Date.now() <= 0) break;
+        notify('reminder', env, plan);
+      }
+    } else {
+      decided = await condition(isDecided, env.approvalTimeoutMs);
+    }
     if (!decided) throw new RunEnded('expired', `no decision within ${env.approvalTimeoutMs} ms`);
     if (approvalDecision(status, env.requiredApprovals) === 'rejected') {
       const r = status.rejections[0]!;
@@ -332,7 +388,7 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
       const env = policy!;
       const plan = await diff(commit, env);
       if (plan.planSummary.empty) return await finish('no_changes');
-      if (env.approvalRequired) await awaitApproval(env);
+      if (env.approvalRequired) await awaitApproval(env, plan);
       await apply(commit, plan.planHash);
       await smokeTest();
       return await finish('succeeded');

@@ -2,7 +2,7 @@
  * Alert channels: a generic JSON webhook and a Slack incoming webhook. URLs come from env vars because they
  * usually embed a token.
  */
-import type { AlertRequest } from '../../contracts/activity-types';
+import type { AlertRequest, NoticeRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import type { AlertChannelConfig } from '../../config/schema';
 import { requireSecret } from '../secrets';
@@ -12,8 +12,16 @@ export interface AlertMessage extends AlertRequest {
   title: string;
 }
 
+/** A notice as the channels render it: the request, a title, a link to the run and the commands to decide. */
+export interface NoticeMessage extends NoticeRequest {
+  title: string;
+  runUrl: string;
+  commands: { approve: string; reject: string; temporal: string };
+}
+
 export interface AlertSender {
   send(channel: AlertChannelConfig, message: AlertMessage): Promise<void>;
+  notify(channel: AlertChannelConfig, notice: NoticeMessage): Promise<void>;
 }
 
 export function channelName(channel: AlertChannelConfig, index: number): string {
@@ -27,6 +35,17 @@ export class HttpAlertSender implements AlertSender {
   ) {}
 
   async send(channel: AlertChannelConfig, message: AlertMessage): Promise<void> {
+    await this.post(channel, channel.type === 'slack' ? slackPayload(message) : webhookPayload(message));
+  }
+
+  async notify(channel: AlertChannelConfig, notice: NoticeMessage): Promise<void> {
+    await this.post(
+      channel,
+      channel.type === 'slack' ? slackNoticePayload(notice) : webhookNoticePayload(notice),
+    );
+  }
+
+  private async post(channel: AlertChannelConfig, body: Record<string, unknown>): Promise<void> {
     const url = requireSecret(this.secrets, channel.urlEnv);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (channel.type === 'webhook') {
@@ -35,7 +54,6 @@ export class HttpAlertSender implements AlertSender {
         if (v) headers[header] = v;
       }
     }
-    const body = channel.type === 'slack' ? slackPayload(message) : webhookPayload(message);
     let res: Response;
     try {
       res = await fetch(url, {
@@ -168,6 +186,52 @@ export function slackPayload(m: AlertMessage): Record<string, unknown> {
       { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
       { type: 'section', text: { type: 'mrkdwn', text: `*What failed:* ${e(m.failure)}` } },
       { type: 'section', text: { type: 'mrkdwn', text: `<${m.runUrl}|Open the run in Temporal>` } },
+    ],
+  };
+}
+
+export function webhookNoticePayload(n: NoticeMessage): Record<string, unknown> {
+  return {
+    event: n.notice === 'reminder' ? 'cdf-promotion.approval-reminder' : 'cdf-promotion.needs-approval',
+    title: n.title,
+    kind: n.kind,
+    environment: n.environment,
+    ref: n.ref,
+    commit: n.commit ?? null,
+    planHash: n.planHash,
+    planTotals: n.planSummary.totals,
+    requestedBy: n.requestedBy,
+    reason: n.reason ?? null,
+    approvalDeadline: n.approvalDeadline,
+    approvals: n.approvals,
+    requiredApprovals: n.requiredApprovals,
+    waitingFor: n.waitingFor,
+    commands: n.commands,
+    workflowId: n.workflowId,
+    runId: n.runId,
+    runUrl: n.runUrl,
+  };
+}
+
+export function slackNoticePayload(n: NoticeMessage): Record<string, unknown> {
+  const e = slackEscape;
+  const t = n.planSummary.totals;
+  const lines = [
+    `*Environment:* ${e(n.environment)}   *Commit:* ${n.commit ? e(n.commit.slice(0, 12)) : '(not resolved)'}   *Requested by:* ${e(n.requestedBy)}`,
+    ...(n.reason ? [`*Reason:* ${e(n.reason)}`] : []),
+    `*Plan* ${e(n.planHash)}: ${t.create} to create, ${t.update} to update, ${t.delete} to delete, ${t.unchanged} unchanged`,
+    `*Approvals:* ${n.approvals} of ${n.requiredApprovals}; waiting for ${e(n.waitingFor.join(', ') || 'nobody')}; expires ${e(n.approvalDeadline)}`,
+  ];
+  return {
+    text: `${e(n.title)}: ${e(n.environment)} ${e(n.ref)}`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: n.title } },
+      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `Approve after reading the plan:\n\`${e(n.commands.approve)}\`` },
+      },
+      { type: 'section', text: { type: 'mrkdwn', text: `<${n.runUrl}|Open the run in Temporal>` } },
     ],
   };
 }

@@ -4,39 +4,11 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type {
-  AlertDelivery,
-  AlertRequest,
-  ApplyRequest,
-  ApplyResult,
-  CleanupRequest,
-  DiffRequest,
-  DiffResult,
-  EnvironmentPolicy,
-  PrepareCheckoutRequest,
-  PreparedCheckout,
-  RemoveLeftoversRequest,
-  SmokeRequest,
-} from '../../contracts/activity-types';
+import type { DiffResult, EnvironmentPolicy, PromotionActivities } from '../../contracts/activity-types';
 import { ErrorType } from '../../contracts/errors';
-import type { LeftoverReport, PlanSummary, SmokeCheckResult, WorkflowKind } from '../../contracts/types';
+import type { PlanSummary, SmokeCheckResult } from '../../contracts/types';
 
-export interface ResolveEnvironmentRequest {
-  environment: string;
-  kind: WorkflowKind;
-}
-
-/** The activities the workflows call, typed with the contracts only. */
-export interface PromotionActivities {
-  resolveEnvironment(req: ResolveEnvironmentRequest): Promise<EnvironmentPolicy>;
-  prepareCheckout(req: PrepareCheckoutRequest): Promise<PreparedCheckout>;
-  buildAndDiff(req: DiffRequest): Promise<DiffResult>;
-  applyPlan(req: ApplyRequest): Promise<ApplyResult>;
-  removeLeftovers(req: RemoveLeftoversRequest): Promise<LeftoverReport>;
-  runSmokeChecks(req: SmokeRequest): Promise<SmokeCheckResult[]>;
-  sendAlert(req: AlertRequest): Promise<AlertDelivery>;
-  cleanupRun(req: CleanupRequest): Promise<void>;
-}
+export type { PromotionActivities };
 
 export type ActivityName = keyof PromotionActivities;
 
@@ -46,7 +18,7 @@ export type ActivityCalls = { [K in ActivityName]: Parameters<PromotionActivitie
 export interface MockedActivities {
   activities: PromotionActivities;
   calls: ActivityCalls;
-  /** Names of the activities in the order they were called (retries included). */
+  /** Names of the pipeline's activities in the order they were called (retries included; notices left out). */
   order: ActivityName[];
 }
 
@@ -219,6 +191,9 @@ export function mockActivities(
     async sendAlert() {
       return { delivered: ['ops-webhook'] };
     },
+    async sendNotice() {
+      return { delivered: ['ops-webhook'] };
+    },
     async cleanupRun() {},
   };
   const impl = { ...defaults, ...overrides };
@@ -231,7 +206,8 @@ export function mockActivities(
       name,
       async (req: never) => {
         (calls[name] as unknown[]).push(req);
-        order.push(name);
+        // Notices are sent alongside the pipeline, not in its sequence: they are in calls.sendNotice only.
+        if (name !== 'sendNotice') order.push(name);
         return (impl[name] as (r: never) => Promise<unknown>)(req);
       },
     ]),

@@ -125,3 +125,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
 }
+
+/** What the receiver got that is not an approval notice or reminder: the failure alerts. */
+export function failureAlerts(received: AlertReceiver['received']): AlertReceiver['received'] {
+  return received.filter((a) => !isNotice(a.body));
+}
+
+/** Approval notices and reminders the receiver got (webhook event or Slack title). */
+export function approvalNotices(received: AlertReceiver['received']): AlertReceiver['received'] {
+  return received.filter((a) => isNotice(a.body));
+}
+
+function isNotice(body: unknown): boolean {
+  const b = body as { event?: string; text?: string };
+  return (
+    (typeof b.event === 'string' && /needs-approval|approval-reminder/.test(b.event)) ||
+    (typeof b.text === 'string' && /^Approval (needed|reminder):/.test(b.text))
+  );
+}

@@ -9,7 +9,7 @@ import { CliToolkitRunner, type ToolkitRunner } from '../../activities/toolkit/t
 import type { PromotionResult } from '../../contracts/types';
 import { commitFiles } from '../helpers/git';
 import { startHarness, type Harness } from '../helpers/harness';
-import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { failureAlerts, startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
 import { recordHistory, uniqueId, waitForPhase } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
@@ -105,7 +105,7 @@ test('a transient apply failure is retried by Temporal and the promotion succeed
       (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 0) > 1,
     );
     expect(retried?.length).toBeGreaterThanOrEqual(1);
-    expect(own.alerts.received).toHaveLength(0);
+    expect(failureAlerts(own.alerts.received)).toHaveLength(0);
     await recordHistory(handle, 'promotion-transient-apply-retried');
   } finally {
     await own.stop();
@@ -128,7 +128,7 @@ test('a permanent apply failure gives apply_failed and an alert on every channel
   );
   expect(creates).toHaveLength(1);
 
-  const webhook = await stack.alerts.waitFor((a) => a.path === '/webhook');
+  const webhook = await stack.alerts.waitFor((a) => a.path === '/webhook' && failureAlerts([a]).length === 1);
   expect(webhook.body).toEqual(
     expect.objectContaining({
       environment: 'prod',
@@ -139,7 +139,7 @@ test('a permanent apply failure gives apply_failed and an alert on every channel
       runUrl: expect.stringContaining(`/namespaces/default/workflows/${handle.workflowId}/`),
     }),
   );
-  const slack = await stack.alerts.waitFor((a) => a.path === '/slack');
+  const slack = await stack.alerts.waitFor((a) => a.path === '/slack' && failureAlerts([a]).length === 1);
   expect(JSON.stringify(slack.body)).toContain('apply failed');
   expect(JSON.stringify(slack.body)).toContain(handle.workflowId);
   // The token never leaves the worker.
@@ -160,7 +160,7 @@ test('a failed build gives diff_failed with an alert and never reaches approval'
   expect(result.outcome).toBe('diff_failed');
   expect(result.failure).toMatch(/BuildFailedError/);
   expect(result.timings.map((t) => t.step)).not.toContain('awaiting_approval');
-  const alert = await stack.alerts.waitFor((a) => a.path === '/webhook');
+  const alert = await stack.alerts.waitFor((a) => a.path === '/webhook' && failureAlerts([a]).length === 1);
   expect(alert.body).toEqual(expect.objectContaining({ outcome: 'diff_failed' }));
   await recordHistory(handle, 'promotion-diff-failed');
 });
@@ -202,7 +202,7 @@ test('cancelling during apply waits for the Toolkit to stop, then alerts: CDF ma
   expect(result.outcome).toBe('cancelled');
   expect(result.failure).toBe('cancelled during applying');
   expect(result.alertsSent).toBe(2);
-  const alert = await stack.alerts.waitFor((a) => a.path === '/webhook');
+  const alert = await stack.alerts.waitFor((a) => a.path === '/webhook' && failureAlerts([a]).length === 1);
   expect(alert.body).toEqual(expect.objectContaining({ outcome: 'cancelled', environment: 'prod' }));
   // The apply activity reported its cancellation before the run cleaned up and finished.
   const history = await handle.fetchHistory();
@@ -268,7 +268,9 @@ describe('smoke failures', () => {
         expect.objectContaining({ name: 'data model demo_space:ValveModel/v1', passed: false }),
       ]);
       expect(result.smokeResults.filter((r) => r.passed)).toHaveLength(2);
-      const alert = await smokeStack.alerts.waitFor((a) => a.path === '/webhook');
+      const alert = await smokeStack.alerts.waitFor(
+        (a) => a.path === '/webhook' && failureAlerts([a]).length === 1,
+      );
       expect(alert.body).toEqual(
         expect.objectContaining({
           outcome: 'smoke_failed',

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { approveSignal, rejectSignal } from '../../contracts/messages';
 import type { PromotionInput, PromotionResult } from '../../contracts/types';
 import { startHarness, type Harness } from '../helpers/harness';
-import { startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
+import { approvalNotices, failureAlerts, startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
 import { recordHistory, uniqueId, waitForPhase, waitForStatus } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
@@ -76,7 +76,19 @@ describe('promotion workflow', () => {
     expect(pump?.description).toBe('Main feed pump, replaced 2026-11');
     const tr = Object.values(state.transformations).find((t) => t.externalId === 'pump_tr');
     expect(String(tr?.query)).toContain('flow_m3h');
-    expect(stack.alerts.received).toHaveLength(0);
+    expect(failureAlerts(stack.alerts.received)).toHaveLength(0);
+    // The approvers were told the plan was ready, on both channels, with the plan hash and the command.
+    const notices = approvalNotices(stack.alerts.received);
+    expect(notices.map((n) => n.path).sort()).toEqual(['/slack', '/webhook']);
+    expect(notices.find((n) => n.path === '/webhook')?.body).toMatchObject({
+      event: 'cdf-promotion.needs-approval',
+      planHash: waiting.planHash,
+      commands: expect.objectContaining({
+        approve: expect.stringContaining(
+          `approve ${handle.workflowId} --approver <you> --plan-hash ${waiting.planHash}`,
+        ),
+      }),
+    });
     await recordHistory(handle, 'promotion-succeeded');
 
     // The same commit again has nothing to do.
@@ -168,7 +180,7 @@ describe('approval expiry', () => {
       const state = await expiring.admin.state('demo-prod');
       expect(Object.keys(state.views)).toHaveLength(0);
       expect(Object.keys(state.assets)).toHaveLength(0);
-      expect(expiring.alerts.received).toHaveLength(0);
+      expect(failureAlerts(expiring.alerts.received)).toHaveLength(0);
       await recordHistory(handle, 'promotion-expired');
     } finally {
       await expiring.stop();

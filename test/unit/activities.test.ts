@@ -38,6 +38,10 @@ class FakeAlertSender implements AlertSender {
       throw new PromotionError(ErrorType.AlertDelivery, `alert to ${channel.type} answered 503`);
     }
   }
+  notices: string[] = [];
+  async notify(channel: AlertChannelConfig): Promise<void> {
+    this.notices.push(channel.name ?? channel.type);
+  }
   sentTo(): string[] {
     return this.calls.map((c) => c.channel);
   }

@@ -3,10 +3,14 @@ import {
   alertChannelSecrets,
   channelName,
   checkAlertChannels,
+  slackNoticePayload,
   slackPayload,
+  webhookNoticePayload,
   webhookPayload,
   type AlertMessage,
 } from '../../activities/alerts/alert-channels';
+import { composeNotice } from '../../activities/steps/send-notice';
+import type { NoticeRequest } from '../../contracts/activity-types';
 import { PromotionError } from '../../contracts/errors';
 import { startAlertReceiver, type AlertReceiver } from '../../fakes/alert-receiver';
 import type { AlertChannelConfig } from '../../config/schema';
@@ -216,5 +220,61 @@ describe('what reaches people is safe', () => {
         'Bearer abc.def',
       ]),
     );
+  });
+});
+
+describe('approval notices', () => {
+  const request: NoticeRequest = {
+    notice: 'needs_approval',
+    kind: 'promotion',
+    environment: 'prod',
+    workflowId: 'promotion-prod-v2-1',
+    runId: 'run-1',
+    ref: 'v2',
+    commit: COMMIT,
+    planHash: PLAN,
+    planSummary: {
+      resources: [],
+      totals: { create: 1, update: 3, delete: 0, unchanged: 4, skipped: 0, total: 8, ableToDeploy: true },
+      empty: false,
+    },
+    requestedBy: 'alice',
+    reason: '<!here> ship it',
+    approvalDeadline: '2026-12-02T10:00:00.000Z',
+    approvals: 0,
+    requiredApprovals: 1,
+    waitingFor: ['bob', 'carol'],
+  };
+
+  test('carry the exact commands that approve this plan', () => {
+    const n = composeNotice(request, { uiUrl: 'http://ui:8233', namespace: 'default' });
+    expect(n.title).toBe('Approval needed: CDF promotion to prod');
+    expect(n.commands.approve).toBe(
+      `cdf-promote approve promotion-prod-v2-1 --approver <you> --plan-hash ${PLAN}`,
+    );
+    expect(n.commands.temporal).toContain(
+      `--name approve --input '{"approver":"<you>","planHash":"${PLAN}"}'`,
+    );
+    expect(webhookNoticePayload(n)).toMatchObject({
+      event: 'cdf-promotion.needs-approval',
+      planHash: PLAN,
+      waitingFor: ['bob', 'carol'],
+      planTotals: expect.objectContaining({ update: 3 }),
+    });
+    const reminder = composeNotice(
+      { ...request, notice: 'reminder' },
+      { uiUrl: 'http://ui', namespace: 'ops' },
+    );
+    expect(reminder.title).toBe('Approval reminder: CDF promotion to prod');
+    expect(reminder.commands.approve).toMatch(/^cdf-promote --namespace ops approve /);
+    expect(webhookNoticePayload(reminder).event).toBe('cdf-promotion.approval-reminder');
+  });
+
+  test('in Slack, what the requester wrote cannot mention or link', () => {
+    const body = JSON.stringify(
+      slackNoticePayload(composeNotice(request, { uiUrl: 'http://ui:8233', namespace: 'default' })),
+    );
+    expect(body).not.toContain('<!here>');
+    expect(body).toContain('&lt;!here&gt; ship it');
   });
 });

@@ -12,6 +12,7 @@ import {
   diffResult,
   gate,
   mockActivities,
+  toolkitFailed,
   until,
   type MockedActivities,
 } from '../helpers/mock-activities';
@@ -248,6 +249,71 @@ describe('approval rules', () => {
       expect(result.approvals.map((a) => a.approver)).toEqual(['bob']);
       expect(result.refusedApprovals).toHaveLength(1);
       expectAppliedWithoutAlert(mock);
+    });
+  });
+});
+
+describe('notices to the approvers', () => {
+  test('a ready plan is announced with its hash and who may approve; reminders follow until a decision', async () => {
+    const mock = mockActivities({}, { policy: { remindEveryMs: 30 * 60_000, requiredApprovals: 2 } });
+    await withWorker(env, mock.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue, { requestedBy: 'bob' });
+      await waitForPhase(handle, 'awaiting_approval');
+      // Skipping 65 minutes of workflow time gives two reminders (at 30 and 60 minutes).
+      await env.sleep('65 minutes');
+      await handle.signal(approveSignal, { approver: 'carol', planHash: PLAN_HASH });
+      await waitForStatus(handle, (s) => s.approvals.length === 1);
+      // 40 more minutes (105 of the 120-minute timeout): one more reminder, at 90 minutes.
+      await env.sleep('40 minutes');
+      await handle.signal(approveSignal, { approver: 'dave', planHash: PLAN_HASH });
+      const result = await handle.result();
+      expect(result.outcome).toBe('succeeded');
+      const notices = mock.calls.sendNotice;
+      expect(notices[0]).toMatchObject({
+        notice: 'needs_approval',
+        planHash: PLAN_HASH,
+        requestedBy: 'bob',
+        approvals: 0,
+        requiredApprovals: 2,
+        // The requester cannot approve their own run, so the notice does not ask them to.
+        waitingFor: ['carol', 'dave'],
+      });
+      const reminders = notices.filter((n) => n.notice === 'reminder');
+      expect(reminders).toHaveLength(3);
+      // After carol's approval the reminders ask only dave.
+      expect(reminders[reminders.length - 1]).toMatchObject({ approvals: 1, waitingFor: ['dave'] });
+    });
+  });
+
+  test('no notice when nothing needs approval, and no reminders unless configured', async () => {
+    const quiet = mockActivities({}, { policy: { approvalRequired: false } });
+    await withWorker(env, quiet.activities, async (taskQueue) => {
+      expect((await (await startPromotion(env, taskQueue)).result()).outcome).toBe('succeeded');
+    });
+    expect(quiet.calls.sendNotice).toEqual([]);
+
+    const once = mockActivities({});
+    await withWorker(env, once.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue);
+      await waitForPhase(handle, 'awaiting_approval');
+      await env.sleep('90 minutes');
+      await handle.signal(approveSignal, { approver: 'bob', planHash: PLAN_HASH });
+      expect((await handle.result()).outcome).toBe('succeeded');
+    });
+    expect(once.calls.sendNotice.map((n) => n.notice)).toEqual(['needs_approval']);
+  });
+
+  test('a notice that cannot be delivered does not hold up or fail the run', async () => {
+    const mock = mockActivities({
+      sendNotice: async () => {
+        throw toolkitFailed('alert to slack answered HTTP 400');
+      },
+    });
+    await withWorker(env, mock.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue);
+      await waitForPhase(handle, 'awaiting_approval');
+      await handle.signal(approveSignal, { approver: 'bob', planHash: PLAN_HASH });
+      expect((await handle.result()).outcome).toBe('succeeded');
     });
   });
 });
