@@ -12,6 +12,7 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
+import { DECISION_REFUSED_TYPE } from '../contracts/messages';
 import type { DecisionResult } from '../contracts/types';
 import type { GlobalOptions } from './connection';
 import { ApprovalRefusedError, CliError } from './errors';
@@ -46,6 +47,14 @@ export async function decide<P>(
     if (err instanceof WorkflowUpdateFailedError) {
       const why =
         err.cause instanceof ApplicationFailure ? err.cause.message : (err.cause?.message ?? err.message);
+      // Only the workflow's own refusal is "refused" (exit 4); anything else (e.g. a run held by an older worker
+      // without update handlers) is a failure to report as such.
+      if (!(err.cause instanceof ApplicationFailure && err.cause.type === DECISION_REFUSED_TYPE)) {
+        throw new CliError(
+          `${req.kind} could not be sent to ${req.workflowId}: ${why}. A run started by an older version may ` +
+            'accept only the signal: temporal workflow signal --name approve|reject',
+        );
+      }
       if (globals.json) {
         printJson({
           workflowId: req.workflowId,

@@ -39,6 +39,13 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
     : cfg.toolkit.executable;
   const { custom: _custom, versions, ...toolkit } = cfg.toolkit;
   const dataDir = path.resolve(base, cfg.dataDir);
+  const cacheDir = versions.install.cacheDir ? path.resolve(base, versions.install.cacheDir) : undefined;
+  // The cache evicts old versions: it must be a folder of its own, not the data dir or one holding it.
+  if (cacheDir && (cacheDir === dataDir || dataDir.startsWith(cacheDir + path.sep))) {
+    throw new ConfigurationError(
+      `invalid configuration in ${source}:\n  - toolkit.versions.install.cacheDir: must be a folder of its own, not dataDir or a folder that holds it`,
+    );
+  }
   const resolveExecutable = (p: string) => (p.includes('/') ? path.resolve(base, p) : p);
   return {
     ...cfg,
@@ -58,9 +65,7 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
         ),
         install: {
           ...versions.install,
-          cacheDir: versions.install.cacheDir
-            ? path.resolve(base, versions.install.cacheDir)
-            : dataLayout(dataDir).toolkits,
+          cacheDir: cacheDir ?? dataLayout(dataDir).toolkits,
         },
       },
     },

@@ -254,3 +254,35 @@ export function formatZodError(error: z.ZodError): string {
     .map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`)
     .join('; ');
 }
+
+/**
+ * The rules of runs started before names were normalized: any trimmed text up to 100 characters, compared as
+ * written. Workflows recorded then keep them on replay (a `patched` marker tells which rules a run uses).
+ */
+export const legacyPersonSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100)
+  .regex(/^[^\s].*$/, 'must not start with whitespace');
+
+export type NameRules = 'normalized' | 'legacy';
+
+const legacy = {
+  promotionInput: promotionInputSchema.extend({ requestedBy: legacyPersonSchema }),
+  rollbackInput: rollbackInputSchema.extend({ requestedBy: legacyPersonSchema }),
+  approve: approveSignalPayloadSchema.extend({ approver: legacyPersonSchema }),
+  reject: rejectSignalPayloadSchema.extend({ approver: legacyPersonSchema }),
+};
+
+/** The schemas of a run, by the name rules it was started with. */
+export function schemasFor(rules: NameRules) {
+  return rules === 'normalized'
+    ? {
+        promotionInput: promotionInputSchema,
+        rollbackInput: rollbackInputSchema,
+        approve: approveSignalPayloadSchema,
+        reject: rejectSignalPayloadSchema,
+      }
+    : legacy;
+}

@@ -7,9 +7,9 @@
 import type { EnvironmentPolicy } from '../contracts/activity-types';
 import { normalizePersonName } from '../contracts/person-name';
 import {
-  approveSignalPayloadSchema,
   formatZodError,
-  rejectSignalPayloadSchema,
+  schemasFor,
+  type NameRules,
   type ApprovePayload,
   type DecisionRecord,
   type Phase,
@@ -21,6 +21,10 @@ import {
 
 /** What the rules look at in a run. */
 export interface ApprovalState {
+  /** Runs started before names were normalized keep comparing names as written (replay). */
+  names?: NameRules;
+  /** Someone cancelled the run through the cancel update: no more decisions. */
+  cancelled?: boolean;
   phase: Phase;
   /** Undefined until the environment has been resolved. */
   policy: EnvironmentPolicy | undefined;
@@ -36,6 +40,14 @@ export type Verdict<P> =
   /** `approver` is who the payload claims to be, or "(unknown)" when it names nobody. */
   | { accepted: false; approver: string; reason: string; code: RefusalReason };
 
+/**
+ * How names are compared: normalized (configured names are normalized at start-up; normalizing again keeps
+ * policies recorded before that comparable), or as written for runs started before names were normalized.
+ */
+function nameComparer(state: Pick<ApprovalState, 'names'>): (name: string) => string {
+  return state.names === 'legacy' ? (name) => name : normalizePersonName;
+}
+
 function claimedName(raw: unknown, field: 'approver' | 'by' = 'approver'): string {
   const name = (raw as Record<string, unknown> | null | undefined)?.[field];
   return typeof name === 'string' ? name.slice(0, 100) : '(unknown)';
@@ -49,7 +61,7 @@ const refused = (approver: string, code: RefusalReason, reason: string) => ({
 });
 
 export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<ApprovePayload> {
-  const parsed = approveSignalPayloadSchema.safeParse(raw);
+  const parsed = schemasFor(state.names ?? 'normalized').approve.safeParse(raw);
   if (!parsed.success)
     return refused(
       claimedName(raw),
@@ -57,19 +69,20 @@ export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<Appro
       `invalid approve payload: ${formatZodError(parsed.error)}`,
     );
   const p = parsed.data;
+  if (state.cancelled) return refused(p.approver, 'already_finished', 'the run is being cancelled');
   if (state.phase !== 'awaiting_approval')
     return refused(p.approver, 'not_awaiting_approval', `not awaiting approval (phase is ${state.phase})`);
   const policy = state.policy;
   if (!policy) return refused(p.approver, 'policy_not_loaded', 'environment policy not loaded');
-  // Configured names are normalized at start-up; normalizing again keeps histories from before that comparable.
-  const approvers = policy.approvers.map(normalizePersonName);
+  const norm = nameComparer(state);
+  const approvers = policy.approvers.map(norm);
   if (!approvers.includes(p.approver))
     return refused(
       p.approver,
       'not_an_approver',
       `${p.approver} is not an approver for ${policy.environment}`,
     );
-  if (!policy.allowSelfApproval && p.approver === normalizePersonName(state.requestedBy))
+  if (!policy.allowSelfApproval && p.approver === norm(state.requestedBy))
     return refused(p.approver, 'self_approval', 'the requester cannot approve their own promotion');
   if (p.planHash !== undefined && p.planHash !== state.planHash)
     return refused(
@@ -83,7 +96,7 @@ export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<Appro
 }
 
 export function judgeRejection(state: ApprovalState, raw: unknown): Verdict<RejectPayload> {
-  const parsed = rejectSignalPayloadSchema.safeParse(raw);
+  const parsed = schemasFor(state.names ?? 'normalized').reject.safeParse(raw);
   if (!parsed.success)
     return refused(
       claimedName(raw),
@@ -91,15 +104,13 @@ export function judgeRejection(state: ApprovalState, raw: unknown): Verdict<Reje
       `invalid reject payload: ${formatZodError(parsed.error)}`,
     );
   const p = parsed.data;
+  if (state.cancelled) return refused(p.approver, 'already_finished', 'the run is being cancelled');
   if (state.phase !== 'awaiting_approval')
     return refused(p.approver, 'not_awaiting_approval', `not awaiting approval (phase is ${state.phase})`);
   // The requester may withdraw; otherwise only configured approvers decide.
   const policy = state.policy;
-  if (
-    !policy ||
-    (!policy.approvers.map(normalizePersonName).includes(p.approver) &&
-      p.approver !== normalizePersonName(state.requestedBy))
-  )
+  const norm = nameComparer(state);
+  if (!policy || (!policy.approvers.map(norm).includes(p.approver) && p.approver !== norm(state.requestedBy)))
     return refused(p.approver, 'may_not_decide', `${p.approver} may not reject in ${state.environment}`);
   return { accepted: true, payload: p };
 }
@@ -120,6 +131,7 @@ export function judgeCancel(
       `invalid cancel payload: ${formatZodError(parsed.error)}`,
     );
   const p = parsed.data;
+  if (state.cancelled) return refused(p.by, 'already_finished', 'the run is already being cancelled');
   if (state.outcomeSet || state.phase === 'alerting' || state.phase === 'done')
     return refused(p.by, 'already_finished', `the run already has an outcome (phase is ${state.phase})`);
   const approvers = state.policy?.approvers.map(normalizePersonName) ?? [];

@@ -47,6 +47,7 @@ import type {
   ApprovePayload,
   DecisionResult,
   Outcome,
+  NameRules,
   Phase,
   PromotionResult,
   RefusalReason,
@@ -95,7 +96,10 @@ class RunEnded {
   ) {}
 }
 
-export async function runPipeline(input: PipelineInput): Promise<PromotionResult> {
+export async function runPipeline(
+  input: PipelineInput,
+  names: NameRules = 'normalized',
+): Promise<PromotionResult> {
   const info = workflowInfo();
   const run: RunRef = { workflowId: info.workflowId, runId: info.runId };
   const status = newStatus(input);
@@ -105,6 +109,8 @@ export async function runPipeline(input: PipelineInput): Promise<PromotionResult
   // ---- messages --------------------------------------------------------------------------------------------
   const now = (): string => new Date(Date.now()).toISOString();
   const approvalState = (): ApprovalState => ({
+    names,
+    cancelled: status.cancelledBy !== undefined,
     phase: status.phase,
     policy,
     requestedBy: input.requestedBy,

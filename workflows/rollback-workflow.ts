@@ -1,10 +1,6 @@
-import {
-  rollbackInputSchema,
-  formatZodError,
-  type PromotionResult,
-  type RollbackInput,
-} from '../contracts/types';
+import { patched } from '@temporalio/workflow';
 import { invalidInput } from '../contracts/errors';
+import { formatZodError, schemasFor, type PromotionResult, type RollbackInput } from '../contracts/types';
 import { runPipeline } from './pipeline';
 
 /**
@@ -12,8 +8,10 @@ import { runPipeline } from './pipeline';
  * required unless the environment's settings let rollbacks skip it.
  */
 export async function rollbackWorkflow(input: RollbackInput): Promise<PromotionResult> {
-  const parsed = rollbackInputSchema.safeParse(input);
+  // Runs started before names were normalized replay with the rules they were started with.
+  const names = patched('normalized-person-names') ? 'normalized' : 'legacy';
+  const parsed = schemasFor(names).rollbackInput.safeParse(input);
   if (!parsed.success) throw invalidInput(formatZodError(parsed.error));
   const { commit, ...rest } = parsed.data;
-  return runPipeline({ kind: 'rollback', ref: commit, ...rest });
+  return runPipeline({ kind: 'rollback', ref: commit, ...rest }, names);
 }

@@ -150,6 +150,14 @@ export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Slack refuses a section text over 3000 characters (HTTP 400); the whole text is behind the run link. */
+export function slackClip(text: string, max = 2900): string {
+  if (text.length <= max) return text;
+  // Never cut an escape sequence in half.
+  const cut = text.slice(0, max).replace(/&[a-z]*$/, '');
+  return `${cut}… (cut; the whole text is in the run)`;
+}
+
 export function webhookPayload(m: AlertMessage): Record<string, unknown> {
   return {
     event: 'cdf-promotion.failed',
@@ -180,11 +188,11 @@ export function slackPayload(m: AlertMessage): Record<string, unknown> {
     `*Requested by:* ${e(m.requestedBy)}`,
   ];
   return {
-    text: `${e(m.title)}: ${e(m.failure)}`,
+    text: slackClip(`${e(m.title)}: ${e(m.failure)}`),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: m.title } },
       { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
-      { type: 'section', text: { type: 'mrkdwn', text: `*What failed:* ${e(m.failure)}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: slackClip(`*What failed:* ${e(m.failure)}`) } },
       { type: 'section', text: { type: 'mrkdwn', text: `<${m.runUrl}|Open the run in Temporal>` } },
     ],
   };
@@ -226,7 +234,7 @@ export function slackNoticePayload(n: NoticeMessage): Record<string, unknown> {
     text: `${e(n.title)}: ${e(n.environment)} ${e(n.ref)}`,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: n.title } },
-      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+      { type: 'section', text: { type: 'mrkdwn', text: slackClip(lines.join('\n')) } },
       {
         type: 'section',
         text: { type: 'mrkdwn', text: `Approve after reading the plan:\n\`${e(n.commands.approve)}\`` },

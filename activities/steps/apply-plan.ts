@@ -55,10 +55,18 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
     const built = await deps.workspace.builtPlan(req.run);
     await deps.workspace.checkout(req.commit, folders.checkout);
     let toolkit = await deps.steps.resolve(folders.checkout);
+    // The approved plan was made with the version the commit pins; the same commit cannot pin another.
+    if (req.toolkitVersion !== undefined && req.toolkitVersion !== toolkit.version) {
+      throw new PromotionError(
+        ErrorType.PlanMismatch,
+        `the plan was approved as made with Toolkit ${req.toolkitVersion ?? '(no pin)'}, but this worker resolves ${toolkit.version ?? '(no pin)'}; nothing was applied`,
+      );
+    }
     // Profiles without a build step (playbook syntax) rebuild inside their own apply command.
     const buildMissing = deps.steps.has('build') && !existsSync(folders.build);
     // A build is deployed only by the Toolkit version that made it (0.9 cannot read a 0.8 build folder).
-    const otherVersion = built?.toolkitVersion !== undefined && built.toolkitVersion !== toolkit.version;
+    // A marker from before versions were recorded says nothing about the version: rebuild to be sure.
+    const otherVersion = built !== undefined && built.toolkitVersion !== toolkit.version;
     let current: ParsedDryRun | undefined;
     if (built?.planHash !== req.planHash || buildMissing || otherVersion) {
       // The build that was diffed is gone (new machine, cleaned disk, reset run) or was made by another

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ToolkitVersionsConfig } from '../../config/schema';
+import { TOOLKIT_VERSION_PATTERN, type ToolkitVersionsConfig } from '../../config/schema';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { runCommand } from '../process/run-command';
 import { lastLine } from './output-lines';
@@ -17,8 +17,13 @@ import { lastLine } from './output-lines';
 /** Written last: a version folder without it is a broken install and is redone. */
 const COMPLETE_MARKER = 'toolkit-install.json';
 const LOCK_POLL_MS = 500;
-/** Versions used within this window are never evicted: another run may be using them right now. */
-const EVICTION_GRACE_MS = 60 * 60_000;
+/** Tells this process's locks from those of an earlier process that had the same pid. */
+const PROCESS_NONCE = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+/**
+ * Versions used within this window are never evicted: a run resolves its Toolkit once per activity, and an apply
+ * can then run it for hours.
+ */
+const EVICTION_GRACE_MS = 24 * 60 * 60_000;
 
 export interface InstallProgress {
   (line: string): void;
@@ -163,7 +168,15 @@ export class ToolkitInstaller {
     if (result.exitCode === 0 && !result.timedOut) return;
     const output = `${result.stdout}\n${result.stderr}`;
     // pip's verdict for a version that does not exist: retrying cannot help.
-    if (version && /No matching distribution found|Could not find a version that satisfies/i.test(output)) {
+    // "(from versions: none)" is also what pip says when it cannot reach the index: only a list of versions
+    // without this one proves the version does not exist.
+    const listed = /from versions:\s*([^)]*)\)/i.exec(output)?.[1]?.trim();
+    if (
+      version &&
+      /No matching distribution found|Could not find a version that satisfies/i.test(output) &&
+      listed &&
+      listed !== 'none'
+    ) {
       throw new PromotionError(
         ErrorType.ToolkitUnavailable,
         `Cognite Toolkit ${version} cannot be installed: the package index has no cognite-toolkit==${version}`,
@@ -185,7 +198,12 @@ export class ToolkitInstaller {
     signal?: AbortSignal,
   ): Promise<() => Promise<void>> {
     const lockDir = path.join(this.settings.cacheDir, '.locks', `${version}.lock`);
-    const owner = { pid: process.pid, host: os.hostname(), at: new Date().toISOString() };
+    const owner = {
+      pid: process.pid,
+      host: os.hostname(),
+      nonce: PROCESS_NONCE,
+      at: new Date().toISOString(),
+    };
     let told = false;
     for (;;) {
       try {
@@ -216,8 +234,11 @@ export class ToolkitInstaller {
       const owner = JSON.parse(await readFile(path.join(lockDir, 'owner.json'), 'utf8')) as {
         pid: number;
         host: string;
+        nonce?: string;
       };
       if (owner.host !== os.hostname()) return false;
+      // Our own pid from an earlier life of this process (a restarted container reuses pid and hostname).
+      if (owner.pid === process.pid) return owner.nonce !== PROCESS_NONCE;
       try {
         process.kill(owner.pid, 0);
         return false;
@@ -235,7 +256,8 @@ export class ToolkitInstaller {
     const entries = await readdir(this.settings.cacheDir, { withFileTypes: true });
     const versions: Array<{ version: string; usedAt: number; locked: boolean }> = [];
     for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      // Only what this installer made: a version-named folder (a misplaced cacheDir must not cost other data).
+      if (!e.isDirectory() || !TOOLKIT_VERSION_PATTERN.test(e.name)) continue;
       // Another process may be installing it right now: it counts, but is never removed.
       const locked = existsSync(path.join(this.settings.cacheDir, '.locks', `${e.name}.lock`));
       const dir = path.join(this.settings.cacheDir, e.name);

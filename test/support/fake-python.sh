@@ -43,6 +43,12 @@ if [[ "${1:-}" == "-m" && "${2:-}" == "pip" && "${3:-}" == "install" ]]; then
       exit 1
     fi
   done
+  if [[ "${FAKE_PIP_OFFLINE:-}" == "unreachable-index" ]]; then
+    # What pip prints when it cannot reach the index at all: it saw no versions.
+    echo "ERROR: Could not find a version that satisfies the requirement cognite-toolkit==$version (from versions: none)" >&2
+    echo "ERROR: No matching distribution found for cognite-toolkit==$version" >&2
+    exit 1
+  fi
   if [[ "${FAKE_PIP_OFFLINE:-}" == "1" ]]; then
     echo "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError': /simple/cognite-toolkit/" >&2
     echo "ERROR: Could not install packages due to an OSError: [Errno 101] Network is unreachable" >&2

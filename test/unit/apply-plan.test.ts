@@ -108,12 +108,23 @@ test('no build on this worker (another machine, a reset run): rebuild, compare, 
   expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
 });
 
-test('a marker from before versions were recorded still counts for its plan', async () => {
+test('a marker from before versions were recorded says nothing about the version: rebuild first', async () => {
   const s = await setup('0.9.28');
   mkdirSync(s.layout.run(run).build, { recursive: true });
   mkdirSync(s.layout.run(run).dir, { recursive: true });
   writeFileSync(s.layout.run(run).planHashMarker, s.hash);
   expect(await s.workspace.builtPlan(run)).toEqual({ planHash: s.hash });
   await new MockActivityEnvironment().run(s.apply, request(s.hash));
-  expect(s.calls).toEqual(['re-diff existing build', 'apply with 0.9.28']);
+  expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
+});
+
+test('a plan approved as made with another Toolkit version is never applied', async () => {
+  const s = await setup('0.9.28');
+  const err = await new MockActivityEnvironment()
+    .run(s.apply, { ...request(s.hash), toolkitVersion: '0.8.271' })
+    .catch((e: unknown) => e as Error);
+  expect(String((err as Error).message)).toMatch(
+    /approved as made with Toolkit 0\.8\.271, but this worker resolves 0\.9\.28/,
+  );
+  expect(s.calls).toEqual([]);
 });

@@ -137,6 +137,17 @@ describe('parseConfig errors name the bad key path', () => {
     expectConfigError(raw, 'toolkit.versions.installed');
   });
 
+  test('a Toolkit cache that is the data dir (or holds it) is refused: the cache evicts what is in it', () => {
+    const raw = minimalRawConfig();
+    raw.dataDir = '/srv/promo/data';
+    raw.toolkit = { versions: { install: { cacheDir: '/srv/promo/data' } } };
+    expectConfigError(raw, 'toolkit.versions.install.cacheDir');
+    raw.toolkit = { versions: { install: { cacheDir: '/srv/promo' } } };
+    expectConfigError(raw, 'toolkit.versions.install.cacheDir');
+    raw.toolkit = { versions: { install: { cacheDir: '/srv/promo/data/toolkits' } } };
+    expect(() => parseConfig(raw, '/srv/promo/config.yaml')).not.toThrow();
+  });
+
   test('missing approval block', () => {
     const raw = minimalRawConfig();
     delete raw.environments.prod.approval;

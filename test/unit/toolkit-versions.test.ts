@@ -26,7 +26,7 @@ interface Fake {
   sleep?: number;
   /** Versions the package index does not have. */
   missing?: string[];
-  offline?: boolean;
+  offline?: boolean | 'unreachable-index';
 }
 
 /** Runs `fn`, expecting a PromotionError, and returns it. */
@@ -80,7 +80,7 @@ describe('toolkit versions', () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: os.homedir(), FAKE_PIP_LOG: pipLog };
     if (fake.sleep !== undefined) env.FAKE_PIP_SLEEP = String(fake.sleep);
     if (fake.missing) env.FAKE_PIP_MISSING = fake.missing.join(' ');
-    if (fake.offline) env.FAKE_PIP_OFFLINE = '1';
+    if (fake.offline) env.FAKE_PIP_OFFLINE = fake.offline === true ? '1' : fake.offline;
     return new ToolkitInstaller(settings(overrides), env);
   }
 
@@ -270,6 +270,12 @@ describe('toolkit versions', () => {
       expect(existsSync(path.join(cacheDir, '.locks', '9.9.9.lock'))).toBe(false);
     });
 
+    it('an index it cannot reach ("from versions: none") is retried, not reported as a missing version', async () => {
+      const err = await failure(() => installer({}, { offline: 'unreachable-index' }).install('0.9.28'));
+      expect(err.type).toBe(ErrorType.ToolkitTransient);
+      expect(err.retryable).toBe(true);
+    });
+
     it('fails retryably when the network is down, and a later attempt installs it', async () => {
       const err = await failure(() => installer({}, { offline: true }).install('0.9.28'));
       expect(err.type).toBe(ErrorType.ToolkitTransient);
@@ -303,7 +309,7 @@ describe('toolkit versions', () => {
     it('never evicts a version another process is installing right now', async () => {
       const inst = installer({ maxVersions: 2 });
       await inst.install('0.9.1');
-      await setUsedAt('0.9.1', 3 * HOUR_MS);
+      await setUsedAt('0.9.1', 30 * HOUR_MS);
       // 0.9.2 is half installed by a live process (this one): its folder has no marker, and it holds the lock.
       await mkdir(path.join(cacheDir, '0.9.2', 'bin'), { recursive: true });
       await mkdir(path.join(cacheDir, '.locks', '0.9.2.lock'), { recursive: true });
@@ -311,7 +317,7 @@ describe('toolkit versions', () => {
         path.join(cacheDir, '.locks', '0.9.2.lock', 'owner.json'),
         JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }),
       );
-      const old = new Date(Date.now() - 5 * HOUR_MS);
+      const old = new Date(Date.now() - 50 * HOUR_MS);
       await utimes(path.join(cacheDir, '0.9.2'), old, old);
 
       await inst.install('0.9.3');
@@ -331,12 +337,12 @@ describe('toolkit versions', () => {
       expect(err.message).toContain('toolkit.versions.install.python');
     });
 
-    it('evicts the least recently used version beyond maxVersions, never one used within the hour', async () => {
+    it('evicts the least recently used version beyond maxVersions, never one used within a day', async () => {
       const inst = installer({ maxVersions: 2 });
       await inst.install('0.9.1');
       await inst.install('0.9.2');
-      await setUsedAt('0.9.1', 3 * HOUR_MS);
-      await setUsedAt('0.9.2', 2 * HOUR_MS);
+      await setUsedAt('0.9.1', 30 * HOUR_MS);
+      await setUsedAt('0.9.2', 26 * HOUR_MS);
 
       await inst.install('0.9.3');
       // Three versions, two allowed: the least recently used goes.
