@@ -2,8 +2,9 @@
  * The playbook as one durable pipeline: prepare -> diff -> approval -> apply -> smoke tests -> alert or finish.
  * Promotion and rollback differ only in how the commit is chosen and whether approval may be skipped.
  *
- * The decisions live in their own modules: approval-rules.ts (who may decide, when it is decided) and
- * run-status.ts (phases, timings, the result). This file only sequences the steps.
+ * The decisions live in their own modules: approval-rules.ts (who may decide, when it is decided),
+ * decision-handlers.ts (the updates, signals and query that carry them) and run-status.ts (phases, timings, the
+ * result). This file only sequences the steps.
  * Determinism: no I/O here; time comes from the workflow clock (Date is replay-safe inside the sandbox).
  */
 import {
@@ -16,7 +17,6 @@ import {
   log,
   patched,
   proxyActivities,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,29 +30,11 @@ import type {
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
 import { normalizePersonName } from '../contracts/person-name';
 import {
-  approveSignal,
-  approveUpdate,
-  cancelUpdate,
-  DECISION_REFUSED_TYPE,
-  rejectSignal,
-  rejectUpdate,
-  statusQuery,
-} from '../contracts/messages';
-import {
   commitSearchAttribute,
   environmentSearchAttribute,
   phaseSearchAttribute,
 } from '../contracts/search-attributes';
-import type {
-  ApprovePayload,
-  DecisionResult,
-  Outcome,
-  NameRules,
-  Phase,
-  PromotionResult,
-  RefusalReason,
-  RejectPayload,
-} from '../contracts/types';
+import type { NameRules, Outcome, Phase, PromotionResult } from '../contracts/types';
 import {
   alertActivity,
   applyActivity,
@@ -61,20 +43,13 @@ import {
   quickActivity,
   smokeActivity,
 } from './activity-options';
-import {
-  approvalDecision,
-  judgeApproval,
-  judgeCancel,
-  judgeRejection,
-  type ApprovalState,
-  type Verdict,
-} from './approval-rules';
+import { approvalDecision, type ApprovalState } from './approval-rules';
+import { registerDecisionHandlers } from './decision-handlers';
 import {
   ALERTING_OUTCOMES,
   cancellationTouchedCdf,
   enterPhase,
   newStatus,
-  recordRefusal,
   toResult,
   type RunRequest,
 } from './run-status';
@@ -107,77 +82,22 @@ export async function runPipeline(
   let alertsSent = 0;
 
   // ---- messages --------------------------------------------------------------------------------------------
-  const now = (): string => new Date(Date.now()).toISOString();
-  const approvalState = (): ApprovalState => ({
-    names,
-    cancelled: status.cancelledBy !== undefined,
-    phase: status.phase,
-    policy,
-    requestedBy: input.requestedBy,
-    environment: input.environment,
-    planHash: status.planHash,
-    approvals: status.approvals,
-    rejections: status.rejections,
-  });
-  // Refused signals are recorded (bounded): the history then shows every attempt and why it did not count.
-  const refuse = (verdict: { approver: string; reason: string; code: RefusalReason }): void => {
-    recordRefusal(status, { approver: verdict.approver, why: verdict.reason, reason: verdict.code }, now());
-    log.warn('approval signal refused', { approver: verdict.approver, why: verdict.reason });
-  };
-  const decided = (decision: DecisionResult['decision'], by: string, at: string): DecisionResult => ({
-    decision,
-    by,
-    at,
-    phase: status.phase,
-    approvals: status.approvals.length,
-    requiredApprovals: status.requiredApprovals,
-  });
-  const recordApproval = (p: ApprovePayload): DecisionResult => {
-    const at = now();
-    status.approvals.push({ approver: p.approver, at, comment: p.comment });
-    log.info('approval recorded', { approver: p.approver });
-    return decided('approve', p.approver, at);
-  };
-  const recordRejection = (p: RejectPayload): DecisionResult => {
-    const at = now();
-    status.rejections.push({ approver: p.approver, at, reason: p.reason });
-    log.info('rejection recorded', { approver: p.approver });
-    return decided('reject', p.approver, at);
-  };
   // The run is cancelled from within (the cancel update) by cancelling the scope the steps run in.
   const steps = new CancellationScope();
-  const cancelState = () => ({ ...approvalState(), outcomeSet: status.outcome !== undefined });
-
-  setHandler(statusQuery, () => status);
-  // Updates: a validator that throws refuses the call before anything reaches history; the caller gets why.
-  setHandler(approveUpdate, (payload) => recordApproval(accepted(judgeApproval(approvalState(), payload))), {
-    validator: (payload) => void accepted(judgeApproval(approvalState(), payload)),
-  });
-  setHandler(rejectUpdate, (payload) => recordRejection(accepted(judgeRejection(approvalState(), payload))), {
-    validator: (payload) => void accepted(judgeRejection(approvalState(), payload)),
-  });
-  setHandler(
-    cancelUpdate,
-    (payload) => {
-      const p = accepted(judgeCancel(cancelState(), payload));
-      const at = now();
-      status.cancelledBy = { approver: p.by, at, reason: p.reason };
-      log.info('cancellation requested', { by: p.by });
-      steps.cancel();
-      return decided('cancel', p.by, at);
-    },
-    { validator: (payload) => void accepted(judgeCancel(cancelState(), payload)) },
-  );
-  // Signals, for compatibility: same rules, but a refusal can only be recorded.
-  setHandler(approveSignal, (raw) => {
-    const verdict = judgeApproval(approvalState(), raw);
-    if (!verdict.accepted) return refuse(verdict);
-    recordApproval(verdict.payload);
-  });
-  setHandler(rejectSignal, (raw) => {
-    const verdict = judgeRejection(approvalState(), raw);
-    if (!verdict.accepted) return refuse(verdict);
-    recordRejection(verdict.payload);
+  registerDecisionHandlers({
+    status,
+    steps,
+    state: (): ApprovalState => ({
+      names,
+      cancelled: status.cancelledBy !== undefined,
+      phase: status.phase,
+      policy,
+      requestedBy: input.requestedBy,
+      environment: input.environment,
+      planHash: status.planHash,
+      approvals: status.approvals,
+      rejections: status.rejections,
+    }),
   });
 
   const enter = (phase: Phase): void => {
@@ -411,16 +331,6 @@ export async function runPipeline(
       }
       throw err;
     }
-  });
-}
-
-/** The payload of an accepted verdict; a refused one becomes the failure the update's caller receives. */
-function accepted<P>(verdict: Verdict<P>): P {
-  if (verdict.accepted) return verdict.payload;
-  throw ApplicationFailure.create({
-    type: DECISION_REFUSED_TYPE,
-    message: verdict.reason,
-    nonRetryable: true,
   });
 }
 

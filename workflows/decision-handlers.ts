@@ -1,0 +1,108 @@
+/**
+ * The run's message handlers: the `status` query, the approve / reject / cancel updates (validators refuse
+ * before anything reaches history, and the caller hears why) and the approve / reject signals kept for older
+ * tooling (same rules; a refusal can only be recorded, bounded). The rules themselves are in approval-rules.ts.
+ */
+import { ApplicationFailure, type CancellationScope, log, setHandler } from '@temporalio/workflow';
+import {
+  approveSignal,
+  approveUpdate,
+  cancelUpdate,
+  DECISION_REFUSED_TYPE,
+  rejectSignal,
+  rejectUpdate,
+  statusQuery,
+} from '../contracts/messages';
+import type {
+  ApprovePayload,
+  DecisionResult,
+  PromotionStatus,
+  RefusalReason,
+  RejectPayload,
+} from '../contracts/types';
+import {
+  judgeApproval,
+  judgeCancel,
+  judgeRejection,
+  type ApprovalState,
+  type Verdict,
+} from './approval-rules';
+import { recordRefusal } from './run-status';
+
+export interface DecisionContext {
+  status: PromotionStatus;
+  /** The rules' view of the run right now. */
+  state(): ApprovalState;
+  /** The scope the pipeline's steps run in: the cancel update cancels it. */
+  steps: CancellationScope;
+}
+
+export function registerDecisionHandlers({ status, state, steps }: DecisionContext): void {
+  const now = (): string => new Date(Date.now()).toISOString();
+  // Refused signals are recorded (bounded): the history then shows every attempt and why it did not count.
+  const refuse = (verdict: { approver: string; reason: string; code: RefusalReason }): void => {
+    recordRefusal(status, { approver: verdict.approver, why: verdict.reason, reason: verdict.code }, now());
+    log.warn('approval signal refused', { approver: verdict.approver, why: verdict.reason });
+  };
+  const decided = (decision: DecisionResult['decision'], by: string, at: string): DecisionResult => ({
+    decision,
+    by,
+    at,
+    phase: status.phase,
+    approvals: status.approvals.length,
+    requiredApprovals: status.requiredApprovals,
+  });
+  const recordApproval = (p: ApprovePayload): DecisionResult => {
+    const at = now();
+    status.approvals.push({ approver: p.approver, at, comment: p.comment });
+    log.info('approval recorded', { approver: p.approver });
+    return decided('approve', p.approver, at);
+  };
+  const recordRejection = (p: RejectPayload): DecisionResult => {
+    const at = now();
+    status.rejections.push({ approver: p.approver, at, reason: p.reason });
+    log.info('rejection recorded', { approver: p.approver });
+    return decided('reject', p.approver, at);
+  };
+  const cancelState = () => ({ ...state(), outcomeSet: status.outcome !== undefined });
+
+  setHandler(statusQuery, () => status);
+  setHandler(approveUpdate, (payload) => recordApproval(accepted(judgeApproval(state(), payload))), {
+    validator: (payload) => void accepted(judgeApproval(state(), payload)),
+  });
+  setHandler(rejectUpdate, (payload) => recordRejection(accepted(judgeRejection(state(), payload))), {
+    validator: (payload) => void accepted(judgeRejection(state(), payload)),
+  });
+  setHandler(
+    cancelUpdate,
+    (payload) => {
+      const p = accepted(judgeCancel(cancelState(), payload));
+      const at = now();
+      status.cancelledBy = { approver: p.by, at, reason: p.reason };
+      log.info('cancellation requested', { by: p.by });
+      steps.cancel();
+      return decided('cancel', p.by, at);
+    },
+    { validator: (payload) => void accepted(judgeCancel(cancelState(), payload)) },
+  );
+  setHandler(approveSignal, (raw) => {
+    const verdict = judgeApproval(state(), raw);
+    if (!verdict.accepted) return refuse(verdict);
+    recordApproval(verdict.payload);
+  });
+  setHandler(rejectSignal, (raw) => {
+    const verdict = judgeRejection(state(), raw);
+    if (!verdict.accepted) return refuse(verdict);
+    recordRejection(verdict.payload);
+  });
+}
+
+/** The payload of an accepted verdict; a refused one becomes the failure the update's caller receives. */
+function accepted<P>(verdict: Verdict<P>): P {
+  if (verdict.accepted) return verdict.payload;
+  throw ApplicationFailure.create({
+    type: DECISION_REFUSED_TYPE,
+    message: verdict.reason,
+    nonRetryable: true,
+  });
+}
