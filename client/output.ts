@@ -135,6 +135,7 @@ type Report = Pick<
   | 'approvals'
   | 'rejections'
   | 'refusedApprovals'
+  | 'planChanges'
   | 'timings'
   | 'smokeResults'
   | 'failure'
@@ -182,6 +183,12 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
   lines.push('', `approvals${required}:`, ...list(r.approvals.map(decision)));
   if (r.rejections.length) lines.push('rejections:', ...list(r.rejections.map(decision)));
   if (r.refusedApprovals.length) lines.push('refused approvals:', ...list(r.refusedApprovals.map(refused)));
+  if (r.planChanges?.length) {
+    lines.push(
+      'plan changed before the apply (approval asked again):',
+      ...list(r.planChanges.map((c) => `${c.at}: ${c.previousPlanHash.slice(0, 12)} not applied: ${c.why}`)),
+    );
+  }
   if (r.timings.length) {
     lines.push(
       '',

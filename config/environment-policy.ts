@@ -35,6 +35,7 @@ export function environmentPolicy(
     approvalRequired: kind === 'promotion' || env.approval.rollbackRequiresApproval,
     removeLeftovers: env.rollback.removeLeftovers,
     ...(env.approval.remindEvery !== undefined ? { remindEveryMs: env.approval.remindEvery } : {}),
+    onPlanChange: env.approval.onPlanChange,
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
   };

@@ -128,6 +128,8 @@ const approvalSchema = z
     rollbackRequiresApproval: z.boolean().default(true),
     // Reminders to the environment's alert channels while a run waits; none when absent.
     remindEvery: duration.optional(),
+    // When the dry-run right before the apply differs from the approved plan: ask again, or fail the run.
+    onPlanChange: z.enum(['reapprove', 'fail']).default('reapprove'),
   })
   .strict()
   .refine((a) => a.requiredApprovals <= a.approvers.length, {

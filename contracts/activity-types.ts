@@ -25,6 +25,8 @@ export interface EnvironmentPolicy {
   removeLeftovers: boolean;
   /** Remind the environment's channels of a waiting run this often (absent: no reminders). */
   remindEveryMs?: number;
+  /** A plan that changed before the apply goes back to approval (default), or fails the run. */
+  onPlanChange?: 'reapprove' | 'fail';
   temporalUiUrl: string;
   namespace: string;
 }

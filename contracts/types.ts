@@ -159,6 +159,14 @@ export interface RefusedApproval {
   reason?: RefusalReason;
 }
 
+/** The plan changed between approval and apply: the run went back to approval with a new plan. */
+export interface PlanChange {
+  at: string;
+  /** The plan that had been approved and was not applied. */
+  previousPlanHash: string;
+  why: string;
+}
+
 export interface StepTiming {
   step: Phase;
   startedAt: string;
@@ -216,6 +224,8 @@ export interface PromotionStatus {
   refusedByReason?: Partial<Record<RefusalReason, number>>;
   /** Set when the run was cancelled through the cancel update. */
   cancelledBy?: DecisionRecord;
+  /** Approved plans that changed before the apply (the run asked for approval again). */
+  planChanges?: PlanChange[];
   timings: StepTiming[];
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;
@@ -240,6 +250,7 @@ export interface PromotionResult {
   refusedCount?: number;
   refusedByReason?: Partial<Record<RefusalReason, number>>;
   cancelledBy?: DecisionRecord;
+  planChanges?: PlanChange[];
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;
   failure?: string;

@@ -63,6 +63,16 @@ const notices = proxyActivities<PromotionActivities>(noticeActivity);
 
 export type PipelineInput = RunRequest;
 
+/** After this many changed plans the run fails instead of asking again (CDF keeps changing under it). */
+const MAX_REAPPROVALS = 3;
+
+/** The type of the application failure an activity failed with. */
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
+}
+
 /** Thrown by a step that ends the run early with an outcome; the pipeline turns it into the result. */
 class RunEnded {
   constructor(
@@ -211,7 +221,7 @@ export async function runPipeline(
   };
 
   /** Apply exactly the approved plan; for rollbacks, then deal with leftovers as the environment says. */
-  const apply = async (commit: string, planHash: string): Promise<void> => {
+  const apply = async (commit: string, planHash: string, reapproveOnChange: boolean): Promise<boolean> => {
     enter('applying');
     try {
       await applying.applyPlan({
@@ -225,12 +235,24 @@ export async function runPipeline(
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
+      if (reapproveOnChange && failureType(err) === ErrorType.PlanMismatch) {
+        // Nothing was applied: the approvers decide again, on the plan as it is now.
+        (status.planChanges ??= []).push({
+          at: new Date(Date.now()).toISOString(),
+          previousPlanHash: planHash,
+          why: describeFailure(err),
+        });
+        log.warn('the plan changed before the apply; asking for approval again', {
+          previousPlanHash: planHash,
+        });
+        return false;
+      }
       throw new RunEnded('apply_failed', describeFailure(err));
     }
-    if (!status.leftovers) return;
+    if (!status.leftovers) return true;
     if (!(status.leftovers.action === 'remove' && (status.leftovers.existing ?? 1) > 0)) {
       status.leftovers = { ...status.leftovers, result: 'left' };
-      return;
+      return true;
     }
     try {
       status.leftovers = await applying.removeLeftovers({
@@ -247,6 +269,7 @@ export async function runPipeline(
         `rollback applied, but removing leftovers failed: ${describeFailure(err)}`,
       );
     }
+    return true;
   };
 
   /** Post-deploy smoke tests. */
@@ -312,10 +335,19 @@ export async function runPipeline(
     try {
       const commit = await prepare();
       const env = policy!;
-      const plan = await diff(commit, env);
+      let plan = await diff(commit, env);
       if (plan.planSummary.empty) return await finish('no_changes');
-      if (env.approvalRequired) await awaitApproval(env, plan);
-      await apply(commit, plan.planHash);
+      // A plan that changes before the apply goes back to approval (runs recorded before this fail instead).
+      const reapprove =
+        env.approvalRequired && env.onPlanChange !== 'fail' && patched('reapprove-on-plan-change');
+      for (let round = 1; ; round++) {
+        if (env.approvalRequired) await awaitApproval(env, plan);
+        if (await apply(commit, plan.planHash, reapprove && round <= MAX_REAPPROVALS)) break;
+        status.approvals = [];
+        status.rejections = [];
+        plan = await diff(commit, env);
+        if (plan.planSummary.empty) return await finish('no_changes');
+      }
       await smokeTest();
       return await finish('succeeded');
     } catch (err) {

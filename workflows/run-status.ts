@@ -91,6 +91,7 @@ export function toResult(
       ? { refusedCount: status.refusedCount, refusedByReason: status.refusedByReason }
       : {}),
     ...(status.cancelledBy ? { cancelledBy: status.cancelledBy } : {}),
+    ...(status.planChanges ? { planChanges: status.planChanges } : {}),
     smokeResults: status.smokeResults,
     leftovers: status.leftovers,
     failure: status.failure,

@@ -4,13 +4,13 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ErrorType, PromotionError } from '../../contracts/errors';
-import { approveSignal } from '../../contracts/messages';
+import { approveSignal, approveUpdate } from '../../contracts/messages';
 import { CliToolkitRunner, type ToolkitRunner } from '../../activities/toolkit/toolkit-runner';
 import type { PromotionResult } from '../../contracts/types';
 import { commitFiles } from '../helpers/git';
 import { startHarness, type Harness } from '../helpers/harness';
 import { failureAlerts, startStack, TASK_QUEUE, type Stack } from '../helpers/stack';
-import { recordHistory, uniqueId, waitForPhase } from '../helpers/workflows';
+import { recordHistory, uniqueId, waitForPhase, waitForStatus } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -213,7 +213,7 @@ test('cancelling during apply waits for the Toolkit to stop, then alerts: CDF ma
   await recordHistory(handle, 'promotion-cancelled-during-apply');
 });
 
-test('if CDF changed between approval and apply, nothing is applied and the run fails loudly', async () => {
+test('if CDF changed between approval and apply, nothing is applied and the run asks for approval again', async () => {
   await stack.admin.reset();
   const handle = await start('v1');
   const waiting = await waitForPhase(handle, 'awaiting_approval');
@@ -226,17 +226,34 @@ test('if CDF changed between approval and apply, nothing is applied and the run 
     }),
   });
   expect(res.status).toBe(200);
-  await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
-  const result: PromotionResult = await handle.result();
-  expect(result.outcome).toBe('apply_failed');
-  expect(result.failure).toMatch(
-    /PlanMismatchError: the plan changed since it was approved \(spaces counts differ/,
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: waiting.planHash }] });
+  // Back to approval, with a new plan and the reason; nothing of the old plan was applied.
+  const again = await waitForStatus(
+    handle,
+    (s) => s.phase === 'awaiting_approval' && s.planHash !== waiting.planHash,
+    120_000,
   );
+  expect(again.planChanges).toEqual([
+    expect.objectContaining({
+      previousPlanHash: waiting.planHash,
+      why: expect.stringMatching(
+        /PlanMismatchError: the plan changed since it was approved \(spaces counts differ/,
+      ),
+    }),
+  ]);
+  expect(again.approvals).toEqual([]);
   const state = await stack.admin.state('demo-prod');
   expect(Object.keys(state.views)).toHaveLength(0);
   expect(Object.keys(state.assets)).toHaveLength(0);
-  expect(result.alertsSent).toBe(2);
-  await recordHistory(handle, 'promotion-plan-changed-before-apply');
+  // The old approval does not carry over: approving the old hash is refused, the new one applies.
+  await expect(
+    handle.executeUpdate(approveUpdate, { args: [{ approver: 'carol', planHash: waiting.planHash }] }),
+  ).rejects.toThrow();
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'carol', planHash: again.planHash }] });
+  const result: PromotionResult = await handle.result();
+  expect(result.outcome).toBe('succeeded');
+  expect(result.planHash).toBe(again.planHash);
+  await recordHistory(handle, 'promotion-plan-changed-reapproved');
 });
 
 describe('smoke failures', () => {

@@ -208,6 +208,7 @@ describe('resolveEnvironment', () => {
       allowSelfApproval: false,
       approvalRequired: true,
       removeLeftovers: false,
+      onPlanChange: 'reapprove',
       temporalUiUrl: 'http://ui.example:8233/',
       namespace: 'prod ns',
     });

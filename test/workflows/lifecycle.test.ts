@@ -22,7 +22,7 @@ import {
   type PromotionActivities,
 } from '../helpers/mock-activities';
 import { startPromotion, startRollback, startTimeSkipping, withWorker } from '../helpers/time-skipping';
-import { waitForPhase } from '../helpers/workflows';
+import { waitForPhase, waitForStatus } from '../helpers/workflows';
 
 let env: TestWorkflowEnvironment;
 
@@ -332,6 +332,87 @@ describe('outcomes', () => {
       const none: ActivityName[] = ['applyPlan', 'removeLeftovers', 'runSmokeChecks', 'sendAlert'];
       for (const name of none) expect(mock.calls[name]).toHaveLength(0);
       expect(mock.calls.cleanupRun).toHaveLength(1);
+    });
+  });
+});
+
+describe('a plan that changes between approval and apply', () => {
+  const mismatch = () =>
+    ApplicationFailure.create({
+      type: 'PlanMismatchError',
+      message: 'the plan changed since it was approved (spaces counts differ); nothing was applied',
+      nonRetryable: true,
+    });
+  const hashes = ['1'.repeat(64), '2'.repeat(64), '3'.repeat(64), '4'.repeat(64), '5'.repeat(64)];
+
+  /** buildAndDiff reports a new plan hash each time; applyPlan fails with PlanMismatch `failures` times. */
+  function changing(failures: number, policy = {}) {
+    let diffs = 0;
+    let applies = 0;
+    return mockActivities(
+      {
+        buildAndDiff: async () => ({
+          planHash: hashes[diffs++]!,
+          planSummary: planSummary(),
+          planArtifact: 'plans/x.txt',
+        }),
+        applyPlan: async () => {
+          if (applies++ < failures) throw mismatch();
+          return { created: 1, updated: 0, deleted: 0, unchanged: 0, attempts: 1 };
+        },
+      },
+      { policy },
+    );
+  }
+
+  /** Approves each plan as it comes up for approval, `rounds` times. */
+  async function approveEachPlan(handle: WorkflowHandle, rounds: number): Promise<void> {
+    let previous: string | undefined;
+    for (let i = 0; i < rounds; i++) {
+      const waiting = await waitForStatus(
+        handle,
+        (s) => s.phase === 'awaiting_approval' && s.planHash !== previous,
+      );
+      previous = waiting.planHash;
+      await handle.signal(approveSignal, { approver: 'bob', planHash: waiting.planHash });
+    }
+  }
+
+  test('goes back to approval with the new plan, and applies once the new plan is approved', async () => {
+    const mock = changing(1);
+    await withWorker(env, mock.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue);
+      await approveEachPlan(handle, 2);
+      const result = await handle.result();
+      expect(result.outcome).toBe('succeeded');
+      expect(result.planHash).toBe(hashes[1]);
+      expect(result.planChanges).toEqual([expect.objectContaining({ previousPlanHash: hashes[0] })]);
+      expect(mock.calls.applyPlan.map((r) => r.planHash)).toEqual([hashes[0], hashes[1]]);
+      expect(mock.calls.sendAlert).toHaveLength(0);
+    });
+  });
+
+  test('with approval.onPlanChange "fail" the run ends as apply_failed, with an alert', async () => {
+    const mock = changing(1, { onPlanChange: 'fail' });
+    await withWorker(env, mock.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue);
+      await approveEachPlan(handle, 1);
+      const result = await handle.result();
+      expect(result.outcome).toBe('apply_failed');
+      expect(result.failure).toMatch(/^PlanMismatchError: /);
+      expect(mock.calls.sendAlert).toHaveLength(1);
+    });
+  });
+
+  test('a plan that keeps changing fails the run after three re-approvals', async () => {
+    const mock = changing(10);
+    await withWorker(env, mock.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue);
+      await approveEachPlan(handle, 4);
+      const result = await handle.result();
+      expect(result.outcome).toBe('apply_failed');
+      expect(result.planChanges).toHaveLength(3);
+      expect(mock.calls.applyPlan).toHaveLength(4);
     });
   });
 });
