@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { TEMPORAL_DEFAULTS } from '../config/defaults';
 import { registerApprove } from './commands/approve';
+import { registerAudit } from './commands/audit';
 import { registerCancel } from './commands/cancel';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerApprove(program);
   registerReject(program);
   registerCancel(program);
+  registerAudit(program);
   registerList(program);
   return program;
 }

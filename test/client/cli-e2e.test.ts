@@ -145,6 +145,25 @@ test('start, refused approval, approval with plan hash, watch to succeeded', asy
     updates.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name),
   ).toEqual(['approve']);
 
+  // The audit: every request as the server recorded it, and what counted.
+  const audited = await cli('audit', info.workflowId, '--json');
+  expectExit(audited, 0);
+  const report = JSON.parse(audited.stdout) as {
+    requests: Array<{ what: string; who?: string; details: Record<string, unknown> }>;
+    approvals: Array<{ approver: string; comment?: string }>;
+  };
+  expect(report.requests[0]).toMatchObject({ what: 'start promotionWorkflow', who: 'alice' });
+  // The approval and its retry (the same update id) are one request; mallory's refused update is none.
+  expect(report.requests.filter((r) => r.what === 'update approve')).toEqual([
+    expect.objectContaining({ who: 'bob', details: expect.objectContaining({ comment: 'ok' }) }),
+  ]);
+  expect(report.requests.some((r) => r.who === 'mallory')).toBe(false);
+  expect(report.approvals).toEqual([expect.objectContaining({ approver: 'bob', comment: 'ok' })]);
+  const auditText = await cli('audit', info.workflowId);
+  expectExit(auditText, 0);
+  expect(auditText.stdout).toMatch(/update approve by bob/);
+  expect(auditText.stdout).toMatch(/approved by bob at .* \(comment: ok\)/);
+
   // Approving a closed run must not look like success.
   const late = await cli('approve', info.workflowId, '--approver', 'carol');
   expect([3, 4]).toContain(late.code);
