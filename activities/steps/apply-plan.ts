@@ -46,12 +46,7 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
     const log = activityLogger(deps.logger);
     requireEnvironment(deps.config, req.environment);
     const folders = deps.workspace.folders(req.run);
-    const target = {
-      environment: req.environment,
-      commit: req.commit,
-      worktreeDir: folders.checkout,
-      logDir: folders.toolkitLogs,
-    };
+    const target = deps.workspace.commitTarget(req.run, req.environment, req.commit);
     const built = await deps.workspace.builtPlan(req.run);
     await deps.workspace.checkout(req.commit, folders.checkout);
     let toolkit = await deps.steps.resolve(folders.checkout);

@@ -29,12 +29,7 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
     const log = activityLogger(deps.logger);
     requireEnvironment(deps.config, req.environment);
     const folders = deps.workspace.folders(req.run);
-    const target = {
-      environment: req.environment,
-      commit: req.commit,
-      worktreeDir: folders.checkout,
-      logDir: folders.toolkitLogs,
-    };
+    const target = deps.workspace.commitTarget(req.run, req.environment, req.commit);
     const { text, parsed, report, toolkit } = await deps.steps.dryRun(target, folders.build);
     const refusal = notAbleToDeploy(parsed);
     if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);

@@ -24,6 +24,16 @@ export class RunWorkspace {
     return this.layout.run(run);
   }
 
+  /** Where the Toolkit works on the run's pinned commit: its checkout, and the run's log folder. */
+  commitTarget(
+    run: RunIds,
+    environment: string,
+    commit: string,
+  ): { environment: string; commit: string; worktreeDir: string; logDir: string } {
+    const f = this.folders(run);
+    return { environment, commit, worktreeDir: f.checkout, logDir: f.toolkitLogs };
+  }
+
   resolve(ref: string): Promise<string> {
     return this.repository.resolve(ref);
   }
