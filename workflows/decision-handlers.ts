@@ -13,12 +13,13 @@ import {
   rejectUpdate,
   statusQuery,
 } from '../contracts/messages';
-import type {
-  ApprovePayload,
-  DecisionResult,
-  PromotionStatus,
-  RefusalReason,
-  RejectPayload,
+import {
+  MAX_REFUSED_KEPT,
+  type ApprovePayload,
+  type DecisionResult,
+  type PromotionStatus,
+  type RefusalReason,
+  type RejectPayload,
 } from '../contracts/types';
 import {
   judgeApproval,
@@ -42,7 +43,15 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
   // Refused signals are recorded (bounded): the history then shows every attempt and why it did not count.
   const refuse = (verdict: { approver: string; reason: string; code: RefusalReason }): void => {
     recordRefusal(status, { approver: verdict.approver, why: verdict.reason, reason: verdict.code }, now());
-    log.warn('approval signal refused', { approver: verdict.approver, why: verdict.reason });
+    // Logged within bounds too: a flood of refused signals must not flood the worker's log.
+    const count = status.refusedCount ?? 0;
+    if (count <= MAX_REFUSED_KEPT || count % 1000 === 0) {
+      log.warn('approval signal refused', {
+        approver: verdict.approver.slice(0, 100),
+        why: verdict.reason.slice(0, 300),
+        refusedSoFar: count,
+      });
+    }
   };
   const decided = (decision: DecisionResult['decision'], by: string, at: string): DecisionResult => ({
     decision,
