@@ -136,6 +136,7 @@ type Report = Pick<
   | 'rejections'
   | 'refusedApprovals'
   | 'planChanges'
+  | 'approvalsMissingFrom'
   | 'timings'
   | 'smokeResults'
   | 'failure'
@@ -181,6 +182,8 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
   const required =
     r.requiredApprovals !== undefined ? ` (${r.approvals.length} of ${r.requiredApprovals} required)` : '';
   lines.push('', `approvals${required}:`, ...list(r.approvals.map(decision)));
+  if (r.approvalsMissingFrom?.length)
+    lines.push(`still needed from: ${oneLineSafe(r.approvalsMissingFrom.join(', '))}`);
   if (r.rejections.length) lines.push('rejections:', ...list(r.rejections.map(decision)));
   if (r.refusedApprovals.length) lines.push('refused approvals:', ...list(r.refusedApprovals.map(refused)));
   if (r.planChanges?.length) {

@@ -36,6 +36,9 @@ export function environmentPolicy(
     removeLeftovers: env.rollback.removeLeftovers,
     ...(env.approval.remindEvery !== undefined ? { remindEveryMs: env.approval.remindEvery } : {}),
     onPlanChange: env.approval.onPlanChange,
+    ...(Object.keys(env.approval.requiredFromGroups).length
+      ? { groups: env.approval.groups, requiredFromGroups: env.approval.requiredFromGroups }
+      : {}),
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
   };

@@ -104,6 +104,10 @@ const smokeSchema = z
   })
   .strict();
 
+const groupName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'group names are lower-case (letters, digits, - and _)');
+
 const approvalSchema = z
   .object({
     timeout: duration.default(APPROVAL_DEFAULTS.timeoutMs),
@@ -130,11 +134,41 @@ const approvalSchema = z
     remindEvery: duration.optional(),
     // When the dry-run right before the apply differs from the approved plan: ask again, or fail the run.
     onPlanChange: z.enum(['reapprove', 'fail']).default('reapprove'),
+    // Named groups of approvers (members must be approvers) and the approvals each must give.
+    groups: z.record(groupName, z.array(personNameSchema).min(1, 'list at least one member')).default({}),
+    requiredFromGroups: z.record(groupName, z.number().int().min(1)).default({}),
   })
   .strict()
   .refine((a) => a.requiredApprovals <= a.approvers.length, {
     path: ['requiredApprovals'],
     message: 'cannot exceed the number of approvers; such runs could only expire',
+  })
+  .superRefine((a, ctx) => {
+    for (const [group, members] of Object.entries(a.groups)) {
+      for (const [i, m] of members.entries()) {
+        if (!a.approvers.includes(m))
+          ctx.addIssue({ code: 'custom', path: ['groups', group, i], message: `"${m}" is not in approvers` });
+      }
+    }
+    for (const [group, needed] of Object.entries(a.requiredFromGroups)) {
+      const members = Object.prototype.hasOwnProperty.call(a.groups, group) ? a.groups[group]! : undefined;
+      if (!members) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requiredFromGroups', group],
+          message: `no group "${group}" in groups`,
+        });
+        continue;
+      }
+      // As for the total: a member who requests the run cannot approve it without self-approval.
+      if (needed > members.length - (a.allowSelfApproval ? 0 : 1)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requiredFromGroups', group],
+          message: `${needed} approval(s) from ${members.length} member(s) can never be met when a member requests the run${a.allowSelfApproval ? '' : ' (allowSelfApproval is false)'}`,
+        });
+      }
+    }
   })
   // An approver may also request a run; then, without self-approval, only the others can approve it.
   .refine((a) => a.allowSelfApproval || a.requiredApprovals <= a.approvers.length - 1, {

@@ -25,6 +25,9 @@ export interface EnvironmentPolicy {
   removeLeftovers: boolean;
   /** Remind the environment's channels of a waiting run this often (absent: no reminders). */
   remindEveryMs?: number;
+  /** Named groups of approvers, and how many approvals each group must give besides the total. */
+  groups?: Record<string, string[]>;
+  requiredFromGroups?: Record<string, number>;
   /** A plan that changed before the apply goes back to approval (default), or fails the run. */
   onPlanChange?: 'reapprove' | 'fail';
   temporalUiUrl: string;

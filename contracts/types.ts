@@ -226,6 +226,8 @@ export interface PromotionStatus {
   cancelledBy?: DecisionRecord;
   /** Approved plans that changed before the apply (the run asked for approval again). */
   planChanges?: PlanChange[];
+  /** With group quorums: the groups still lacking approvals ("release-managers: 1 more"). */
+  approvalsMissingFrom?: string[];
   timings: StepTiming[];
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;

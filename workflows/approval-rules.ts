@@ -150,8 +150,27 @@ export type ApprovalDecision = 'pending' | 'approved' | 'rejected';
 export function approvalDecision(
   state: Pick<ApprovalState, 'approvals' | 'rejections'>,
   requiredApprovals: number,
+  groups: Pick<EnvironmentPolicy, 'groups' | 'requiredFromGroups'> = {},
 ): ApprovalDecision {
   if (state.rejections.length > 0) return 'rejected';
-  if (state.approvals.length >= requiredApprovals) return 'approved';
-  return 'pending';
+  if (state.approvals.length < requiredApprovals) return 'pending';
+  return missingGroupApprovals(state, groups).length === 0 ? 'approved' : 'pending';
+}
+
+/**
+ * The named groups that still lack approvals, as "release-managers: 1 more". Approvals are distinct people, so
+ * one person in two groups counts for both.
+ */
+export function missingGroupApprovals(
+  state: Pick<ApprovalState, 'approvals'>,
+  { groups = {}, requiredFromGroups = {} }: Pick<EnvironmentPolicy, 'groups' | 'requiredFromGroups'>,
+): string[] {
+  const approvedBy = new Set(state.approvals.map((a) => normalizePersonName(a.approver)));
+  return Object.entries(requiredFromGroups).flatMap(([group, needed]) => {
+    const members = (Object.prototype.hasOwnProperty.call(groups, group) ? groups[group]! : []).map(
+      normalizePersonName,
+    );
+    const have = members.filter((m) => approvedBy.has(m)).length;
+    return have >= needed ? [] : [`${group}: ${needed - have} more`];
+  });
 }

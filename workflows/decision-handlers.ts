@@ -25,6 +25,7 @@ import {
   judgeApproval,
   judgeCancel,
   judgeRejection,
+  missingGroupApprovals,
   type ApprovalState,
   type Verdict,
 } from './approval-rules';
@@ -64,6 +65,8 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
   const recordApproval = (p: ApprovePayload): DecisionResult => {
     const at = now();
     status.approvals.push({ approver: p.approver, at, comment: p.comment });
+    const policy = state().policy;
+    if (policy?.requiredFromGroups) status.approvalsMissingFrom = missingGroupApprovals(status, policy);
     log.info('approval recorded', { approver: p.approver });
     return decided('approve', p.approver, at);
   };

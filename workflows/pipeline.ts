@@ -43,7 +43,7 @@ import {
   quickActivity,
   smokeActivity,
 } from './activity-options';
-import { approvalDecision, type ApprovalState } from './approval-rules';
+import { approvalDecision, missingGroupApprovals, type ApprovalState } from './approval-rules';
 import { registerDecisionHandlers } from './decision-handlers';
 import {
   ALERTING_OUTCOMES,
@@ -198,7 +198,8 @@ export async function runPipeline(
     enter('awaiting_approval');
     const deadline = Date.now() + env.approvalTimeoutMs;
     status.approvalDeadline = new Date(deadline).toISOString();
-    const isDecided = () => approvalDecision(status, env.requiredApprovals) !== 'pending';
+    if (env.requiredFromGroups) status.approvalsMissingFrom = missingGroupApprovals(status, env);
+    const isDecided = () => approvalDecision(status, env.requiredApprovals, env) !== 'pending';
     let decided: boolean;
     // Runs recorded before notices existed replay without them.
     if (patched('approval-notices')) {
@@ -214,7 +215,7 @@ export async function runPipeline(
       decided = await condition(isDecided, env.approvalTimeoutMs);
     }
     if (!decided) throw new RunEnded('expired', `no decision within ${env.approvalTimeoutMs} ms`);
-    if (approvalDecision(status, env.requiredApprovals) === 'rejected') {
+    if (approvalDecision(status, env.requiredApprovals, env) === 'rejected') {
       const r = status.rejections[0]!;
       throw new RunEnded('rejected', `rejected by ${r.approver}${r.reason ? `: ${r.reason}` : ''}`);
     }

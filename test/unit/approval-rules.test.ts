@@ -2,6 +2,7 @@
 import type { EnvironmentPolicy } from '../../contracts/activity-types';
 import {
   approvalDecision,
+  missingGroupApprovals,
   judgeApproval,
   judgeCancel,
   judgeRejection,
@@ -204,5 +205,32 @@ describe('self-approval is decided on normalized names', () => {
     expect(judgeApproval(state(), { approver: 'bоb' })).toEqual(
       expect.objectContaining({ accepted: false, code: 'invalid_payload' }),
     );
+  });
+});
+
+describe('quorum per named group', () => {
+  const at = '2026-01-01T00:00:00.000Z';
+  const groups = {
+    groups: { 'release-managers': ['bob', 'carol'], 'data-platform': ['dave'] },
+    requiredFromGroups: { 'release-managers': 1, 'data-platform': 1 },
+  };
+  const by = (...names: string[]) => ({
+    approvals: names.map((approver) => ({ approver, at })),
+    rejections: [],
+  });
+
+  test('the total is not enough without one approval from each required group', () => {
+    expect(approvalDecision(by('bob', 'carol'), 2, groups)).toBe('pending');
+    expect(missingGroupApprovals(by('bob', 'carol'), groups)).toEqual(['data-platform: 1 more']);
+    expect(approvalDecision(by('bob', 'dave'), 2, groups)).toBe('approved');
+    expect(missingGroupApprovals(by('bob', 'dave'), groups)).toEqual([]);
+  });
+
+  test('each group requirement still needs the total', () => {
+    expect(approvalDecision(by('bob', 'dave'), 3, groups)).toBe('pending');
+  });
+
+  test('without groups the decision is the total alone', () => {
+    expect(approvalDecision(by('bob'), 1)).toBe('approved');
   });
 });

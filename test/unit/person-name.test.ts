@@ -66,3 +66,33 @@ describe('approvers in the configuration', () => {
     expect(() => buildConfig(raw)).toThrow(/can never be met/);
   });
 });
+
+describe('approval groups in the configuration', () => {
+  const base = () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.approval = {
+      approvers: ['bob', 'carol', 'dave', 'erin'],
+      requiredApprovals: 2,
+      groups: { 'release-managers': ['Bob', 'carol'], 'data-platform': ['dave', 'erin'] },
+      requiredFromGroups: { 'release-managers': 1, 'data-platform': 1 },
+    };
+    return raw;
+  };
+
+  test('are normalized and reach the policy', () => {
+    const cfg = buildConfig(base());
+    expect(cfg.environments.prod!.approval.groups['release-managers']).toEqual(['bob', 'carol']);
+  });
+
+  test('members must be approvers, required groups must exist and be satisfiable', () => {
+    const notApprover = base();
+    notApprover.environments.prod.approval.groups['data-platform'] = ['zed', 'dave'];
+    expect(() => buildConfig(notApprover)).toThrow(/groups\.data-platform\.0: "zed" is not in approvers/);
+    const unknown = base();
+    unknown.environments.prod.approval.requiredFromGroups = { security: 1 };
+    expect(() => buildConfig(unknown)).toThrow(/requiredFromGroups\.security: no group "security"/);
+    const impossible = base();
+    impossible.environments.prod.approval.requiredFromGroups = { 'release-managers': 2 };
+    expect(() => buildConfig(impossible)).toThrow(/can never be met when a member requests the run/);
+  });
+});

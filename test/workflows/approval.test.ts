@@ -317,3 +317,31 @@ describe('notices to the approvers', () => {
     });
   });
 });
+
+describe('quorum per named group', () => {
+  test('two approvals from one group wait for the other group; its approval applies the plan', async () => {
+    const mock = mockActivities(
+      {},
+      {
+        policy: {
+          requiredApprovals: 2,
+          groups: { 'release-managers': ['bob', 'carol'], 'data-platform': ['dave'] },
+          requiredFromGroups: { 'release-managers': 1, 'data-platform': 1 },
+        },
+      },
+    );
+    await withWorker(env, mock.activities, async (taskQueue) => {
+      const handle = await startPromotion(env, taskQueue);
+      const waiting = await waitForPhase(handle, 'awaiting_approval');
+      expect(waiting.approvalsMissingFrom).toEqual(['release-managers: 1 more', 'data-platform: 1 more']);
+      await handle.signal(approveSignal, { approver: 'bob', planHash: PLAN_HASH });
+      await handle.signal(approveSignal, { approver: 'carol', planHash: PLAN_HASH });
+      const two = await waitForStatus(handle, (s) => s.approvals.length === 2);
+      expect(two.phase).toBe('awaiting_approval');
+      expect(two.approvalsMissingFrom).toEqual(['data-platform: 1 more']);
+      expect(mock.calls.applyPlan).toHaveLength(0);
+      await handle.signal(approveSignal, { approver: 'dave', planHash: PLAN_HASH });
+      expect((await handle.result()).outcome).toBe('succeeded');
+    });
+  });
+});
