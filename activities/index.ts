@@ -84,5 +84,3 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),
   };
 }
-
-export type Activities = PromotionActivities;

@@ -26,8 +26,6 @@ export const TOOLKIT_INSTALL_DEFAULTS = {
   enabled: true,
   /** Version patterns that may be installed; `*` matches any run of characters. */
   allow: ['*'] as string[],
-  /** Relative to the data directory when not set. */
-  cacheSubdir: 'toolkits',
   maxVersions: 4,
   python: 'python3',
   timeoutMs: 15 * 60_000,

@@ -61,7 +61,7 @@ export interface ToolkitSteps {
   build(target: CommitTarget, buildDir: string): Promise<Built>;
   /** Build (when the profile has one), then the dry-run, parsed. */
   dryRun(target: CommitTarget, buildDir: string): Promise<DryRun>;
-  /** Only the dry-run, on a build that already exists. */
+  /** Only the dry-run, on a build that already exists, in a checkout the caller has made. */
   diffExistingBuild(target: CommitTarget, toolkit: ResolvedToolkit, buildDir: string): Promise<ParsedDryRun>;
 }
 
@@ -181,7 +181,6 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
       return { ...built, text: diff.output, parsed: parsePlan(diff.stdout) };
     },
     async diffExistingBuild(target, toolkit, buildDir) {
-      await deps.workspace.checkout(target.commit, target.worktreeDir);
       return parseDryRunOutput((await run('diff', target, toolkit, buildDir)).stdout);
     },
   };
