@@ -18,6 +18,7 @@ import { createLeftoverFinder } from './leftovers/leftovers';
 import { createApplyPlan } from './steps/apply-plan';
 import { createBuildAndDiff } from './steps/build-and-diff';
 import { createCleanupRun } from './steps/cleanup-run';
+import { createFindCommitAuthors } from './steps/find-commit-authors';
 import { createPrepareCheckout } from './steps/prepare-checkout';
 import { createRemoveLeftovers } from './steps/remove-leftovers';
 import { createResolveEnvironment } from './steps/resolve-environment';
@@ -69,6 +70,10 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
   return {
     resolveEnvironment: wrap('resolveEnvironment', createResolveEnvironment(config)),
     prepareCheckout: wrap('prepareCheckout', createPrepareCheckout({ workspace, logger })),
+    findCommitAuthors: wrap(
+      'findCommitAuthors',
+      createFindCommitAuthors({ config, repository: deps.repository, ledger, logger }),
+    ),
     buildAndDiff: wrap(
       'buildAndDiff',
       createBuildAndDiff({ config, steps, workspace, plans, findLeftovers, logger }),

@@ -17,6 +17,7 @@ import type { DecisionResult } from '../contracts/types';
 import type { GlobalOptions } from './connection';
 import { ApprovalRefusedError, CliError } from './errors';
 import { print, printJson } from './output';
+import { signDecision } from './signing';
 
 /** How long to wait for a worker to take the decision before telling the user to check the workers. */
 const DECISION_TIMEOUT_MS = 15_000;
@@ -30,6 +31,8 @@ export interface DecisionRequest<P> {
   /** Identifies this decision: the same id again is the same decision. */
   updateId: string;
   reason?: string;
+  /** Sign the decision with this key (`--sign-with`): needed in signed environments. */
+  signWith?: string;
 }
 
 export async function decide<P>(
@@ -38,10 +41,13 @@ export async function decide<P>(
   req: DecisionRequest<P>,
 ): Promise<void> {
   const handle = client.workflow.getHandle(req.workflowId);
+  const payload = req.signWith
+    ? { ...req.payload, ...(await signDecision(client, req.workflowId, req.kind, req.by, req.signWith)) }
+    : req.payload;
   let result: DecisionResult;
   try {
     result = await client.withDeadline(Date.now() + DECISION_TIMEOUT_MS, () =>
-      handle.executeUpdate(req.update, { args: [req.payload], updateId: req.updateId }),
+      handle.executeUpdate(req.update, { args: [payload], updateId: req.updateId }),
     );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {

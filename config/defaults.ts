@@ -38,6 +38,10 @@ export const TOOLKIT_INSTALL_DEFAULTS = {
 export const APPROVAL_DEFAULTS = {
   timeoutMs: 72 * 3_600_000,
   requiredApprovals: 1,
+  identity: 'name',
+  /** How long a signed statement can be used after the time it names. */
+  signatureMaxAgeMs: 15 * 60_000,
+  excludeCommitAuthors: false,
 } as const;
 
 /** How far back a smoke check looks for a completed transformation job. */

@@ -20,7 +20,7 @@ export function requireEnvironment(
 }
 
 export function environmentPolicy(
-  config: Pick<WorkerConfig, 'environments' | 'temporal'>,
+  config: Pick<WorkerConfig, 'environments' | 'temporal' | 'people'>,
   environment: string,
   kind: WorkflowKind,
 ): EnvironmentPolicy {
@@ -39,6 +39,19 @@ export function environmentPolicy(
     ...(Object.keys(env.approval.requiredFromGroups).length
       ? { groups: env.approval.groups, requiredFromGroups: env.approval.requiredFromGroups }
       : {}),
+    ...(env.approval.identity === 'signed'
+      ? {
+          identity: 'signed' as const,
+          // Everyone with a key: any registered person may request; the approver rules still apply.
+          signers: Object.fromEntries(
+            Object.entries(config.people)
+              .filter(([, p]) => p.keys.length > 0)
+              .map(([name, p]) => [name, p.keys]),
+          ),
+          signatureMaxAgeMs: env.approval.signatureMaxAge,
+        }
+      : {}),
+    ...(env.approval.excludeCommitAuthors ? { excludeCommitAuthors: true } : {}),
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
   };

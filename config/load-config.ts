@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigurationError } from '../contracts/errors';
 import { dataLayout } from './data-layout';
 import { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from './defaults';
+import { ownEntry } from '../contracts/own-entry';
+import { parseAllowedSigners } from './allowed-signers';
 import { configSchema, type WorkerConfig } from './schema';
 import { BUILTIN_PROFILES } from './toolkit-profiles';
 
@@ -47,10 +49,26 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
     );
   }
   const resolveExecutable = (p: string) => (p.includes('/') ? path.resolve(base, p) : p);
+  const allowedSignersFile = cfg.allowedSignersFile ? path.resolve(base, cfg.allowedSignersFile) : undefined;
+  const people = withAllowedSigners(cfg.people, allowedSignersFile, source);
+  const unsigned = Object.entries(cfg.environments).flatMap(([name, env]) =>
+    env.approval.identity !== 'signed'
+      ? []
+      : env.approval.approvers
+          .filter((a) => !ownEntry(people, a)?.keys.length)
+          .map(
+            (a) =>
+              `  - environments.${name}.approval.approvers: "${a}" has no key (people.${a}.keys or allowedSignersFile), but ${name} is signed`,
+          ),
+  );
+  if (unsigned.length)
+    throw new ConfigurationError(`invalid configuration in ${source}:\n${unsigned.join('\n')}`);
   return {
     ...cfg,
     source: path.resolve(source),
     dataDir,
+    people,
+    ...(allowedSignersFile ? { allowedSignersFile } : {}),
     repository: {
       ...cfg.repository,
       url: isRemote ? cfg.repository.url : path.resolve(base, cfg.repository.url),
@@ -70,6 +88,36 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
       },
     },
   };
+}
+
+/** people, with the keys of the allowed-signers file added to the principals they name. */
+function withAllowedSigners(
+  people: WorkerConfig['people'],
+  file: string | undefined,
+  source: string,
+): WorkerConfig['people'] {
+  if (!file) return people;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigurationError(
+      `invalid configuration in ${source}:\n  - allowedSignersFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  const { signers, problems } = parseAllowedSigners(text);
+  if (problems.length)
+    throw new ConfigurationError(
+      `invalid configuration in ${source}:\n${problems.map((p) => `  - allowedSignersFile ${file} ${p}`).join('\n')}`,
+    );
+  const merged: WorkerConfig['people'] = Object.fromEntries(
+    Object.entries(people).map(([name, p]) => [name, { keys: [...p.keys], emails: [...p.emails] }]),
+  );
+  for (const { person, key } of signers) {
+    const entry = ownEntry(merged, person) ?? (merged[person] = { keys: [], emails: [] });
+    if (!entry.keys.includes(key)) entry.keys.push(key);
+  }
+  return merged;
 }
 
 export function loadConfig(file = process.env[CONFIG_ENV_VAR] ?? DEFAULT_CONFIG_PATH): WorkerConfig {

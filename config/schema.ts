@@ -15,7 +15,9 @@ import {
 } from './defaults';
 import { parseDuration } from './duration';
 import { PROFILE_PLACEHOLDERS, type CommandProfile } from './toolkit-profiles';
+import { ownEntry } from '../contracts/own-entry';
 import { personNameSchema } from '../contracts/person-name';
+import { parseSshPublicKey } from '../contracts/ssh-signature';
 
 const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
   try {
@@ -137,6 +139,12 @@ const approvalSchema = z
     // Named groups of approvers (members must be approvers) and the approvals each must give.
     groups: z.record(groupName, z.array(personNameSchema).min(1, 'list at least one member')).default({}),
     requiredFromGroups: z.record(groupName, z.number().int().min(1)).default({}),
+    // name: people are who their payload says (fine for dev). signed: every request and decision carries an SSH
+    // signature of a registered key (people.<name>.keys or allowedSignersFile), verified by the workflow.
+    identity: z.enum(['name', 'signed']).default(APPROVAL_DEFAULTS.identity),
+    signatureMaxAge: duration.default(APPROVAL_DEFAULTS.signatureMaxAgeMs),
+    // People who authored commits in the promoted range (matched by people.<name>.emails) may not approve it.
+    excludeCommitAuthors: z.boolean().default(APPROVAL_DEFAULTS.excludeCommitAuthors),
   })
   .strict()
   .refine((a) => a.requiredApprovals <= a.approvers.length, {
@@ -151,7 +159,7 @@ const approvalSchema = z
       }
     }
     for (const [group, needed] of Object.entries(a.requiredFromGroups)) {
-      const members = Object.prototype.hasOwnProperty.call(a.groups, group) ? a.groups[group]! : undefined;
+      const members = ownEntry(a.groups, group);
       if (!members) {
         ctx.addIssue({
           code: 'custom',
@@ -176,6 +184,55 @@ const approvalSchema = z
     message:
       'can never be met when one of the approvers requests the run (allowSelfApproval is false, so they cannot approve it): add an approver or lower requiredApprovals',
   });
+
+/** An SSH public key line, kept in its canonical form ("ssh-ed25519 <base64>", comment dropped). */
+export const sshPublicKeySchema = z.string().transform((line, ctx) => {
+  const parsed = parseSshPublicKey(line);
+  if (parsed.ok) return parsed.key.canonical;
+  ctx.addIssue({ code: 'custom', message: parsed.why });
+  return z.NEVER;
+});
+
+const personSchema = z
+  .object({
+    // Keys that sign this person's statements in `signed` environments (`ssh-keygen -t ed25519`).
+    keys: z.array(sshPublicKeySchema).default([]),
+    // Commit author emails that are this person (approval.excludeCommitAuthors).
+    emails: z
+      .array(
+        z
+          .string()
+          .email('must be an email address')
+          .transform((e) => e.toLowerCase()),
+      )
+      .default([]),
+  })
+  .strict();
+
+// People by handle. Handles are normalized like every name; two spellings of one handle are refused.
+const peopleSchema = z
+  .record(z.string(), personSchema)
+  .superRefine((people, ctx) => {
+    const seen = new Map<string, string>();
+    for (const name of Object.keys(people)) {
+      const parsed = personNameSchema.safeParse(name);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', path: [name], message: parsed.error.issues[0]!.message });
+        continue;
+      }
+      const first = seen.get(parsed.data);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is the same person as "${first}" after normalization`,
+        });
+      seen.set(parsed.data, name);
+    }
+  })
+  .transform((people) =>
+    Object.fromEntries(Object.entries(people).map(([name, p]) => [personNameSchema.parse(name), p])),
+  );
 
 const environmentSchema = z
   .object({
@@ -257,6 +314,10 @@ export const configSchema = z
       })
       .strict(),
     dataDir: z.string().default(DEFAULT_DATA_DIR),
+    people: peopleSchema.default({}),
+    // Git's allowed_signers format ("principal[,principal] [namespaces=\"…\"] ssh-ed25519 AAAA…"); its keys are
+    // added to people.<principal>.keys. Read once at start-up.
+    allowedSignersFile: z.string().min(1).optional(),
     toolkit: z
       .object({
         profile: z.enum(['cdf', 'playbook', 'custom']).default(TOOLKIT_DEFAULTS.profile),

@@ -3,6 +3,7 @@
  * hold a secret or grow with the size of a plan (the plan text stays on disk, addressed by its hash).
  */
 import type {
+  CommitAuthors,
   LeftoverReport,
   LeftoverResource,
   Outcome,
@@ -30,6 +31,15 @@ export interface EnvironmentPolicy {
   requiredFromGroups?: Record<string, number>;
   /** A plan that changed before the apply goes back to approval (default), or fails the run. */
   onPlanChange?: 'reapprove' | 'fail';
+  /**
+   * Set for `signed` environments: requests and decisions must carry a statement signed by one of the person's
+   * keys (public keys, by person), at most signatureMaxAgeMs old.
+   */
+  identity?: 'signed';
+  signers?: Record<string, string[]>;
+  signatureMaxAgeMs?: number;
+  /** People who authored commits in the promoted range may not approve it. */
+  excludeCommitAuthors?: boolean;
   temporalUiUrl: string;
   namespace: string;
 }
@@ -48,6 +58,12 @@ export interface PrepareCheckoutRequest {
 }
 
 export interface PreparedCheckout {
+  commit: string;
+}
+
+export interface CommitAuthorsRequest {
+  run: RunRef;
+  environment: string;
   commit: string;
 }
 
@@ -146,6 +162,7 @@ export interface CleanupRequest {
 export interface PromotionActivities {
   resolveEnvironment(req: { environment: string; kind: WorkflowKind }): Promise<EnvironmentPolicy>;
   prepareCheckout(req: PrepareCheckoutRequest): Promise<PreparedCheckout>;
+  findCommitAuthors(req: CommitAuthorsRequest): Promise<CommitAuthors>;
   buildAndDiff(req: DiffRequest): Promise<DiffResult>;
   applyPlan(req: ApplyRequest): Promise<ApplyResult>;
   removeLeftovers(req: RemoveLeftoversRequest): Promise<LeftoverReport>;

@@ -7,7 +7,14 @@
  * for compatibility, under the same rules, and what they can add to the run is bounded.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovePayload, CancelPayload, DecisionResult, PromotionStatus, RejectPayload } from './types';
+import type {
+  ApprovePayload,
+  CancelPayload,
+  DecisionResult,
+  PromotionStatus,
+  RejectPayload,
+  StatementQueryArgs,
+} from './types';
 
 export const approveUpdate = defineUpdate<DecisionResult, [ApprovePayload]>('approve');
 export const rejectUpdate = defineUpdate<DecisionResult, [RejectPayload]>('reject');
@@ -18,6 +25,11 @@ export const approveSignal = defineSignal<[ApprovePayload]>('approve');
 export const rejectSignal = defineSignal<[RejectPayload]>('reject');
 
 export const statusQuery = defineQuery<PromotionStatus>('status');
+/**
+ * The exact statement a decision must sign in a `signed` environment, rendered by the run from its own facts:
+ * pipe it to `ssh-keygen -Y sign -n cdf-promote`.
+ */
+export const statementQuery = defineQuery<string, [StatementQueryArgs]>('statement');
 
 export const PROMOTION_WORKFLOW_TYPE = 'promotionWorkflow';
 export const ROLLBACK_WORKFLOW_TYPE = 'rollbackWorkflow';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { personNameSchema } from './person-name';
+import { MAX_ARMORED_SIGNATURE_LENGTH } from './ssh-signature';
 
 // Environment names become parts of paths, workflow ids and search attributes: keep them boring.
 const environmentName = z
@@ -22,6 +23,14 @@ const gitRef = z
   .refine((s) => !s.includes('..'), 'must not contain ".."');
 const commitSha = z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a hex commit sha (7 to 40 characters)');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character sha256 hex digest');
+// A signed statement (signed-statement.ts): the armored `ssh-keygen -Y sign` output and the time the statement
+// names. Only `signed` environments read them; their size is capped like every other field.
+const signature = z.string().max(MAX_ARMORED_SIGNATURE_LENGTH);
+const signedAt = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 time such as 2026-11-29T17:00:00Z',
+});
+const signedFields = { signature: signature.optional(), signedAt: signedAt.optional() };
 
 export const promotionInputSchema = z
   .object({
@@ -29,6 +38,7 @@ export const promotionInputSchema = z
     ref: gitRef,
     requestedBy: person,
     reason: z.string().max(2000).optional(),
+    ...signedFields,
   })
   .strict();
 export type PromotionInput = z.infer<typeof promotionInputSchema>;
@@ -39,6 +49,7 @@ export const rollbackInputSchema = z
     commit: commitSha,
     requestedBy: person,
     reason: z.string().max(2000).optional(),
+    ...signedFields,
   })
   .strict();
 export type RollbackInput = z.infer<typeof rollbackInputSchema>;
@@ -48,6 +59,7 @@ export const approveSignalPayloadSchema = z
     approver: person,
     planHash: sha256Hex.optional(),
     comment: z.string().max(2000).optional(),
+    ...signedFields,
   })
   .strict();
 export type ApprovePayload = z.infer<typeof approveSignalPayloadSchema>;
@@ -56,6 +68,7 @@ export const rejectSignalPayloadSchema = z
   .object({
     approver: person,
     reason: z.string().max(2000).optional(),
+    ...signedFields,
   })
   .strict();
 export type RejectPayload = z.infer<typeof rejectSignalPayloadSchema>;
@@ -64,9 +77,19 @@ export const cancelPayloadSchema = z
   .object({
     by: person,
     reason: z.string().max(2000).optional(),
+    ...signedFields,
   })
   .strict();
 export type CancelPayload = z.infer<typeof cancelPayloadSchema>;
+
+export const statementQueryArgsSchema = z
+  .object({
+    action: z.enum(['approve', 'reject', 'cancel']),
+    person,
+    signedAt,
+  })
+  .strict();
+export type StatementQueryArgs = z.input<typeof statementQueryArgsSchema>;
 
 /** What an accepted approve / reject / cancel update returns to its caller. */
 export interface DecisionResult {
@@ -90,6 +113,11 @@ export const REFUSAL_REASONS = [
   'duplicate',
   'may_not_decide',
   'already_finished',
+  // Signed environments (approval.identity: signed) and the commit-author rule:
+  'unsigned',
+  'bad_signature',
+  'stale_signature',
+  'commit_author',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
@@ -147,6 +175,17 @@ export interface DecisionRecord {
   at: string; // ISO time, from the workflow clock
   comment?: string;
   reason?: string;
+  /** In `signed` environments: the verified statement behind the decision. */
+  signed?: SignedProof;
+}
+
+/** A verified signed statement, kept so an audit can re-check it with `ssh-keygen -Y verify`. */
+export interface SignedProof {
+  /** The fingerprint of the registered key that signed (SHA256:…). */
+  key: string;
+  signedAt: string;
+  statement: string;
+  signature: string;
 }
 
 export interface RefusedApproval {
@@ -165,6 +204,17 @@ export interface PlanChange {
   /** The plan that had been approved and was not applied. */
   previousPlanHash: string;
   why: string;
+}
+
+/** Who wrote the commits a run would bring to an environment (what it runs now, up to the pinned commit). */
+export interface CommitAuthors {
+  /** The commit the environment last deployed, or null when it has none (then all history up to the commit). */
+  since: string | null;
+  commits: number;
+  /** Registered people (by their emails in the configuration) who authored at least one of the commits. */
+  people: string[];
+  /** Authors' emails that belong to no registered person (at most 20). */
+  unregistered: string[];
 }
 
 export interface StepTiming {
@@ -208,6 +258,10 @@ export interface PromotionStatus {
   ref: string;
   requestedBy: string;
   reason?: string;
+  /** In `signed` environments: the requester's verified statement. */
+  requestSigned?: SignedProof;
+  /** With approval.excludeCommitAuthors: the people who authored commits in the promoted range. */
+  commitAuthors?: CommitAuthors;
   commit?: string;
   /** The Cognite Toolkit version the commit pins (cdf.toml), used for its plan and apply. */
   toolkitVersion?: string | null;
@@ -252,6 +306,8 @@ export interface PromotionResult {
   refusedCount?: number;
   refusedByReason?: Partial<Record<RefusalReason, number>>;
   cancelledBy?: DecisionRecord;
+  requestSigned?: SignedProof;
+  commitAuthors?: CommitAuthors;
   planChanges?: PlanChange[];
   smokeResults: SmokeCheckResult[];
   leftovers?: LeftoverReport;

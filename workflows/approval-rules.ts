@@ -5,9 +5,17 @@
  * rules are tested without a server.
  */
 import type { EnvironmentPolicy } from '../contracts/activity-types';
+import { ownEntry } from '../contracts/own-entry';
 import { normalizePersonName } from '../contracts/person-name';
 import {
+  DEFAULT_SIGNATURE_MAX_AGE_MS,
+  checkSignedStatement,
+  renderStatement,
+  type DecisionAction,
+} from '../contracts/signed-statement';
+import {
   formatZodError,
+  type SignedProof,
   schemasFor,
   type NameRules,
   type ApprovePayload,
@@ -33,10 +41,20 @@ export interface ApprovalState {
   planHash?: string;
   approvals: readonly DecisionRecord[];
   rejections: readonly DecisionRecord[];
+  /** What a signed statement names besides the payload: the run and its pinned commit. */
+  workflowId?: string;
+  runId?: string;
+  commit?: string;
+  /** The workflow clock, in ms: signed statements must be recent. */
+  now?: number;
+  /** Registered people who authored commits in the promoted range (approval.excludeCommitAuthors). */
+  commitAuthors?: readonly string[];
+  /** Runs started since signed identities: no cancel before the environment's policy is known. */
+  strictCancel?: boolean;
 }
 
 export type Verdict<P> =
-  | { accepted: true; payload: P }
+  | { accepted: true; payload: P; signed?: SignedProof }
   /** `approver` is who the payload claims to be, or "(unknown)" when it names nobody. */
   | { accepted: false; approver: string; reason: string; code: RefusalReason };
 
@@ -59,6 +77,49 @@ const refused = (approver: string, code: RefusalReason, reason: string) => ({
   reason,
   code,
 });
+
+/**
+ * In a `signed` environment, the payload must carry a statement for exactly this decision, run, commit and plan,
+ * signed by one of the person's registered keys, and recent. Elsewhere there is nothing to check.
+ */
+function signedBy<P extends { signature?: string; signedAt?: string }>(
+  state: ApprovalState,
+  action: DecisionAction,
+  person: string,
+  payload: P,
+): Verdict<P> {
+  const policy = state.policy;
+  if (policy?.identity !== 'signed') return { accepted: true, payload };
+  const statement = renderStatement({
+    action,
+    environment: state.environment,
+    workflowId: state.workflowId ?? '',
+    runId: state.runId ?? '',
+    commit: state.commit,
+    planHash: state.planHash,
+    person,
+    time: payload.signedAt ?? '',
+  });
+  const check = checkSignedStatement({
+    statement,
+    signature: payload.signature,
+    signedAt: payload.signedAt,
+    keys: ownEntry(policy.signers, person) ?? [],
+    now: state.now ?? 0,
+    maxAgeMs: policy.signatureMaxAgeMs ?? DEFAULT_SIGNATURE_MAX_AGE_MS,
+  });
+  if (!check.ok) return refused(person, check.code, `${action} by ${person} refused: ${check.why}`);
+  return {
+    accepted: true,
+    payload,
+    signed: {
+      key: check.keyFingerprint,
+      signedAt: payload.signedAt!,
+      statement,
+      signature: payload.signature!,
+    },
+  };
+}
 
 export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<ApprovePayload> {
   const parsed = schemasFor(state.names ?? 'normalized').approve.safeParse(raw);
@@ -92,7 +153,14 @@ export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<Appro
     );
   if (state.approvals.some((a) => a.approver === p.approver))
     return refused(p.approver, 'duplicate', `${p.approver} has already approved`);
-  return { accepted: true, payload: p };
+  if (policy.excludeCommitAuthors && state.commitAuthors?.includes(p.approver))
+    return refused(
+      p.approver,
+      'commit_author',
+      `${p.approver} authored commits in the promoted range and may not approve it`,
+    );
+  // Last: the cheap rules refuse a flood before any signature is verified.
+  return signedBy(state, 'approve', p.approver, p);
 }
 
 export function judgeRejection(state: ApprovalState, raw: unknown): Verdict<RejectPayload> {
@@ -112,7 +180,7 @@ export function judgeRejection(state: ApprovalState, raw: unknown): Verdict<Reje
   const norm = nameComparer(state);
   if (!policy || (!policy.approvers.map(norm).includes(p.approver) && p.approver !== norm(state.requestedBy)))
     return refused(p.approver, 'may_not_decide', `${p.approver} may not reject in ${state.environment}`);
-  return { accepted: true, payload: p };
+  return signedBy(state, 'reject', p.approver, p);
 }
 
 /**
@@ -134,6 +202,13 @@ export function judgeCancel(
   if (state.cancelled) return refused(p.by, 'already_finished', 'the run is already being cancelled');
   if (state.outcomeSet || state.phase === 'alerting' || state.phase === 'done')
     return refused(p.by, 'already_finished', `the run already has an outcome (phase is ${state.phase})`);
+  // Until the policy is known, so is not whether cancels must be signed.
+  if (state.strictCancel && !state.policy)
+    return refused(
+      p.by,
+      'policy_not_loaded',
+      'the environment policy is not loaded yet: try again in a moment',
+    );
   const approvers = state.policy?.approvers.map(normalizePersonName) ?? [];
   if (p.by !== normalizePersonName(state.requestedBy) && !approvers.includes(p.by))
     return refused(
@@ -141,7 +216,7 @@ export function judgeCancel(
       'may_not_decide',
       `${p.by} may not cancel a run in ${state.environment}: only its requester and the approvers`,
     );
-  return { accepted: true, payload: p };
+  return signedBy(state, 'cancel', p.by, p);
 }
 
 export type ApprovalDecision = 'pending' | 'approved' | 'rejected';
@@ -167,9 +242,7 @@ export function missingGroupApprovals(
 ): string[] {
   const approvedBy = new Set(state.approvals.map((a) => normalizePersonName(a.approver)));
   return Object.entries(requiredFromGroups).flatMap(([group, needed]) => {
-    const members = (Object.prototype.hasOwnProperty.call(groups, group) ? groups[group]! : []).map(
-      normalizePersonName,
-    );
+    const members = (ownEntry(groups, group) ?? []).map(normalizePersonName);
     const have = members.filter((m) => approvedBy.has(m)).length;
     return have >= needed ? [] : [`${group}: ${needed - have} more`];
   });

@@ -11,8 +11,10 @@ import {
   DECISION_REFUSED_TYPE,
   rejectSignal,
   rejectUpdate,
+  statementQuery,
   statusQuery,
 } from '../contracts/messages';
+import { renderStatement } from '../contracts/signed-statement';
 import {
   MAX_REFUSED_KEPT,
   type ApprovePayload,
@@ -20,6 +22,9 @@ import {
   type PromotionStatus,
   type RefusalReason,
   type RejectPayload,
+  type SignedProof,
+  formatZodError,
+  statementQueryArgsSchema,
 } from '../contracts/types';
 import {
   judgeApproval,
@@ -62,23 +67,38 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
     approvals: status.approvals.length,
     requiredApprovals: status.requiredApprovals,
   });
-  const recordApproval = (p: ApprovePayload): DecisionResult => {
+  const recordApproval = ({ payload: p, signed }: Accepted<ApprovePayload>): DecisionResult => {
     const at = now();
-    status.approvals.push({ approver: p.approver, at, comment: p.comment });
+    status.approvals.push({ approver: p.approver, at, comment: p.comment, ...proof(signed) });
     const policy = state().policy;
     if (policy?.requiredFromGroups) status.approvalsMissingFrom = missingGroupApprovals(status, policy);
     log.info('approval recorded', { approver: p.approver });
     return decided('approve', p.approver, at);
   };
-  const recordRejection = (p: RejectPayload): DecisionResult => {
+  const recordRejection = ({ payload: p, signed }: Accepted<RejectPayload>): DecisionResult => {
     const at = now();
-    status.rejections.push({ approver: p.approver, at, reason: p.reason });
+    status.rejections.push({ approver: p.approver, at, reason: p.reason, ...proof(signed) });
     log.info('rejection recorded', { approver: p.approver });
     return decided('reject', p.approver, at);
   };
   const cancelState = () => ({ ...state(), outcomeSet: status.outcome !== undefined });
 
   setHandler(statusQuery, () => status);
+  setHandler(statementQuery, (args) => {
+    const parsed = statementQueryArgsSchema.safeParse(args);
+    if (!parsed.success) throw new Error(`invalid statement query: ${formatZodError(parsed.error)}`);
+    const s = state();
+    return renderStatement({
+      action: parsed.data.action,
+      environment: s.environment,
+      workflowId: s.workflowId ?? '',
+      runId: s.runId ?? '',
+      commit: s.commit,
+      planHash: s.planHash,
+      person: parsed.data.person,
+      time: parsed.data.signedAt,
+    });
+  });
   setHandler(approveUpdate, (payload) => recordApproval(accepted(judgeApproval(state(), payload))), {
     validator: (payload) => void accepted(judgeApproval(state(), payload)),
   });
@@ -88,9 +108,9 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
   setHandler(
     cancelUpdate,
     (payload) => {
-      const p = accepted(judgeCancel(cancelState(), payload));
+      const { payload: p, signed } = accepted(judgeCancel(cancelState(), payload));
       const at = now();
-      status.cancelledBy = { approver: p.by, at, reason: p.reason };
+      status.cancelledBy = { approver: p.by, at, reason: p.reason, ...proof(signed) };
       log.info('cancellation requested', { by: p.by });
       steps.cancel();
       return decided('cancel', p.by, at);
@@ -100,18 +120,22 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
   setHandler(approveSignal, (raw) => {
     const verdict = judgeApproval(state(), raw);
     if (!verdict.accepted) return refuse(verdict);
-    recordApproval(verdict.payload);
+    recordApproval(verdict);
   });
   setHandler(rejectSignal, (raw) => {
     const verdict = judgeRejection(state(), raw);
     if (!verdict.accepted) return refuse(verdict);
-    recordRejection(verdict.payload);
+    recordRejection(verdict);
   });
 }
 
-/** The payload of an accepted verdict; a refused one becomes the failure the update's caller receives. */
-function accepted<P>(verdict: Verdict<P>): P {
-  if (verdict.accepted) return verdict.payload;
+type Accepted<P> = Extract<Verdict<P>, { accepted: true }>;
+
+const proof = (signed: SignedProof | undefined) => (signed ? { signed } : {});
+
+/** An accepted verdict as it is; a refused one becomes the failure the update's caller receives. */
+function accepted<P>(verdict: Verdict<P>): Accepted<P> {
+  if (verdict.accepted) return verdict;
   throw ApplicationFailure.create({
     type: DECISION_REFUSED_TYPE,
     message: verdict.reason,

@@ -28,7 +28,13 @@ import type {
   RunRef,
 } from '../contracts/activity-types';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
+import { ownEntry } from '../contracts/own-entry';
 import { normalizePersonName } from '../contracts/person-name';
+import {
+  DEFAULT_SIGNATURE_MAX_AGE_MS,
+  checkSignedStatement,
+  renderStatement,
+} from '../contracts/signed-statement';
 import {
   commitSearchAttribute,
   environmentSearchAttribute,
@@ -94,6 +100,8 @@ export async function runPipeline(
   // ---- messages --------------------------------------------------------------------------------------------
   // The run is cancelled from within (the cancel update) by cancelling the scope the steps run in.
   const steps = new CancellationScope();
+  // Runs recorded before signed identities replay without the rules that came with them.
+  const strictCancel = patched('signed-identity');
   registerDecisionHandlers({
     status,
     steps,
@@ -107,6 +115,12 @@ export async function runPipeline(
       planHash: status.planHash,
       approvals: status.approvals,
       rejections: status.rejections,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      commit: status.commit,
+      now: Date.now(),
+      commitAuthors: status.commitAuthors?.people,
+      strictCancel,
     }),
   });
 
@@ -126,6 +140,7 @@ export async function runPipeline(
       ErrorType.UnknownEnvironment,
     );
     status.requiredApprovals = policy.requiredApprovals;
+    if (policy.identity === 'signed') verifyRequest(policy);
     let commit: string;
     try {
       ({ commit } = await asInvalidInput(
@@ -139,7 +154,44 @@ export async function runPipeline(
     }
     status.commit = commit;
     upsertSearchAttributes([{ key: commitSearchAttribute, value: commit }]);
+    if (policy.excludeCommitAuthors && policy.approvalRequired) {
+      status.commitAuthors = await quick.findCommitAuthors({ run, environment: input.environment, commit });
+    }
     return commit;
+  };
+
+  /**
+   * A signed environment takes requests only with the requester's signed statement, so the self-approval and
+   * author rules compare a verified person. A missing or bad one is invalid input: the run fails before any
+   * checkout.
+   */
+  const verifyRequest = (env: EnvironmentPolicy): void => {
+    const statement = renderStatement({
+      action: input.kind === 'promotion' ? 'promote' : 'rollback',
+      environment: input.environment,
+      workflowId: info.workflowId,
+      ref: input.ref,
+      person: input.requestedBy,
+      time: input.signedAt ?? '',
+    });
+    const check = checkSignedStatement({
+      statement,
+      signature: input.signature,
+      signedAt: input.signedAt,
+      keys: ownEntry(env.signers, input.requestedBy) ?? [],
+      now: info.runStartTime.getTime(),
+      maxAgeMs: env.signatureMaxAgeMs ?? DEFAULT_SIGNATURE_MAX_AGE_MS,
+    });
+    if (!check.ok)
+      throw invalidInput(
+        `${input.environment} requires a signed request from ${input.requestedBy}: ${check.why}`,
+      );
+    status.requestSigned = {
+      key: check.keyFingerprint,
+      signedAt: input.signedAt!,
+      statement,
+      signature: input.signature!,
+    };
   };
 
   /** Diff against the environment: build, dry-run, and store the plan the approver reads. */

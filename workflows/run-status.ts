@@ -18,6 +18,9 @@ export interface RunRequest {
   ref: string;
   requestedBy: string;
   reason?: string;
+  /** Signed environments: the requester's signed statement (signed-statement.ts). */
+  signature?: string;
+  signedAt?: string;
 }
 
 export function newStatus(input: RunRequest): PromotionStatus {
@@ -91,6 +94,8 @@ export function toResult(
       ? { refusedCount: status.refusedCount, refusedByReason: status.refusedByReason }
       : {}),
     ...(status.cancelledBy ? { cancelledBy: status.cancelledBy } : {}),
+    ...(status.requestSigned ? { requestSigned: status.requestSigned } : {}),
+    ...(status.commitAuthors ? { commitAuthors: status.commitAuthors } : {}),
     ...(status.planChanges ? { planChanges: status.planChanges } : {}),
     smokeResults: status.smokeResults,
     leftovers: status.leftovers,

@@ -101,6 +101,30 @@ export class ConfigRepository {
     await this.git(['worktree', 'add', '--force', '--detach', dir, sha], repo);
   }
 
+  /**
+   * Author emails (lower case, distinct) of the commits reachable from `commit` but not from `since`; all of
+   * `commit`'s history when `since` is null or not in the repository (it came from elsewhere or was pruned).
+   */
+  async authorsSince(commit: string, since: string | null): Promise<{ commits: number; emails: string[] }> {
+    const repo = await this.repoDir(false);
+    const known =
+      since !== null &&
+      (
+        await runCommand(['git', 'cat-file', '-e', '--end-of-options', `${since}^{commit}`], {
+          cwd: repo,
+          env: gitEnv(),
+          timeoutMs: 30_000,
+        })
+      ).exitCode === 0;
+    const range = known ? [`^${since}`, commit] : [commit];
+    const out = await this.git(
+      ['log', '--format=%aE', '--max-count=50000', '--end-of-options', ...range, '--'],
+      repo,
+    );
+    const lines = out.split('\n').filter((l) => l.trim());
+    return { commits: lines.length, emails: [...new Set(lines.map((l) => l.trim().toLowerCase()))] };
+  }
+
   async remove(dir: string): Promise<void> {
     const repo = await this.repoDir(false).catch(() => undefined);
     if (repo)

@@ -4,9 +4,11 @@ import { approveSignalPayloadSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
 import { decide, decisionUpdateId } from '../decision';
 import { PROGRAM_NAME } from '../output';
+import { SIGN_WITH_HELP } from '../signing';
 import { checkWorkflowId, parseFlags } from '../validation';
 
 interface ApproveFlags {
+  signWith?: string;
   approver?: string;
   planHash?: string;
   comment?: string;
@@ -23,6 +25,7 @@ export function registerApprove(program: Command): void {
     .requiredOption('--approver <who>', 'your name, as listed among the environment approvers')
     .option('--plan-hash <sha256>', 'plan hash you reviewed (from status); refused if the plan changed since')
     .option('--comment <text>', 'comment kept with the approval')
+    .option('--sign-with <key>', SIGN_WITH_HELP)
     .addHelpText(
       'after',
       `\nExample:\n  $ ${PROGRAM_NAME} approve promotion-prod-v1-4-0-20250101T120000 --approver bob \\\n` +
@@ -43,6 +46,7 @@ export function registerApprove(program: Command): void {
           by: payload.approver,
           update: approveUpdate,
           payload,
+          signWith: flags.signWith,
           updateId: decisionUpdateId('approve', payload.approver, payload.planHash),
         }),
       );

@@ -1,7 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { temporal } from '@temporalio/proto';
-import type { DecisionRecord, PlanChange, RefusedApproval } from '../../contracts/types';
+import type {
+  CommitAuthors,
+  DecisionRecord,
+  PlanChange,
+  RefusedApproval,
+  SignedProof,
+} from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
 import { oneLineSafe, print, printJson, PROGRAM_NAME } from '../output';
 import { snapshot } from '../run-state';
@@ -27,6 +33,9 @@ export interface AuditReport {
   refusedCount: number;
   refusedByReason: Record<string, number>;
   planChanges: PlanChange[];
+  /** Signed environments: the requester's verified statement. */
+  requestSigned?: SignedProof;
+  commitAuthors?: CommitAuthors;
 }
 
 /**
@@ -71,6 +80,8 @@ async function audit(client: Client, workflowId: string): Promise<AuditReport> {
     refusedCount: record?.refusedCount ?? record?.refusedApprovals.length ?? 0,
     refusedByReason: (record?.refusedByReason ?? {}) as Record<string, number>,
     planChanges: record?.planChanges ?? [],
+    ...(record?.requestSigned ? { requestSigned: record.requestSigned } : {}),
+    ...(record?.commitAuthors ? { commitAuthors: record.commitAuthors } : {}),
   };
 }
 
@@ -84,7 +95,7 @@ function requestOf(e: temporal.api.history.v1.IHistoryEvent): AuditEvent[] {
         at,
         what: `start ${started.workflowType?.name ?? ''}`.trim(),
         who: nameIn(input, 'requestedBy'),
-        details: pick(input, ['environment', 'ref', 'commit', 'reason']),
+        details: pick(input, ['environment', 'ref', 'commit', 'reason', 'signedAt']),
       },
     ];
   }
@@ -96,7 +107,7 @@ function requestOf(e: temporal.api.history.v1.IHistoryEvent): AuditEvent[] {
         at,
         what: `signal ${signal.signalName ?? ''}`,
         who: nameIn(payload, 'approver'),
-        details: pick(payload, ['planHash', 'comment', 'reason']),
+        details: pick(payload, ['planHash', 'comment', 'reason', 'signedAt']),
       },
     ];
   }
@@ -109,7 +120,7 @@ function requestOf(e: temporal.api.history.v1.IHistoryEvent): AuditEvent[] {
         what: `update ${update.acceptedRequest?.input?.name ?? ''}`,
         who: nameIn(payload, 'approver') ?? nameIn(payload, 'by'),
         details: {
-          ...pick(payload, ['planHash', 'comment', 'reason']),
+          ...pick(payload, ['planHash', 'comment', 'reason', 'signedAt']),
           updateId: update.acceptedRequest?.meta?.updateId,
         },
       },
@@ -185,13 +196,42 @@ export function formatAudit(r: AuditReport): string {
       `  ${oneLineSafe(`${e.at}  ${e.what}${e.who ? ` by ${e.who}` : ''}${details ? `  ${details}` : ''}`)}`,
     );
   }
+  // A signed statement is printed as it was signed, so it can be checked again with `ssh-keygen -Y verify`.
+  const proof = (p: SignedProof | undefined, indent: string): string[] =>
+    p
+      ? [
+          `${indent}signed with ${oneLineSafe(p.key)} at ${oneLineSafe(p.signedAt)}; the statement:`,
+          ...p.statement
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((l) => `${indent}  | ${oneLineSafe(l)}`),
+        ]
+      : [];
+  if (r.requestSigned) lines.push('', 'the request:', ...proof(r.requestSigned, '  '));
+  if (r.commitAuthors) {
+    const a = r.commitAuthors;
+    lines.push(
+      '',
+      oneLineSafe(
+        `authors of the ${a.commits} promoted commit(s) since ${a.since ?? 'the first commit'} (may not approve): ${a.people.join(', ') || '(no registered people)'}${a.unregistered.length ? `; unregistered: ${a.unregistered.join(', ')}` : ''}`,
+      ),
+    );
+  }
   lines.push('', 'decisions that counted:');
-  const counted = [
-    ...r.approvals.map((d) => `approved by ${decision(d)}`),
-    ...r.rejections.map((d) => `rejected by ${decision(d)}`),
-    ...(r.cancelledBy ? [`cancelled by ${decision(r.cancelledBy)}`] : []),
+  const counted: [string, SignedProof | undefined][] = [
+    ...r.approvals.map((d): [string, SignedProof | undefined] => [`approved by ${decision(d)}`, d.signed]),
+    ...r.rejections.map((d): [string, SignedProof | undefined] => [`rejected by ${decision(d)}`, d.signed]),
+    ...(r.cancelledBy
+      ? [
+          [`cancelled by ${decision(r.cancelledBy)}`, r.cancelledBy.signed] as [
+            string,
+            SignedProof | undefined,
+          ],
+        ]
+      : []),
   ];
-  lines.push(...(counted.length ? counted.map((c) => `  - ${oneLineSafe(c)}`) : ['  (none)']));
+  if (!counted.length) lines.push('  (none)');
+  for (const [c, p] of counted) lines.push(`  - ${oneLineSafe(c)}`, ...proof(p, '    '));
   if (r.planChanges.length) {
     lines.push('', 'approved plans that changed before the apply (approval asked again):');
     for (const c of r.planChanges)

@@ -4,9 +4,11 @@ import { cancelPayloadSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
 import { decide, decisionUpdateId } from '../decision';
 import { PROGRAM_NAME } from '../output';
+import { SIGN_WITH_HELP } from '../signing';
 import { checkWorkflowId, parseFlags } from '../validation';
 
 interface CancelFlags {
+  signWith?: string;
   by?: string;
   reason?: string;
 }
@@ -25,6 +27,7 @@ export function registerCancel(program: Command): void {
     .argument('<workflowId>', 'workflow id printed by start / rollback')
     .requiredOption('--by <who>', 'your name: the requester or an environment approver')
     .option('--reason <text>', 'why, recorded in the run and its alert')
+    .option('--sign-with <key>', SIGN_WITH_HELP)
     .addHelpText(
       'after',
       `\nExample:\n  $ ${PROGRAM_NAME} cancel promotion-prod-v1-4-0-20250101T120000 --by alice --reason "wrong tag"`,
@@ -44,6 +47,7 @@ export function registerCancel(program: Command): void {
           by: payload.by,
           update: cancelUpdate,
           payload,
+          signWith: flags.signWith,
           updateId: decisionUpdateId('cancel', payload.by),
           reason: payload.reason,
         }),

@@ -4,9 +4,11 @@ import { rejectSignalPayloadSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
 import { decide, decisionUpdateId } from '../decision';
 import { PROGRAM_NAME } from '../output';
+import { SIGN_WITH_HELP } from '../signing';
 import { checkWorkflowId, parseFlags } from '../validation';
 
 interface RejectFlags {
+  signWith?: string;
   approver?: string;
   reason?: string;
 }
@@ -21,6 +23,7 @@ export function registerReject(program: Command): void {
     .argument('<workflowId>', 'workflow id printed by start / rollback')
     .requiredOption('--approver <who>', 'your name: an environment approver or the requester')
     .option('--reason <text>', 'why, recorded and sent with the outcome')
+    .option('--sign-with <key>', SIGN_WITH_HELP)
     .addHelpText(
       'after',
       `\nExample:\n  $ ${PROGRAM_NAME} reject promotion-prod-v1-4-0-20250101T120000 --approver carol --reason "change freeze"`,
@@ -40,6 +43,7 @@ export function registerReject(program: Command): void {
           by: payload.approver,
           update: rejectUpdate,
           payload,
+          signWith: flags.signWith,
           updateId: decisionUpdateId('reject', payload.approver),
           reason: payload.reason,
         }),

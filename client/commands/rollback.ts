@@ -4,10 +4,12 @@ import { rollbackInputSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
 import { launch } from '../launch';
 import { PROGRAM_NAME } from '../output';
+import { SIGN_WITH_HELP, signRequest } from '../signing';
 import { checkWorkflowId, parseFlags } from '../validation';
 import { rollbackWorkflowId } from '../workflow-ids';
 
 interface RollbackFlags {
+  signWith?: string;
   env?: string;
   commit?: string;
   requestedBy?: string;
@@ -26,6 +28,7 @@ export function registerRollback(program: Command): void {
     .option('--reason <text>', 'why, shown to approvers and kept in history')
     .option('--workflow-id <id>', 'explicit workflow id (default: rollback-<env>-<sha>-<UTC timestamp>)')
     .option('--wait', 'wait for the run to finish; exit 0 only for outcome succeeded or no_changes, else 5')
+    .option('--sign-with <key>', SIGN_WITH_HELP)
     .addHelpText(
       'after',
       `\nExample:\n  $ ${PROGRAM_NAME} rollback --env prod --commit 3f2a9c1d7b4e --requested-by alice --reason "bad view"`,
@@ -46,11 +49,24 @@ export function registerRollback(program: Command): void {
         flags.workflowId !== undefined
           ? checkWorkflowId(flags.workflowId, '--workflow-id')
           : rollbackWorkflowId(input.environment, input.commit);
+      // Signed before anything is sent: a key that cannot sign must not leave a half-started run.
+      const signed = flags.signWith
+        ? await signRequest(
+            {
+              action: 'rollback',
+              environment: input.environment,
+              workflowId,
+              ref: input.commit,
+              person: input.requestedBy,
+            },
+            flags.signWith,
+          )
+        : {};
       await withClient(globals, (client) =>
         launch(client, globals, {
           workflowType: ROLLBACK_WORKFLOW_TYPE,
           workflowId,
-          input,
+          input: { ...input, ...signed },
           wait: !!flags.wait,
         }),
       );

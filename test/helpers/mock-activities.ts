@@ -163,6 +163,8 @@ export interface MockOptions {
   policy?: Partial<EnvironmentPolicy>;
   /** The plan buildAndDiff reports. */
   planSummary?: PlanSummary;
+  /** The registered people findCommitAuthors reports as authors of the promoted commits. */
+  commitAuthors?: string[];
 }
 
 export function mockActivities(
@@ -175,6 +177,9 @@ export function mockActivities(
     },
     async prepareCheckout(req) {
       return { commit: /^[0-9a-f]{40}$/.test(req.ref) ? req.ref : COMMIT };
+    },
+    async findCommitAuthors() {
+      return { since: null, commits: 3, people: options.commitAuthors ?? [], unregistered: [] };
     },
     async buildAndDiff(req) {
       return diffResult(req.environment, options.planSummary);

@@ -421,11 +421,17 @@ environments:
   test('the defaults in the tables are the ones parsing applies', () => {
     const source = '/srv/promo/etc/promotion.yaml';
     const cfg = parseConfig(minimalRawConfig(), source) as unknown as Record<string, unknown>;
+    // A person listed without any of their keys: what parsing fills in is the documented default.
+    const withPerson = parseConfig({ ...minimalRawConfig(), people: { alice: {} } }, source);
     const lookup = (key: string): unknown =>
       key
         .replace('environments.<name>', 'environments.prod')
+        .replace('people.<name>', 'people.alice')
         .split('.')
-        .reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), cfg);
+        .reduce<unknown>(
+          (v, k) => (isObject(v) ? v[k] : undefined),
+          key.startsWith('people.<name>') ? withPerson : cfg,
+        );
     let checked = 0;
     for (const row of rows) {
       const m = /^`([^`]*)`$/.exec(row.default);
