@@ -11,12 +11,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { PlanStore } from '../artifacts/plan-store';
 import { dataLayout } from '../config/data-layout';
-import { approveSignal, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
+import { approveUpdate, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
+import { signDecision, signRequest } from '../client/signing';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
 import { loadConfig } from '../config/load-config';
 import { createLogger } from '../worker/logger';
+import { ensureDemoKeys, type DemoKeys } from './demo-keys';
 import { DEMO_TOOLKIT_VERSIONS, ensureDemoRepo } from './demo-repo';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -55,6 +57,8 @@ function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
 
 async function main(): Promise<void> {
   mkdirSync(DATA, { recursive: true });
+  // Before the configuration is read: it names the allowed_signers file these keys go into.
+  const keys = ensureDemoKeys(path.join(DATA, 'keys'));
   // The dev server listens where the demo configuration (and so the worker and the CLI) expects it.
   const config = loadConfig(CONFIG);
   const [host, port] = splitAddress(config.temporal.address);
@@ -157,18 +161,22 @@ async function main(): Promise<void> {
     // On a fresh state, prod first gets v1 (which pins the older Toolkit), so the demo promotion of v2 is an
     // upgrade across Toolkit versions, and the printed rollback goes back across them.
     if (!existsSync(path.join(dataLayout(config.dataDir).ledger, 'prod.jsonl'))) {
-      await seedProdWithV1(client, config.temporal.taskQueue);
+      await seedProdWithV1(client, config.temporal.taskQueue, keys);
     }
     demoId = `promotion-prod-v2-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    // prod is signed: alice signs her request, as `cdf-promote start --sign-with data/local/keys/alice` does.
+    const request = { environment: 'prod', ref: 'v2', requestedBy: 'alice' };
     await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: demoId,
       args: [
         {
-          environment: 'prod',
-          ref: 'v2',
-          requestedBy: 'alice',
+          ...request,
           reason: 'demo promotion started by npm start',
+          ...(await signRequest(
+            { action: 'promote', environment: 'prod', workflowId: demoId, ref: 'v2', person: 'alice' },
+            keys.keyOf('alice'),
+          )),
         },
       ],
     });
@@ -177,11 +185,11 @@ async function main(): Promise<void> {
     ? await demoPlanSummary(client, demoId, new PlanStore(dataLayout(config.dataDir).plans))
     : undefined;
   await connection.close();
-  printInstructions(demoId, repo.first, config.temporal.uiUrl, plan);
+  printInstructions(demoId, repo.first, config.temporal.uiUrl, path.relative(ROOT, keys.dir), plan);
 }
 
 /** Promotes v1 to prod and approves it as the demo approver, so prod runs what the older Toolkit deployed. */
-async function seedProdWithV1(client: Client, taskQueue: string): Promise<void> {
+async function seedProdWithV1(client: Client, taskQueue: string, keys: DemoKeys): Promise<void> {
   const id = `promotion-prod-v1-seed-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
   log.info(
     { workflowId: id, toolkit: DEMO_TOOLKIT_VERSIONS.first },
@@ -190,16 +198,32 @@ async function seedProdWithV1(client: Client, taskQueue: string): Promise<void> 
   const handle = await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: id,
-    args: [{ environment: 'prod', ref: 'v1', requestedBy: 'alice', reason: 'demo: prod starts on v1' }],
+    args: [
+      {
+        environment: 'prod',
+        ref: 'v1',
+        requestedBy: 'alice',
+        reason: 'demo: prod starts on v1',
+        ...(await signRequest(
+          { action: 'promote', environment: 'prod', workflowId: id, ref: 'v1', person: 'alice' },
+          keys.keyOf('alice'),
+        )),
+      },
+    ],
   });
   const deadline = Date.now() + 180_000;
   for (;;) {
     const status = await handle.query(statusQuery).catch(() => undefined);
     if (status?.phase === 'awaiting_approval' && status.planHash) {
-      await handle.signal(approveSignal, {
-        approver: 'bob',
-        planHash: status.planHash,
-        comment: 'demo seed',
+      await handle.executeUpdate(approveUpdate, {
+        args: [
+          {
+            approver: 'bob',
+            planHash: status.planHash,
+            comment: 'demo seed',
+            ...(await signDecision(client, id, 'approve', 'bob', keys.keyOf('bob'))),
+          },
+        ],
       });
       break;
     }
@@ -250,6 +274,7 @@ function printInstructions(
   demoId: string | undefined,
   firstCommit: string,
   uiUrl: string,
+  keyDir: string,
   plan?: string,
 ): void {
   const cli = 'node dist/client/cli.js';
@@ -270,18 +295,23 @@ function printInstructions(
           '',
         ]
       : []),
-    'Watch it, read the plan, approve it (in another terminal):',
+    `prod is a signed environment: every request and decision carries an SSH signature. The demo keys`,
+    `(ed25519, no passphrase) are in ${keyDir}/{alice,bob,carol}; ${keyDir}/allowed_signers registers them.`,
+    '',
+    'Watch it, read the plan, approve it as bob (in another terminal):',
     `  ${cli} status ${id}`,
-    `  ${cli} approve ${id} --approver bob --plan-hash "$(${cli} status ${id} --json | node -pe 'JSON.parse(fs.readFileSync(0)).planHash')"`,
+    `  ${cli} approve ${id} --approver bob --sign-with ${keyDir}/bob --plan-hash "$(${cli} status ${id} --json | node -pe 'JSON.parse(fs.readFileSync(0)).planHash')"`,
     `  ${cli} status ${id} --watch`,
     '',
-    'Or with the Temporal CLI:',
-    `  .venv/bin/temporal workflow query --workflow-id ${id} --type status`,
-    `  .venv/bin/temporal workflow signal --workflow-id ${id} --name approve --input '{"approver":"bob"}'`,
+    'Or by hand, with ssh-keygen and the Temporal CLI (README: "Signed environments"):',
+    `  AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
+    `  .venv/bin/temporal workflow query --workflow-id ${id} --name statement --input "{\"action\":\"approve\",\"person\":\"bob\",\"signedAt\":\"$AT\"}" -o json | jq -j '.queryResult[0]' > statement.txt`,
+    `  ssh-keygen -Y sign -n cdf-promote -f ${keyDir}/bob statement.txt`,
+    `  .venv/bin/temporal workflow update execute --workflow-id ${id} --name approve --input "$(jq -n --arg at "$AT" --rawfile sig statement.txt.sig '{approver:"bob",signedAt:$at,signature:$sig}')"`,
     '',
     `Start another promotion, or roll back to the first commit (it pins Toolkit ${DEMO_TOOLKIT_VERSIONS.first}, so the rollback runs that version):`,
-    `  ${cli} start --env prod --ref main --requested-by alice --reason "promote main"`,
-    `  ${cli} rollback --env prod --commit ${firstCommit} --requested-by alice --reason "back to v1"`,
+    `  ${cli} start --env prod --ref main --requested-by alice --sign-with ${keyDir}/alice --reason "promote main"`,
+    `  ${cli} rollback --env prod --commit ${firstCommit} --requested-by alice --sign-with ${keyDir}/alice --reason "back to v1"`,
     '',
     'Ctrl-C stops everything; `npm start` again resumes what was in flight.',
     '==================================================================',

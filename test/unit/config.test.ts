@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigurationError } from '../../contracts/errors';
 import { CONFIG_ENV_VAR, loadConfig, parseConfig } from '../../config/load-config';
 import { BUILTIN_PROFILES } from '../../config/toolkit-profiles';
-import { minimalRawConfig, tempDir } from './helpers';
+import { exampleConfigWithDemoKeys, minimalRawConfig, tempDir } from './helpers';
 
 function expectConfigError(raw: unknown, ...fragments: string[]): ConfigurationError {
   let caught: unknown;
@@ -263,15 +263,18 @@ describe('loadConfig', () => {
   });
 
   test('the repo config/local.yaml validates', () => {
-    const file = path.resolve(__dirname, '../../config/local.yaml');
+    // A copy in the repository's layout, with the demo keys `npm start` makes for its signed prod.
+    const file = exampleConfigWithDemoKeys('config/local.yaml');
     const cfg = loadConfig(file);
+    expect(cfg.environments.prod!.approval.identity).toBe('signed');
+    expect(Object.keys(cfg.people).sort()).toEqual(['alice', 'bob', 'carol']);
     expect(Object.keys(cfg.environments).sort()).toEqual(['dev', 'prod']);
     expect(cfg.environments.dev!.approval.rollbackRequiresApproval).toBe(false);
     expect(cfg.environments.prod!.smoke.transformations).toEqual([
       { externalId: 'pump_tr', windowMs: 3_600_000 },
     ]);
     // The Toolkit cache is a relative path in the file: it must come out absolute, under the repo root.
-    const repoRoot = path.resolve(__dirname, '../..');
+    const repoRoot = path.resolve(path.dirname(file), '..');
     expect(cfg.toolkit.versions.install.cacheDir).toBe(path.join(repoRoot, 'data', 'toolkits'));
     expect(cfg.toolkit.versions.install.allow).toEqual(['0.8.*', '0.9.*']);
     expect(cfg.repository.url).toBe(path.join(repoRoot, 'data/local/config-repo'));

@@ -1,9 +1,12 @@
 /** Shared builders for the unit tests (no production code here). */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../config/load-config';
 import { type RawConfig, type WorkerConfig } from '../../config/schema';
+import { ensureDemoKeys } from '../../scripts/demo-keys';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export function tempDir(prefix = 'cdf-unit-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
@@ -28,4 +31,19 @@ export function minimalRawConfig(): Record<string, any> {
 
 export function buildConfig(raw: Record<string, any>, source = '/etc/cdf/promotion.yaml'): WorkerConfig {
   return parseConfig(raw as RawConfig, source);
+}
+
+/**
+ * The path a repository example config can be loaded from as if it sat in the repository, in a temporary copy
+ * of its folder layout with the demo keys its allowedSignersFile names (made by `npm start` in a real checkout).
+ */
+export function exampleConfigWithDemoKeys(file: string): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'cdf-example-config-'));
+  const copy = path.join(root, file);
+  mkdirSync(path.dirname(copy), { recursive: true });
+  const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  writeFileSync(copy, text);
+  const signers = /^allowedSignersFile:\s*(\S+)/m.exec(text)?.[1];
+  if (signers) ensureDemoKeys(path.dirname(path.resolve(path.dirname(copy), signers)));
+  return copy;
 }
