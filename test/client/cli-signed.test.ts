@@ -180,46 +180,42 @@ test('signed start; forged approvals refused (exit 4); approval signed through s
 });
 
 test('by hand: statement from the Temporal CLI, ssh-keygen -Y sign, temporal workflow update execute', async () => {
-  const started = await cli([
-    'start',
-    '--env',
-    'prod',
-    '--ref',
-    'v2',
-    '--requested-by',
-    'alice',
-    '--sign-with',
-    keys.alice.privateKey,
-    '--json',
-  ]);
-  expectExit(started, 0);
-  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  const dir = keyDir();
+  const workflowId = uniqueId('promotion-prod-by-hand');
+  const shell = (script: string, key: TestKey) =>
+    run('bash', ['-c', `set -euo pipefail\ncd "$WORK"\nT="$TEMPORAL --address $ADDRESS"\n${script}`], {
+      env: {
+        ...process.env,
+        WORK: dir,
+        TEMPORAL: temporalCliPath(),
+        ADDRESS: env.address,
+        ID: workflowId,
+        KEY: key.privateKey,
+      },
+      timeout: 60_000,
+    });
+  // The README's signed start, word for word but for the key and the task queue.
+  await shell(
+    `AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    printf 'cdf-promote statement v1\\naction: promote\\nenvironment: prod\\nworkflow-id: %s\\nref: v2\\nperson: alice\\ntime: %s\\n' \\
+      "$ID" "$AT" > request.txt
+    ssh-keygen -Y sign -n cdf-promote -f $KEY request.txt
+    $T workflow start --type promotionWorkflow --task-queue ${TASK_QUEUE} --workflow-id $ID --input \\
+      "$(jq -n --arg at "$AT" --rawfile sig request.txt.sig '{environment:"prod",ref:"v2",requestedBy:"alice",signedAt:$at,signature:$sig}')"`,
+    keys.alice,
+  );
   await pollStatus(workflowId, (s) => s.phase === 'awaiting_approval' && !!s.planHash);
 
-  // The README's recipe, word for word but for the variables.
-  const dir = keyDir();
-  const script = `
-    set -euo pipefail
-    cd "$WORK"
-    AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    "$TEMPORAL" workflow query --address "$ADDRESS" --workflow-id "$ID" --name statement \\
-      --input "{\\"action\\":\\"approve\\",\\"person\\":\\"carol\\",\\"signedAt\\":\\"$AT\\"}" \\
-      -o json | jq -j '.queryResult[0]' > statement.txt
-    ssh-keygen -Y sign -n cdf-promote -f "$KEY" statement.txt
-    "$TEMPORAL" workflow update execute --address "$ADDRESS" --workflow-id "$ID" --name approve \\
-      --input "$(jq -n --arg at "$AT" --rawfile sig statement.txt.sig '{approver:"carol",signedAt:$at,signature:$sig}')"
-  `;
-  const out = await run('bash', ['-c', script], {
-    env: {
-      ...process.env,
-      WORK: dir,
-      TEMPORAL: temporalCliPath(),
-      ADDRESS: env.address,
-      ID: workflowId,
-      KEY: keys.carol.privateKey,
-    },
-    timeout: 60_000,
-  });
+  // The README's approval recipe, word for word but for the key.
+  const out = await shell(
+    `AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    $T workflow query --workflow-id $ID --name statement \\
+      --input "{\\"action\\":\\"approve\\",\\"person\\":\\"carol\\",\\"signedAt\\":\\"$AT\\"}" -o json | jq -j '.queryResult[0]' > statement.txt
+    ssh-keygen -Y sign -n cdf-promote -f $KEY statement.txt
+    $T workflow update execute --workflow-id $ID --name approve \\
+      --input "$(jq -n --arg at "$AT" --rawfile sig statement.txt.sig '{approver:"carol",signedAt:$at,signature:$sig}')"`,
+    keys.carol,
+  );
   expect(out.stdout).toMatch(/by:carol decision:approve/);
   const result = (await env.client.workflow.getHandle(workflowId).result()) as PromotionResult;
   expect(result.outcome).toBe('succeeded');
