@@ -82,8 +82,8 @@ export function nextCommands(workflowId: string, globals: GlobalOptions): NextCo
   const g = connectionFlags(globals);
   return {
     status: `${PROGRAM_NAME}${g} status ${id} --watch`,
-    approve: `${PROGRAM_NAME}${g} approve ${id} --approver <you> --plan-hash <plan hash from status>`,
-    reject: `${PROGRAM_NAME}${g} reject ${id} --approver <you> --reason '<why>'`,
+    approve: `${PROGRAM_NAME}${g} approve ${id} --approver <you> --plan-hash <plan hash from status> [--sign-with <your ssh key>]`,
+    reject: `${PROGRAM_NAME}${g} reject ${id} --approver <you> --reason '<why>' [--sign-with <your ssh key>]`,
   };
 }
 

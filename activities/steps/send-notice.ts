@@ -8,20 +8,30 @@ import { channelName, type AlertSender, type NoticeMessage } from '../alerts/ale
 import { composeAlert } from './send-alert';
 
 /** The exact commands that decide the run, as a person would paste them. */
-export function decisionCommands(req: NoticeRequest, namespace: string): NoticeMessage['commands'] {
+export function decisionCommands(
+  req: NoticeRequest,
+  namespace: string,
+  signed = false,
+): NoticeMessage['commands'] {
   const ns = namespace === 'default' ? '' : ` --namespace ${namespace}`;
+  // A signed environment takes decisions only with the approver's signature: the commands say how to make one.
+  const sign = signed ? ' --sign-with <your ssh key>' : '';
   return {
-    approve: `cdf-promote${ns} approve ${req.workflowId} --approver <you> --plan-hash ${req.planHash}`,
-    reject: `cdf-promote${ns} reject ${req.workflowId} --approver <you> --reason '<why>'`,
-    temporal:
-      `temporal workflow update execute${ns} --workflow-id ${req.workflowId} --name approve ` +
-      `--input '{"approver":"<you>","planHash":"${req.planHash}"}'`,
+    approve: `cdf-promote${ns} approve ${req.workflowId} --approver <you>${sign} --plan-hash ${req.planHash}`,
+    reject: `cdf-promote${ns} reject ${req.workflowId} --approver <you>${sign} --reason '<why>'`,
+    temporal: signed
+      ? `temporal workflow query${ns} --workflow-id ${req.workflowId} --name statement ` +
+        `--input '{"action":"approve","person":"<you>","signedAt":"<now, UTC>"}', sign it with ` +
+        `ssh-keygen -Y sign -n cdf-promote, then update approve with signedAt and signature (README: Signed environments)`
+      : `temporal workflow update execute${ns} --workflow-id ${req.workflowId} --name approve ` +
+        `--input '{"approver":"<you>","planHash":"${req.planHash}"}'`,
   };
 }
 
 export function composeNotice(
   req: NoticeRequest,
   temporal: Pick<WorkerConfig['temporal'], 'uiUrl' | 'namespace'>,
+  signed = false,
 ): NoticeMessage {
   const what = `CDF ${req.kind} to ${req.environment}`;
   const { runUrl } = composeAlert({ ...req, outcome: 'succeeded', failure: '' }, temporal);
@@ -29,7 +39,7 @@ export function composeNotice(
     ...req,
     title: req.notice === 'reminder' ? `Approval reminder: ${what}` : `Approval needed: ${what}`,
     runUrl,
-    commands: decisionCommands(req, temporal.namespace),
+    commands: decisionCommands(req, temporal.namespace, signed),
   };
 }
 
@@ -46,7 +56,7 @@ export function createSendNotice(deps: {
   return async function sendNotice(req: NoticeRequest): Promise<AlertDelivery> {
     const log = activityLogger(deps.logger);
     const env = requireEnvironment(deps.config, req.environment);
-    const notice = composeNotice(req, deps.config.temporal);
+    const notice = composeNotice(req, deps.config.temporal, env.approval.identity === 'signed');
     const delivered: string[] = [];
     const failures: string[] = [];
     for (const [i, channel] of env.alerts.entries()) {

@@ -270,6 +270,14 @@ describe('approval notices', () => {
     expect(webhookNoticePayload(reminder).event).toBe('cdf-promotion.approval-reminder');
   });
 
+  test('in a signed environment, the commands say how to sign', () => {
+    const n = composeNotice(request, { uiUrl: 'http://ui:8233', namespace: 'default' }, true);
+    expect(n.commands.approve).toBe(
+      `cdf-promote approve promotion-prod-v2-1 --approver <you> --sign-with <your ssh key> --plan-hash ${PLAN}`,
+    );
+    expect(n.commands.temporal).toMatch(/--name statement .*ssh-keygen -Y sign -n cdf-promote/);
+  });
+
   test('in Slack, what the requester wrote cannot mention or link', () => {
     const body = JSON.stringify(
       slackNoticePayload(composeNotice(request, { uiUrl: 'http://ui:8233', namespace: 'default' })),
