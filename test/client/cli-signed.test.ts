@@ -11,7 +11,7 @@ import { startHarness, type Harness } from '../helpers/harness';
 import { keyDir, makeKey, sshVerify, type TestKey } from '../helpers/ssh-keys';
 import { TASK_QUEUE } from '../helpers/stack';
 import { temporalCliPath } from '../helpers/temporal-server';
-import { uniqueId } from '../helpers/workflows';
+import { recordHistory, uniqueId } from '../helpers/workflows';
 import { describeRun, runCli, type CliRun } from './run-cli';
 
 const run = promisify(execFile);
@@ -171,6 +171,7 @@ test('signed start; forged approvals refused (exit 4); approval signed through s
   expect(proof.key).toBe(keys.bob.fingerprint);
   expect(sshVerify(proof.statement, proof.signature, 'bob', keys.bob)).toBe(true);
 
+  await recordHistory(env.client.workflow.getHandle(workflowId), 'promotion-signed-approved');
   const audit = await cli(['audit', workflowId]);
   expectExit(audit, 0);
   expect(audit.stdout).toContain(`signed with ${keys.alice.fingerprint}`);
@@ -287,5 +288,7 @@ test('by hand: statement from the Temporal CLI, ssh-keygen -Y sign, temporal wor
   );
   const cancelled = await pollStatus(second, (s) => s.phase === 'done');
   expect(cancelled.outcome).toBe('cancelled');
+  await recordHistory(env.client.workflow.getHandle(workflowId), 'promotion-signed-by-hand');
+  await recordHistory(env.client.workflow.getHandle(second), 'rollback-signed-cancelled');
   expect(s2.planHash).toBeTruthy();
 });
