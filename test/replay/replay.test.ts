@@ -36,13 +36,19 @@ test('there are recorded histories of every outcome to replay', () => {
 
 test.each(files)('replays %s without nondeterminism', async (file) => {
   const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
+  // Replayed under the run's own workflow id, as a restarted worker would: signed statements name it.
+  const workflowId: string =
+    history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? file.replace(/\.json$/, '');
   await expect(
-    Worker.runReplayHistory(
-      { workflowBundle: { codePath: BUNDLE_PATH } },
-      history,
-      file.replace(/\.json$/, ''),
-    ),
+    Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE_PATH } }, history, workflowId),
   ).resolves.toBeUndefined();
+});
+
+test('a signed run replayed under another workflow id fails: its statements are checked again', async () => {
+  const history = JSON.parse(readFileSync(path.join(DIR, 'promotion-signed-approved.json'), 'utf8'));
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE_PATH } }, history, 'another-workflow-id'),
+  ).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
 });
 
 test('a history that no longer matches the code is reported as nondeterministic', async () => {
