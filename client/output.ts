@@ -113,7 +113,8 @@ export function formatPlanSummary(summary: PlanSummary): string {
 
 const decision = (d: DecisionRecord): string => {
   const note = d.comment ?? d.reason;
-  return `${d.approver} at ${d.at}${note ? ` — ${note}` : ''}`;
+  const signed = d.signed ? ` (signed, ${d.signed.key})` : '';
+  return `${d.approver} at ${d.at}${signed}${note ? ` — ${note}` : ''}`;
 };
 const refused = (r: RefusedApproval): string => oneLineSafe(`${r.approver} at ${r.at}: ${r.why}`);
 const timing = (t: StepTiming, closed: boolean): Array<string | number> => [
@@ -129,6 +130,7 @@ type Report = Pick<
   | 'environment'
   | 'ref'
   | 'commit'
+  | 'requestSigned'
   | 'toolkitVersion'
   | 'planHash'
   | 'planSummary'
@@ -172,7 +174,10 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
       'toolkit',
       r.toolkitVersion ? `cognite-toolkit ${r.toolkitVersion}` : 'configured executable (no pin)',
     );
-  field('requested by', r.requestedBy);
+  field(
+    'requested by',
+    r.requestedBy && r.requestSigned ? `${r.requestedBy} (signed, ${r.requestSigned.key})` : r.requestedBy,
+  );
   field('reason', r.reason);
   field('plan hash', r.planHash);
   if (r.phase === 'awaiting_approval') field('approval deadline', r.approvalDeadline);

@@ -305,7 +305,7 @@ function printInstructions(
     '',
     'Or by hand, with ssh-keygen and the Temporal CLI (README: "Signed environments"):',
     `  AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
-    `  .venv/bin/temporal workflow query --workflow-id ${id} --name statement --input "{\"action\":\"approve\",\"person\":\"bob\",\"signedAt\":\"$AT\"}" -o json | jq -j '.queryResult[0]' > statement.txt`,
+    `  .venv/bin/temporal workflow query --workflow-id ${id} --name statement --input "{\\"action\\":\\"approve\\",\\"person\\":\\"bob\\",\\"signedAt\\":\\"$AT\\"}" -o json | jq -j '.queryResult[0]' > statement.txt`,
     `  ssh-keygen -Y sign -n cdf-promote -f ${keyDir}/bob statement.txt`,
     `  .venv/bin/temporal workflow update execute --workflow-id ${id} --name approve --input "$(jq -n --arg at "$AT" --rawfile sig statement.txt.sig '{approver:"bob",signedAt:$at,signature:$sig}')"`,
     '',

@@ -108,7 +108,7 @@ function signedBy<P extends { signature?: string; signedAt?: string }>(
     now: state.now ?? 0,
     maxAgeMs: policy.signatureMaxAgeMs ?? DEFAULT_SIGNATURE_MAX_AGE_MS,
   });
-  if (!check.ok) return refused(person, check.code, `${action} by ${person} refused: ${check.why}`);
+  if (!check.ok) return refused(person, check.code, `${action} by ${person}: ${check.why}`);
   return {
     accepted: true,
     payload,

@@ -15,6 +15,7 @@ import { recordHistory, uniqueId } from '../helpers/workflows';
 import { describeRun, runCli, type CliRun } from './run-cli';
 
 const run = promisify(execFile);
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 let env: TestWorkflowEnvironment;
 let harness: Harness | undefined;
 const keys = {} as Record<'alice' | 'bob' | 'carol' | 'mallory', TestKey>;
@@ -172,6 +173,11 @@ test('signed start; forged approvals refused (exit 4); approval signed through s
   expect(sshVerify(proof.statement, proof.signature, 'bob', keys.bob)).toBe(true);
 
   await recordHistory(env.client.workflow.getHandle(workflowId), 'promotion-signed-approved');
+  const shown = await cli(['status', workflowId]);
+  expect(shown.stdout).toContain(`alice (signed, ${keys.alice.fingerprint})`);
+  expect(shown.stdout).toMatch(
+    new RegExp(`bob at \\S+ \\(signed, ${escape(keys.bob.fingerprint)}\\) — signed via agent`),
+  );
   const audit = await cli(['audit', workflowId]);
   expectExit(audit, 0);
   expect(audit.stdout).toContain(`signed with ${keys.alice.fingerprint}`);
