@@ -13,7 +13,9 @@ import { createSanitizer, instrument } from './activity-context';
 import type { AlertSender } from './alerts/alert-channels';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import type { ConfigRepository } from './git/config-repository';
+import type { EnvironmentEntities } from './environments/environment-entities';
 import type { DeploymentLedger } from './ledger/deployment-ledger';
+import { createEnvironmentEntitySteps } from './steps/environment-entity-steps';
 import { createLeftoverFinder } from './leftovers/leftovers';
 import { createApplyPlan } from './steps/apply-plan';
 import { createBuildAndDiff } from './steps/build-and-diff';
@@ -37,7 +39,11 @@ export interface ActivityDeps {
   cdf: CdfClientFactory;
   alerts: AlertSender;
   plans: PlanStore;
-  ledger: DeploymentLedger;
+  /** What each environment runs: the environment entities' ledger in the worker (EntityLedger). */
+  ledger: Pick<DeploymentLedger, 'append' | 'last'>;
+  /** The JSONL ledger of workers from before environments were entities, imported by each entity once. */
+  legacyLedger: Pick<DeploymentLedger, 'all'>;
+  entities: EnvironmentEntities;
   /** Finds (or installs) the Toolkit version a checkout pins. */
   resolver: ToolkitResolver;
   logger: Logger;
@@ -67,7 +73,16 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
   ]);
   const wrap = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
     instrument(logger, name, fn, sanitize);
+  const entitySteps = createEnvironmentEntitySteps({
+    entities: deps.entities,
+    legacyLedger: deps.legacyLedger,
+    logger,
+  });
   return {
+    acquireEnvironment: wrap('acquireEnvironment', entitySteps.acquireEnvironment),
+    beginApply: wrap('beginApply', entitySteps.beginApply),
+    findClosedRuns: wrap('findClosedRuns', entitySteps.findClosedRuns),
+    importLegacyLedger: wrap('importLegacyLedger', entitySteps.importLegacyLedger),
     resolveEnvironment: wrap('resolveEnvironment', createResolveEnvironment(config)),
     prepareCheckout: wrap('prepareCheckout', createPrepareCheckout({ workspace, logger })),
     findCommitAuthors: wrap(

@@ -10,8 +10,10 @@ import { TEMPORAL_DEFAULTS } from '../config/defaults';
 import { registerApprove } from './commands/approve';
 import { registerAudit } from './commands/audit';
 import { registerCancel } from './commands/cancel';
+import { registerHistory } from './commands/history';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
+import { registerQueue } from './commands/queue';
 import { registerReject } from './commands/reject';
 import { registerRollback } from './commands/rollback';
 import { registerStart } from './commands/start';
@@ -65,6 +67,8 @@ export function buildProgram(): Command {
   registerCancel(program);
   registerAudit(program);
   registerList(program);
+  registerQueue(program);
+  registerHistory(program);
   return program;
 }
 

@@ -130,6 +130,8 @@ type Report = Pick<
   | 'environment'
   | 'ref'
   | 'commit'
+  | 'queue'
+  | 'supersededBy'
   | 'requestSigned'
   | 'toolkitVersion'
   | 'planHash'
@@ -179,6 +181,9 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
     r.requestedBy && r.requestSigned ? `${r.requestedBy} (signed, ${r.requestSigned.key})` : r.requestedBy,
   );
   field('reason', r.reason);
+  if (r.queue)
+    field('queue', `place ${r.queue.position} in line${r.queue.holder ? `, behind ${r.queue.holder}` : ''}`);
+  if (r.supersededBy) field('superseded by', r.supersededBy);
   field('plan hash', r.planHash);
   if (r.phase === 'awaiting_approval') field('approval deadline', r.approvalDeadline);
   if (r.planSummary) {

@@ -52,6 +52,7 @@ export function environmentPolicy(
         }
       : {}),
     ...(env.approval.excludeCommitAuthors ? { excludeCommitAuthors: true } : {}),
+    whenBusy: env.whenBusy,
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
   };

@@ -15,6 +15,7 @@ import {
 } from './defaults';
 import { parseDuration } from './duration';
 import { PROFILE_PLACEHOLDERS, type CommandProfile } from './toolkit-profiles';
+import { WHEN_BUSY } from '../contracts/environment-entity';
 import { ownEntry } from '../contracts/own-entry';
 import { personNameSchema } from '../contracts/person-name';
 import { parseSshPublicKey } from '../contracts/ssh-signature';
@@ -242,6 +243,9 @@ const environmentSchema = z
     configFile: z.string().optional(),
     credentials: credentialsSchema,
     approval: approvalSchema,
+    // One change at a time: a run that finds the environment held waits in its queue, is refused, or supersedes
+    // a holder still awaiting approval (never one that is applying).
+    whenBusy: z.enum(WHEN_BUSY).default('queue'),
     smoke: smokeSchema.prefault({}),
     alerts: z.array(alertChannelSchema).default([]),
     rollback: z

@@ -2,6 +2,7 @@
  * Requests and results of the activities. Everything here is recorded in workflow history, so nothing here may
  * hold a secret or grow with the size of a plan (the plan text stays on disk, addressed by its hash).
  */
+import type { AcquireRequest, AcquireResult, Deployment, LedgerRecord, WhenBusy } from './environment-entity';
 import type {
   CommitAuthors,
   LeftoverReport,
@@ -40,6 +41,8 @@ export interface EnvironmentPolicy {
   signatureMaxAgeMs?: number;
   /** People who authored commits in the promoted range may not approve it. */
   excludeCommitAuthors?: boolean;
+  /** When another run holds the environment: wait in its queue (default), be refused, or supersede a waiting one. */
+  whenBusy?: WhenBusy;
   temporalUiUrl: string;
   namespace: string;
 }
@@ -59,6 +62,11 @@ export interface PrepareCheckoutRequest {
 
 export interface PreparedCheckout {
   commit: string;
+}
+
+export interface LegacyLedger {
+  deployed?: Deployment;
+  records: LedgerRecord[];
 }
 
 export interface CommitAuthorsRequest {
@@ -163,6 +171,14 @@ export interface PromotionActivities {
   resolveEnvironment(req: { environment: string; kind: WorkflowKind }): Promise<EnvironmentPolicy>;
   prepareCheckout(req: PrepareCheckoutRequest): Promise<PreparedCheckout>;
   findCommitAuthors(req: CommitAuthorsRequest): Promise<CommitAuthors>;
+  /** Asks the environment's entity for the environment (update-with-start): granted, or queued. */
+  acquireEnvironment(req: { environment: string; claim: AcquireRequest }): Promise<AcquireResult>;
+  /** Confirms with the entity, right before the apply, that the run still holds the environment. */
+  beginApply(req: { environment: string; run: RunRef }): Promise<void>;
+  /** For the entity: which of these runs have ended. */
+  findClosedRuns(req: { runs: RunRef[] }): Promise<RunRef[]>;
+  /** For the entity, once: a worker-local JSONL ledger of the environment, if this worker has one. */
+  importLegacyLedger(req: { environment: string }): Promise<LegacyLedger>;
   buildAndDiff(req: DiffRequest): Promise<DiffResult>;
   applyPlan(req: ApplyRequest): Promise<ApplyResult>;
   removeLeftovers(req: RemoveLeftoversRequest): Promise<LeftoverReport>;

@@ -20,6 +20,10 @@ export const ErrorType = {
   Configuration: 'ConfigurationError',
   /** The Toolkit version a checkout pins cannot be had on this worker (or the pin itself is unusable). */
   ToolkitUnavailable: 'ToolkitUnavailableError',
+  /** The environment is held by another run and the environment refuses to queue (whenBusy: refuse). */
+  EnvironmentBusy: 'EnvironmentBusy',
+  /** Another run superseded this one while it waited for approval. */
+  Superseded: 'Superseded',
 } as const;
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -35,6 +39,8 @@ export const NON_RETRYABLE_ERROR_TYPES: string[] = [
   ErrorType.PlanMismatch,
   ErrorType.Configuration,
   ErrorType.ToolkitUnavailable,
+  ErrorType.EnvironmentBusy,
+  ErrorType.Superseded,
 ];
 
 export class PromotionError extends Error {

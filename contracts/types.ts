@@ -126,6 +126,8 @@ export const MAX_REFUSED_KEPT = 20;
 
 export const PHASES = [
   'preparing',
+  // Waiting for another run to release the environment (environment entities).
+  'queued',
   'diffing',
   'awaiting_approval',
   'applying',
@@ -280,6 +282,10 @@ export interface PromotionStatus {
   cancelledBy?: DecisionRecord;
   /** Approved plans that changed before the apply (the run asked for approval again). */
   planChanges?: PlanChange[];
+  /** While queued: the place in the environment's queue when the run joined it, and who held it then. */
+  queue?: { position: number; holder?: string };
+  /** Set when a newer run superseded this one while it waited for approval (environment setting whenBusy). */
+  supersededBy?: string;
   /** With group quorums: the groups still lacking approvals ("release-managers: 1 more"). */
   approvalsMissingFrom?: string[];
   timings: StepTiming[];

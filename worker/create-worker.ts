@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -11,7 +12,9 @@ import { alertChannelSecrets, HttpAlertSender } from '../activities/alerts/alert
 import { PlanStore } from '../artifacts/plan-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { ConfigRepository } from '../activities/git/config-repository';
+import { EntityLedger, EnvironmentEntities } from '../activities/environments/environment-entities';
 import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
+import type { EnvironmentWorkflowInput } from '../contracts/environment-entity';
 import { createToolkitResolver } from '../activities/toolkit/toolkit-resolver';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
 import { dataLayout } from '../config/data-layout';
@@ -29,15 +32,22 @@ export interface CreateWorkerOptions {
   /** Replace some injected clients (tests). */
   overrides?: Partial<ActivityDeps>;
   workerOptions?: Partial<WorkerOptions>;
+  /** Settings for environment entities this worker starts (tests shorten the dead-run check). */
+  entityInput?: Partial<EnvironmentWorkflowInput>;
 }
 
 export function createDefaultDeps(
   config: WorkerConfig,
   logger: Logger,
   secrets: NodeJS.ProcessEnv,
+  client: Client,
+  entityInput: Partial<EnvironmentWorkflowInput> = {},
 ): ActivityDeps {
   const layout = dataLayout(config.dataDir);
+  const entities = new EnvironmentEntities(client, config.temporal.taskQueue, entityInput);
   return {
+    entities,
+    legacyLedger: new DeploymentLedger(layout.ledger),
     config,
     logger,
     toolkit: new CliToolkitRunner({ config, secrets }),
@@ -45,7 +55,7 @@ export function createDefaultDeps(
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
     plans: new PlanStore(layout.plans),
-    ledger: new DeploymentLedger(layout.ledger),
+    ledger: new EntityLedger(entities),
     resolver: createToolkitResolver(config.toolkit),
     secretsToMask: alertChannelSecrets(config.environments, secrets),
   };
@@ -55,7 +65,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const { config, logger } = options;
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
-  const deps = { ...createDefaultDeps(config, logger, options.secrets ?? process.env), ...options.overrides };
+  // Activities talk to environment entities through a client on the worker's own connection.
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const deps = {
+    ...createDefaultDeps(config, logger, options.secrets ?? process.env, client, options.entityInput),
+    ...options.overrides,
+  };
   const bundlePath = options.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
   const workflowSource = existsSync(bundlePath)
     ? { workflowBundle: { codePath: bundlePath } }

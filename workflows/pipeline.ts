@@ -13,10 +13,12 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
   proxyActivities,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -27,6 +29,14 @@ import type {
   PromotionActivities,
   RunRef,
 } from '../contracts/activity-types';
+import {
+  environmentGrantedSignal,
+  environmentWorkflowId,
+  releaseSignal,
+  supersededSignal,
+  type Grant,
+  type LedgerRecord,
+} from '../contracts/environment-entity';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
 import { ownEntry } from '../contracts/own-entry';
 import { normalizePersonName } from '../contracts/person-name';
@@ -102,6 +112,23 @@ export async function runPipeline(
   const steps = new CancellationScope();
   // Runs recorded before signed identities replay without the rules that came with them.
   const strictCancel = patched('signed-identity');
+  // Runs recorded before environment entities neither ask for the environment nor release it.
+  const entity = patched('environment-entity');
+  /** The environment, once the entity has granted it; `holding` once the run has asked (granted or queued). */
+  let grant: Grant | undefined;
+  let holding = false;
+  let applied = false;
+  if (entity) {
+    setHandler(environmentGrantedSignal, (g) => {
+      grant = g;
+    });
+    // A newer run took the environment while this one waited for approval (whenBusy: supersede).
+    setHandler(supersededSignal, ({ by }) => {
+      if (status.supersededBy || status.outcome) return;
+      status.supersededBy = by;
+      steps.cancel();
+    });
+  }
   registerDecisionHandlers({
     status,
     steps,
@@ -141,6 +168,7 @@ export async function runPipeline(
     );
     status.requiredApprovals = policy.requiredApprovals;
     if (policy.identity === 'signed') verifyRequest(policy);
+    if (entity) await holdEnvironment(policy);
     let commit: string;
     try {
       ({ commit } = await asInvalidInput(
@@ -158,6 +186,79 @@ export async function runPipeline(
       status.commitAuthors = await quick.findCommitAuthors({ run, environment: input.environment, commit });
     }
     return commit;
+  };
+
+  /**
+   * One change at a time: ask the environment's entity for the environment and, if another run holds it, wait
+   * in its queue (or be refused, as the environment says).
+   */
+  const holdEnvironment = async (env: EnvironmentPolicy): Promise<void> => {
+    let answer;
+    try {
+      answer = await quick.acquireEnvironment({
+        environment: input.environment,
+        claim: {
+          workflowId: info.workflowId,
+          runId: info.runId,
+          kind: input.kind,
+          ref: input.ref,
+          requestedBy: input.requestedBy,
+          whenBusy: env.whenBusy ?? 'queue',
+        },
+      });
+    } catch (err) {
+      if (failureType(err) === ErrorType.EnvironmentBusy) {
+        throw ApplicationFailure.create({
+          type: ErrorType.EnvironmentBusy,
+          message: describeFailure(err),
+          nonRetryable: true,
+        });
+      }
+      throw err;
+    }
+    holding = true;
+    if (answer.granted) {
+      grant = answer.grant;
+      return;
+    }
+    status.queue = { position: answer.position, holder: answer.holder?.workflowId };
+    enter('queued');
+    await condition(() => grant !== undefined);
+    status.queue = undefined;
+    enter('preparing');
+  };
+
+  /** Tells the entity the run is done with the environment, with its ledger record. Never fails the run. */
+  const releaseEnvironment = async (outcome: LedgerRecord['outcome'], failure?: string): Promise<void> => {
+    if (!holding) return;
+    holding = false;
+    const record: LedgerRecord = {
+      workflowId: info.workflowId,
+      runId: info.runId,
+      kind: input.kind,
+      ref: input.ref,
+      ...(status.commit ? { commit: status.commit } : {}),
+      ...(status.planHash ? { planHash: status.planHash } : {}),
+      ...(status.toolkitVersion !== undefined ? { toolkitVersion: status.toolkitVersion } : {}),
+      requestedBy: input.requestedBy,
+      approvals: status.approvals.map((a) => a.approver),
+      outcome,
+      applied,
+      startedAt: info.runStartTime.toISOString(),
+      endedAt: new Date(Date.now()).toISOString(),
+      ...(failure ? { failure: failure.slice(0, 500) } : {}),
+    };
+    try {
+      await getExternalWorkflowHandle(environmentWorkflowId(input.environment)).signal(releaseSignal, {
+        workflowId: info.workflowId,
+        runId: info.runId,
+        record,
+      });
+    } catch (err) {
+      log.warn('could not release the environment; its entity will notice the run ended', {
+        error: describeFailure(err),
+      });
+    }
   };
 
   /**
@@ -275,6 +376,20 @@ export async function runPipeline(
 
   /** Apply exactly the approved plan; for rollbacks, then deal with leftovers as the environment says. */
   const apply = async (commit: string, planHash: string, reapproveOnChange: boolean): Promise<boolean> => {
+    if (entity) {
+      // From here on no newer run can supersede this one.
+      try {
+        await quick.beginApply({ environment: input.environment, run });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        if (failureType(err) === ErrorType.Superseded) throw new RunEnded('cancelled', describeFailure(err));
+        throw new RunEnded(
+          'apply_failed',
+          `could not confirm the environment before the apply: ${describeFailure(err)}`,
+        );
+      }
+      applied = true;
+    }
     enter('applying');
     try {
       await applying.applyPlan({
@@ -349,6 +464,8 @@ export async function runPipeline(
     if (failure) status.failure = failure;
     // Alerts and cleanup must happen even if the workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
+      // The smoke tests are over: the next run may have the environment while this one alerts and cleans up.
+      await releaseEnvironment(outcome, failure);
       if (ALERTING_OUTCOMES.has(outcome) || alsoAlert) {
         enter('alerting');
         try {
@@ -407,13 +524,19 @@ export async function runPipeline(
       if (err instanceof RunEnded) return await finish(err.outcome, err.failure);
       if (isCancellation(err)) {
         const c = status.cancelledBy;
-        const by = c ? ` by ${c.approver}${c.reason ? `: ${c.reason}` : ''}` : '';
+        const by = status.supersededBy
+          ? ` (superseded by ${status.supersededBy})`
+          : c
+            ? ` by ${c.approver}${c.reason ? `: ${c.reason}` : ''}`
+            : '';
         return await finish(
           'cancelled',
           `cancelled during ${status.phase}${by}`,
           cancellationTouchedCdf(status.phase),
         );
       }
+      // Failing for good (bad input found late, an unexpected error): the environment must not stay held.
+      await CancellationScope.nonCancellable(() => releaseEnvironment('abandoned', describeFailure(err)));
       throw err;
     }
   });

@@ -34,6 +34,22 @@ export class DeploymentLedger {
     await appendFile(this.file(entry.environment), `${JSON.stringify(entry)}\n`, 'utf8');
   }
 
+  /** Every readable line, oldest first (a torn line is skipped). */
+  async all(environment: string): Promise<LedgerEntry[]> {
+    const file = this.file(environment);
+    if (!existsSync(file)) return [];
+    return (await readFile(file, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim())
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as LedgerEntry];
+        } catch {
+          return [];
+        }
+      });
+  }
+
   async last(environment: string): Promise<LedgerEntry | undefined> {
     const file = this.file(environment);
     if (!existsSync(file)) return undefined;

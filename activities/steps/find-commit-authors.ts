@@ -16,7 +16,7 @@ const MAX_UNREGISTERED = 20;
 export function createFindCommitAuthors(deps: {
   config: Pick<WorkerConfig, 'people'>;
   repository: ConfigRepository;
-  ledger: DeploymentLedger;
+  ledger: Pick<DeploymentLedger, 'last'>;
   logger: Logger;
 }) {
   return async function findCommitAuthors(req: CommitAuthorsRequest): Promise<CommitAuthors> {

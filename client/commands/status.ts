@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import { environmentState, placeOf } from '../environment-state';
 import type { PromotionStatus } from '../../contracts/types';
 import { readGlobals, withClient, type GlobalOptions } from '../connection';
 import { oneLine } from '../errors';
@@ -39,6 +40,13 @@ export function registerStatus(program: Command): void {
 
 async function show(client: Client, globals: GlobalOptions, workflowId: string): Promise<void> {
   const snap = await snapshot(client, workflowId);
+  // A queued run knows its place when it joined; the environment's entity knows it now.
+  if (snap.status?.phase === 'queued') {
+    const env = await environmentState(client, snap.status.environment).catch(() => undefined);
+    const place = env ? placeOf(env, workflowId) : undefined;
+    if (env && place !== undefined)
+      snap.status.queue = { position: place, ...(env.holder ? { holder: env.holder.workflowId } : {}) };
+  }
   if (globals.json) {
     // The raw status is the contract; closed runs whose query could not be answered fall back to the result.
     printJson(snap.status ?? { execution: snap.execution, result: snap.result, failure: snap.failure });

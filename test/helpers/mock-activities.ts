@@ -18,7 +18,10 @@ export type ActivityCalls = { [K in ActivityName]: Parameters<PromotionActivitie
 export interface MockedActivities {
   activities: PromotionActivities;
   calls: ActivityCalls;
-  /** Names of the pipeline's activities in the order they were called (retries included; notices left out). */
+  /**
+   * Names of the pipeline's activities in the order they were called (retries included; notices and the
+   * environment entity's acquireEnvironment / beginApply left out: `calls` has those).
+   */
   order: ActivityName[];
 }
 
@@ -167,6 +170,8 @@ export interface MockOptions {
   commitAuthors?: string[];
 }
 
+const UNORDERED = new Set<ActivityName>(['sendNotice', 'acquireEnvironment', 'beginApply']);
+
 export function mockActivities(
   overrides: Partial<PromotionActivities> = {},
   options: MockOptions = {},
@@ -177,6 +182,16 @@ export function mockActivities(
     },
     async prepareCheckout(req) {
       return { commit: /^[0-9a-f]{40}$/.test(req.ref) ? req.ref : COMMIT };
+    },
+    async acquireEnvironment(req) {
+      return { granted: true, grant: { environment: req.environment } };
+    },
+    async beginApply() {},
+    async findClosedRuns() {
+      return [];
+    },
+    async importLegacyLedger() {
+      return { records: [] };
     },
     async findCommitAuthors() {
       return { since: null, commits: 3, people: options.commitAuthors ?? [], unregistered: [] };
@@ -212,7 +227,7 @@ export function mockActivities(
       async (req: never) => {
         (calls[name] as unknown[]).push(req);
         // Notices are sent alongside the pipeline, not in its sequence: they are in calls.sendNotice only.
-        if (name !== 'sendNotice') order.push(name);
+        if (!UNORDERED.has(name)) order.push(name);
         return (impl[name] as (r: never) => Promise<unknown>)(req);
       },
     ]),

@@ -2,6 +2,7 @@
  * Everything a promotion needs besides Temporal: the fake CDF, a demo config repository with two commits,
  * an alert receiver, and a validated worker configuration pointing at them. All real processes and real HTTP.
  */
+import type { EnvironmentWorkflowInput } from '../../contracts/environment-entity';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,8 @@ export interface StackOptions {
   /** The Toolkit version each demo commit pins (default: v1 0.8.271, v2 0.9.28). */
   toolkitVersions?: { first: string; second: string };
   fakeCdfStateFile?: string;
+  /** Settings of the environment entities the worker starts (a short dead-run check, early continue-as-new). */
+  entityInput?: Partial<EnvironmentWorkflowInput>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -114,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         workflowBundlePath: BUNDLE_PATH,
         overrides,
         workerOptions: { shutdownGraceTime: '1s' },
+        entityInput: options.entityInput,
       });
       workers.push(worker);
       return worker;

@@ -1,5 +1,6 @@
 import { DeploymentLedger } from '../../activities/ledger/deployment-ledger';
 import path from 'node:path';
+import type { EnvironmentEntities } from '../../activities/environments/environment-entities';
 import pino from 'pino';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -72,6 +73,8 @@ function setup(alerts: FakeAlertSender, channels: AlertChannelConfig[] = []) {
     toolkit: {} as ToolkitRunner,
     repository: {} as ConfigRepository,
     ledger: new DeploymentLedger(path.join(tmp.dir, 'ledger')),
+    legacyLedger: new DeploymentLedger(path.join(tmp.dir, 'ledger')),
+    entities: {} as EnvironmentEntities,
     cdf: (() => {
       throw new Error('cdf not used in these tests');
     }) as CdfClientFactory,
@@ -211,6 +214,7 @@ describe('resolveEnvironment', () => {
       onPlanChange: 'reapprove',
       temporalUiUrl: 'http://ui.example:8233/',
       namespace: 'prod ns',
+      whenBusy: 'queue',
     });
   });
 

@@ -1,0 +1,139 @@
+/**
+ * The environment entity's contract: one long-lived workflow per environment (id `environment-<name>`) that
+ * serializes changes to it and keeps its ledger. Message definitions and payload types only, no logic, so runs,
+ * activities, the CLI and tests share them.
+ *
+ * A run asks for the environment with the `acquire` update (sent with update-with-start by an activity, so the
+ * entity is started on demand); it is granted at once or queued, and a queued run hears `environmentGranted`
+ * when its turn comes. Before `cdf deploy` the run's apply confirms with `beginApply` (after that it cannot be
+ * superseded), deployments are recorded with `recordDeployment`, and the run sends `release` with its record when
+ * its smoke tests are over (or it ends earlier). A holder that dies without releasing is noticed by the entity.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LeftoverResource, Outcome, WorkflowKind } from './types';
+
+export const ENVIRONMENT_WORKFLOW_TYPE = 'environmentWorkflow';
+export const environmentWorkflowId = (environment: string): string => `environment-${environment}`;
+
+/** What a run does when the environment is held: wait its turn, give up, or take over a holder that waits. */
+export const WHEN_BUSY = ['queue', 'refuse', 'supersede'] as const;
+export type WhenBusy = (typeof WHEN_BUSY)[number];
+
+export interface RunClaim {
+  workflowId: string;
+  runId: string;
+  kind: WorkflowKind;
+  ref: string;
+  /** Absent while the run has not pinned its ref (runs ask for the environment before checking out). */
+  commit?: string;
+  requestedBy: string;
+}
+
+export interface AcquireRequest extends RunClaim {
+  whenBusy: WhenBusy;
+  /** Jump the queue (automatic rollbacks). */
+  front?: boolean;
+}
+
+export interface HolderInfo extends RunClaim {
+  since: string;
+  /** True once its apply has begun: it can no longer be superseded. */
+  applying: boolean;
+}
+
+export interface QueuedRun extends RunClaim {
+  since: string;
+}
+
+/** What CDF runs now, as this service deployed it. */
+export interface Deployment {
+  commit: string;
+  workflowId: string;
+  runId: string;
+  kind: WorkflowKind | 'leftover-removal';
+  at: string;
+  toolkitVersion?: string | null;
+  /** The resources the commit's build defined; null when the profile has no build step. */
+  resources: LeftoverResource[] | null;
+}
+
+/** One run's line in the environment's ledger. */
+export interface LedgerRecord {
+  workflowId: string;
+  runId: string;
+  kind: WorkflowKind;
+  ref: string;
+  commit?: string;
+  planHash?: string;
+  toolkitVersion?: string | null;
+  requestedBy: string;
+  approvals: string[];
+  /**
+   * The run's outcome; `abandoned` when it ended without releasing (terminated, timed out), `applied` for lines
+   * imported from a JSONL ledger, which recorded applies but not smoke tests.
+   */
+  outcome: Outcome | 'abandoned' | 'applied';
+  /** Whether anything was applied to CDF. */
+  applied: boolean;
+  startedAt?: string;
+  endedAt: string;
+  failure?: string;
+}
+
+export interface LastKnownGood {
+  commit: string;
+  workflowId: string;
+  at: string;
+  toolkitVersion?: string | null;
+}
+
+export interface Grant {
+  environment: string;
+  deployed?: Deployment;
+  lastKnownGood?: LastKnownGood;
+}
+
+export type AcquireResult =
+  { granted: true; grant: Grant } | { granted: false; position: number; holder?: HolderInfo };
+
+export interface ReleaseRequest {
+  workflowId: string;
+  runId: string;
+  record?: LedgerRecord;
+}
+
+export interface EnvironmentState {
+  environment: string;
+  holder?: HolderInfo;
+  queue: QueuedRun[];
+  deployed?: Deployment;
+  lastKnownGood?: LastKnownGood;
+  /** The newest records, oldest first (at most MAX_LEDGER_RECORDS; older ones are counted). */
+  ledger: LedgerRecord[];
+  droppedRecords: number;
+  /** Set once a worker-local JSONL ledger of this environment has been imported (or found absent). */
+  legacyImported?: boolean;
+}
+
+export const MAX_LEDGER_RECORDS = 500;
+
+export interface EnvironmentWorkflowInput {
+  environment: string;
+  /** Carried over by continue-as-new. */
+  state?: EnvironmentState;
+  /** How often to look for holders and queued runs that died without releasing (ms). */
+  checkEveryMs?: number;
+  /** Continue as new after this many events (tests lower it). */
+  continueAfterEvents?: number;
+}
+
+export const acquireUpdate = defineUpdate<AcquireResult, [AcquireRequest]>('acquire');
+export const beginApplyUpdate = defineUpdate<void, [{ workflowId: string; runId: string }]>('beginApply');
+export const recordDeploymentUpdate = defineUpdate<void, [Deployment]>('recordDeployment');
+export const releaseSignal = defineSignal<[ReleaseRequest]>('release');
+export const environmentStateQuery = defineQuery<EnvironmentState>('state');
+
+/** Sent by the entity to a queued run whose turn has come. */
+export const environmentGrantedSignal = defineSignal<[Grant]>('environmentGranted');
+/** Sent by the entity to a holder that a newer run superseded while it waited for approval. */
+export const supersededSignal = defineSignal<[{ by: string }]>('superseded');

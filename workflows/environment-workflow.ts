@@ -1,0 +1,178 @@
+/**
+ * One long-lived workflow per environment (id `environment-<name>`, started on demand by a run's update-with-
+ * start): it lets one promotion or rollback at a time hold the environment, keeps the others in a queue whose
+ * order is its state (so it survives restarts), and keeps the environment's ledger: what each run did, what CDF
+ * runs now, and the last known good commit. Its decisions are the pure functions of environment-queue.ts.
+ *
+ * Runs release the environment themselves; a run that dies without doing so (terminated, timed out) is found by
+ * a periodic check and released for it. History stays small: the entity continues as new with its state.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PromotionActivities, RunRef } from '../contracts/activity-types';
+import {
+  acquireUpdate,
+  beginApplyUpdate,
+  environmentGrantedSignal,
+  environmentStateQuery,
+  recordDeploymentUpdate,
+  releaseSignal,
+  supersededSignal,
+  type EnvironmentWorkflowInput,
+  type HolderInfo,
+  type QueuedRun,
+} from '../contracts/environment-entity';
+import { ErrorType } from '../contracts/errors';
+import { quickActivity } from './activity-options';
+import {
+  abandonedRecord,
+  acquire,
+  beginApply,
+  grantOf,
+  newEnvironmentState,
+  recordDeployment,
+  release,
+  watchedRuns,
+} from './environment-queue';
+
+const quick = proxyActivities<PromotionActivities>(quickActivity);
+
+const DEFAULT_CHECK_EVERY_MS = 60_000;
+const DEFAULT_CONTINUE_AFTER_EVENTS = 2_000;
+
+export async function environmentWorkflow(input: EnvironmentWorkflowInput): Promise<void> {
+  const state = input.state ?? newEnvironmentState(input.environment);
+  const checkEvery = input.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS;
+  const continueAfter = input.continueAfterEvents ?? DEFAULT_CONTINUE_AFTER_EVENTS;
+  const now = (): string => new Date(Date.now()).toISOString();
+  /** Runs that have just become the holder and must be told; holders that must hear they were superseded. */
+  const toGrant: QueuedRun[] = [];
+  const toSupersede: Array<{ holder: HolderInfo; by: string }> = [];
+
+  const refuse = (type: string, message: string): never => {
+    throw ApplicationFailure.create({ type, message, nonRetryable: true });
+  };
+
+  setHandler(environmentStateQuery, () => state);
+  setHandler(
+    acquireUpdate,
+    (req) => {
+      const outcome = acquire(state, req, now());
+      if (!outcome.accepted) return refuse(ErrorType.EnvironmentBusy, outcome.reason);
+      if (outcome.superseded) toSupersede.push({ holder: outcome.superseded, by: req.workflowId });
+      log.info('environment requested', {
+        run: req.workflowId,
+        granted: outcome.result.granted,
+        holder: state.holder?.workflowId,
+        queued: state.queue.length,
+      });
+      return outcome.result;
+    },
+    {
+      // A refusal (whenBusy: refuse) is answered before anything reaches history.
+      validator: (req) => {
+        if (typeof req?.workflowId !== 'string' || typeof req.runId !== 'string')
+          refuse(ErrorType.InvalidInput, 'acquire needs workflowId and runId');
+        const probe = JSON.parse(JSON.stringify(state)) as typeof state;
+        const outcome = acquire(probe, req, now());
+        if (!outcome.accepted) refuse(ErrorType.EnvironmentBusy, outcome.reason);
+      },
+    },
+  );
+  setHandler(
+    beginApplyUpdate,
+    (run) => {
+      const outcome = beginApply(state, run);
+      if (!outcome.accepted) refuse(ErrorType.Superseded, outcome.reason);
+    },
+    {
+      validator: (run) => {
+        const outcome = beginApply(JSON.parse(JSON.stringify(state)) as typeof state, run);
+        if (!outcome.accepted) refuse(ErrorType.Superseded, outcome.reason);
+      },
+    },
+  );
+  setHandler(recordDeploymentUpdate, (deployment) => {
+    recordDeployment(state, deployment);
+    log.info('deployment recorded', { commit: deployment.commit, run: deployment.workflowId });
+  });
+  setHandler(releaseSignal, (req) => {
+    const next = release(state, req, req.record, now());
+    if (next) toGrant.push(next);
+    log.info('environment released', { run: req.workflowId, next: next?.workflowId });
+  });
+
+  // Once per entity: what a worker recorded on its own disk before environments were entities.
+  if (!state.legacyImported) {
+    try {
+      const legacy = await quick.importLegacyLedger({ environment: state.environment });
+      if (legacy.deployed && !state.deployed) state.deployed = legacy.deployed;
+      state.ledger = [...legacy.records, ...state.ledger];
+    } catch (err) {
+      log.warn('could not import the JSONL ledger; continuing without it', { error: String(err) });
+    }
+    state.legacyImported = true;
+  }
+
+  const releaseDead = (runs: RunRef[]): void => {
+    for (const run of runs) {
+      const entry =
+        state.holder?.workflowId === run.workflowId && state.holder.runId === run.runId
+          ? state.holder
+          : state.queue.find((q) => q.workflowId === run.workflowId && q.runId === run.runId);
+      if (!entry) continue;
+      const applied = (entry as Partial<HolderInfo>).applying === true;
+      const next = release(state, run, abandonedRecord(entry, now(), applied), now());
+      log.warn('a run ended without releasing the environment; released for it', { run: run.workflowId });
+      if (next) toGrant.push(next);
+    }
+  };
+
+  for (;;) {
+    const busy = () => toGrant.length > 0 || toSupersede.length > 0;
+    // While someone holds or waits, look for dead runs now and then; while nobody does, sleep until someone asks.
+    const woken = watchedRuns(state).length
+      ? await condition(busy, checkEvery)
+      : (await condition(() => busy() || watchedRuns(state).length > 0), true);
+    while (toSupersede.length) {
+      const { holder, by } = toSupersede.shift()!;
+      try {
+        await getExternalWorkflowHandle(holder.workflowId, holder.runId).signal(supersededSignal, { by });
+      } catch (err) {
+        log.warn('could not tell a superseded run', { run: holder.workflowId, error: String(err) });
+      }
+    }
+    while (toGrant.length) {
+      const run = toGrant.shift()!;
+      if (state.holder?.workflowId !== run.workflowId || state.holder.runId !== run.runId) continue;
+      try {
+        await getExternalWorkflowHandle(run.workflowId, run.runId).signal(
+          environmentGrantedSignal,
+          grantOf(state),
+        );
+      } catch (err) {
+        // The run is gone (cancelled or terminated while it waited): pass the environment on.
+        log.warn('a granted run could not be told; releasing it', {
+          run: run.workflowId,
+          error: String(err),
+        });
+        releaseDead([run]);
+      }
+    }
+    if (!woken && watchedRuns(state).length)
+      releaseDead(await quick.findClosedRuns({ runs: watchedRuns(state) }));
+    if (workflowInfo().historyLength > continueAfter || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (!busy()) await continueAsNew<typeof environmentWorkflow>({ ...input, state });
+    }
+  }
+}
