@@ -19,9 +19,15 @@ export function environmentFlag(env: string | undefined): string {
   ).environment;
 }
 
-export async function environmentState(client: Client, environment: string): Promise<EnvironmentState> {
+export async function environmentState(
+  client: Client,
+  environment: string,
+  taskQueue: string,
+): Promise<EnvironmentState> {
   try {
-    return await client.workflow.getHandle(environmentWorkflowId(environment)).query(environmentStateQuery);
+    return await client.workflow
+      .getHandle(environmentWorkflowId(environment, taskQueue))
+      .query(environmentStateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError)
       return { environment, queue: [], ledger: [], droppedRecords: 0 };

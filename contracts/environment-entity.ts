@@ -13,7 +13,14 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LeftoverResource, Outcome, WorkflowKind } from './types';
 
 export const ENVIRONMENT_WORKFLOW_TYPE = 'environmentWorkflow';
-export const environmentWorkflowId = (environment: string): string => `environment-${environment}`;
+/** The task queue of a default deployment (config/defaults.ts TEMPORAL_DEFAULTS.taskQueue). */
+const DEFAULT_TASK_QUEUE = 'cdf-promotions';
+/**
+ * `environment-<name>`, or `environment-<name>@<task queue>` for a service on another task queue: two services
+ * sharing a namespace keep separate entities, each served by its own workers.
+ */
+export const environmentWorkflowId = (environment: string, taskQueue: string): string =>
+  taskQueue === DEFAULT_TASK_QUEUE ? `environment-${environment}` : `environment-${environment}@${taskQueue}`;
 
 /** What a run does when the environment is held: wait its turn, give up, or take over a holder that waits. */
 export const WHEN_BUSY = ['queue', 'refuse', 'supersede'] as const;

@@ -249,11 +249,14 @@ export async function runPipeline(
       ...(failure ? { failure: failure.slice(0, 500) } : {}),
     };
     try {
-      await getExternalWorkflowHandle(environmentWorkflowId(input.environment)).signal(releaseSignal, {
-        workflowId: info.workflowId,
-        runId: info.runId,
-        record,
-      });
+      await getExternalWorkflowHandle(environmentWorkflowId(input.environment, info.taskQueue)).signal(
+        releaseSignal,
+        {
+          workflowId: info.workflowId,
+          runId: info.runId,
+          record,
+        },
+      );
     } catch (err) {
       log.warn('could not release the environment; its entity will notice the run ended', {
         error: describeFailure(err),

@@ -40,12 +40,12 @@ export class EnvironmentEntities {
   ) {}
 
   private handle(environment: string) {
-    return this.client.workflow.getHandle(environmentWorkflowId(environment));
+    return this.client.workflow.getHandle(environmentWorkflowId(environment, this.taskQueue));
   }
 
   async acquire(environment: string, req: AcquireRequest): Promise<AcquireResult> {
     const start = new WithStartWorkflowOperation(ENVIRONMENT_WORKFLOW_TYPE, {
-      workflowId: environmentWorkflowId(environment),
+      workflowId: environmentWorkflowId(environment, this.taskQueue),
       taskQueue: this.taskQueue,
       args: [{ ...this.entityInput, environment } satisfies EnvironmentWorkflowInput],
       workflowIdConflictPolicy: 'USE_EXISTING',

@@ -18,7 +18,7 @@ export function registerHistory(program: Command): void {
       const globals = readGlobals(cmd);
       const environment = environmentFlag(flags.env);
       await withClient(globals, async (client) => {
-        const state = await environmentState(client, environment);
+        const state = await environmentState(client, environment, globals.taskQueue);
         const records = [...state.ledger].reverse().slice(0, flags.limit);
         if (globals.json) {
           printJson({

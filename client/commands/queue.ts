@@ -15,7 +15,7 @@ export function registerQueue(program: Command): void {
       const globals = readGlobals(cmd);
       const environment = environmentFlag(flags.env);
       await withClient(globals, async (client) => {
-        const state = await environmentState(client, environment);
+        const state = await environmentState(client, environment, globals.taskQueue);
         if (globals.json) {
           printJson({ environment, holder: state.holder ?? null, queue: state.queue });
           return;

@@ -42,7 +42,9 @@ async function show(client: Client, globals: GlobalOptions, workflowId: string):
   const snap = await snapshot(client, workflowId);
   // A queued run knows its place when it joined; the environment's entity knows it now.
   if (snap.status?.phase === 'queued') {
-    const env = await environmentState(client, snap.status.environment).catch(() => undefined);
+    const env = await environmentState(client, snap.status.environment, globals.taskQueue).catch(
+      () => undefined,
+    );
     const place = env ? placeOf(env, workflowId) : undefined;
     if (env && place !== undefined)
       snap.status.queue = { position: place, ...(env.holder ? { holder: env.holder.workflowId } : {}) };

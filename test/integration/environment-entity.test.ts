@@ -59,7 +59,7 @@ const awaiting = (h: WorkflowHandle) =>
 const phase = (h: WorkflowHandle, p: PromotionStatus['phase']) =>
   waitForStatus(h, (s) => s.phase === p, 120_000);
 const entityState = (environment: string): Promise<EnvironmentState> =>
-  env.client.workflow.getHandle(environmentWorkflowId(environment)).query(environmentStateQuery);
+  env.client.workflow.getHandle(environmentWorkflowId(environment, TASK_QUEUE)).query(environmentStateQuery);
 
 async function approve(h: WorkflowHandle): Promise<void> {
   const s = await awaiting(h);
@@ -178,7 +178,7 @@ test('a holder terminated mid-run releases the environment: the next run gets it
 });
 
 test('the entity continues as new and keeps its ledger', async () => {
-  const entity = env.client.workflow.getHandle(environmentWorkflowId('prod'));
+  const entity = env.client.workflow.getHandle(environmentWorkflowId('prod', TASK_QUEUE));
   const firstRun = (await entity.describe()).runId;
   const before = await entityState('prod');
   // Each run adds a handful of events; a few more runs push the entity past its 120-event limit.
@@ -195,7 +195,7 @@ test('the entity continues as new and keeps its ledger', async () => {
   expect(after.ledger.slice(0, before.ledger.length)).toEqual(before.ledger);
   expect(after.lastKnownGood).toEqual(before.lastKnownGood);
   await recordHistory(
-    env.client.workflow.getHandle(environmentWorkflowId('prod'), firstRun),
+    env.client.workflow.getHandle(environmentWorkflowId('prod', TASK_QUEUE), firstRun),
     'environment-entity-continued',
   );
 });
