@@ -24,5 +24,6 @@ export function promotionWorkflowId(environment: string, ref: string, now?: Date
 }
 
 export function rollbackWorkflowId(environment: string, commit: string, now?: Date): string {
-  return `rollback-${environment}-${commit.slice(0, 12)}-${utcStamp(now)}`;
+  // A commit sha, or the last-known-good placeholder: both are already safe in an id.
+  return `rollback-${environment}-${/^[0-9a-f]+$/.test(commit) ? commit.slice(0, 12) : sanitizeRef(commit)}-${utcStamp(now)}`;
 }

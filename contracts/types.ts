@@ -43,10 +43,14 @@ export const promotionInputSchema = z
   .strict();
 export type PromotionInput = z.infer<typeof promotionInputSchema>;
 
+/** The `ref` of a rollback without a commit: it targets the environment's last known good commit. */
+export const LAST_KNOWN_GOOD_REF = 'last-known-good';
+
 export const rollbackInputSchema = z
   .object({
     environment: environmentName,
-    commit: commitSha,
+    // Absent: the environment's last known good commit (the last run whose smoke tests passed there).
+    commit: commitSha.optional(),
     requestedBy: person,
     reason: z.string().max(2000).optional(),
     ...signedFields,

@@ -169,10 +169,19 @@ export async function runPipeline(
     status.requiredApprovals = policy.requiredApprovals;
     if (policy.identity === 'signed') verifyRequest(policy);
     if (entity) await holdEnvironment(policy);
+    let ref = input.ref;
+    if (input.toLastKnownGood) {
+      const good = grant?.lastKnownGood;
+      if (!good)
+        throw invalidInput(
+          `${input.environment} has no last known good commit yet (no run has passed its smoke tests there): give the commit to roll back to`,
+        );
+      ref = good.commit;
+    }
     let commit: string;
     try {
       ({ commit } = await asInvalidInput(
-        quick.prepareCheckout({ run, ref: input.ref, kind: input.kind }),
+        quick.prepareCheckout({ run, ref, kind: input.kind }),
         ErrorType.GitRefNotFound,
       ));
     } catch (err) {

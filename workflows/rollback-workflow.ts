@@ -1,6 +1,12 @@
 import { patched } from '@temporalio/workflow';
 import { invalidInput } from '../contracts/errors';
-import { formatZodError, schemasFor, type PromotionResult, type RollbackInput } from '../contracts/types';
+import {
+  LAST_KNOWN_GOOD_REF,
+  formatZodError,
+  schemasFor,
+  type PromotionResult,
+  type RollbackInput,
+} from '../contracts/types';
 import { runPipeline } from './pipeline';
 
 /**
@@ -13,5 +19,10 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<PromotionR
   const parsed = schemasFor(names).rollbackInput.safeParse(input);
   if (!parsed.success) throw invalidInput(formatZodError(parsed.error));
   const { commit, ...rest } = parsed.data;
-  return runPipeline({ kind: 'rollback', ref: commit, ...rest }, names);
+  return runPipeline(
+    commit !== undefined
+      ? { kind: 'rollback', ref: commit, ...rest }
+      : { kind: 'rollback', ref: LAST_KNOWN_GOOD_REF, toLastKnownGood: true, ...rest },
+    names,
+  );
 }

@@ -18,6 +18,8 @@ export interface RunRequest {
   ref: string;
   requestedBy: string;
   reason?: string;
+  /** A rollback without a commit: it targets the environment's last known good, known once the run holds it. */
+  toLastKnownGood?: boolean;
   /** Signed environments: the requester's signed statement (signed-statement.ts). */
   signature?: string;
   signedAt?: string;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ROLLBACK_WORKFLOW_TYPE } from '../../contracts/messages';
-import { rollbackInputSchema } from '../../contracts/types';
+import { LAST_KNOWN_GOOD_REF, rollbackInputSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
 import { launch } from '../launch';
 import { PROGRAM_NAME } from '../output';
@@ -21,9 +21,15 @@ interface RollbackFlags {
 export function registerRollback(program: Command): void {
   program
     .command('rollback')
-    .description('Re-apply the configuration of an earlier commit to one environment.')
+    .description(
+      'Re-apply the configuration of an earlier commit to one environment; without --commit, its last known ' +
+        'good commit (the last run whose smoke tests passed there).',
+    )
     .requiredOption('--env <name>', 'target environment, as configured for the worker (e.g. prod)')
-    .requiredOption('--commit <sha>', 'commit sha (7 to 40 hex characters) to roll back to')
+    .option(
+      '--commit <sha>',
+      'commit sha (7 to 40 hex characters) to roll back to (default: the last known good)',
+    )
     .requiredOption('--requested-by <who>', 'who asks for the rollback')
     .option('--reason <text>', 'why, shown to approvers and kept in history')
     .option('--workflow-id <id>', 'explicit workflow id (default: rollback-<env>-<sha>-<UTC timestamp>)')
@@ -31,7 +37,8 @@ export function registerRollback(program: Command): void {
     .option('--sign-with <key>', SIGN_WITH_HELP)
     .addHelpText(
       'after',
-      `\nExample:\n  $ ${PROGRAM_NAME} rollback --env prod --commit 3f2a9c1d7b4e --requested-by alice --reason "bad view"`,
+      `\nExamples:\n  $ ${PROGRAM_NAME} rollback --env prod --commit 3f2a9c1d7b4e --requested-by alice --reason "bad view"` +
+        `\n  $ ${PROGRAM_NAME} rollback --env prod --requested-by alice --reason "back to the last known good"`,
     )
     .action(async (flags: RollbackFlags, cmd: Command) => {
       const globals = readGlobals(cmd);
@@ -48,7 +55,7 @@ export function registerRollback(program: Command): void {
       const workflowId =
         flags.workflowId !== undefined
           ? checkWorkflowId(flags.workflowId, '--workflow-id')
-          : rollbackWorkflowId(input.environment, input.commit);
+          : rollbackWorkflowId(input.environment, input.commit ?? LAST_KNOWN_GOOD_REF);
       // Signed before anything is sent: a key that cannot sign must not leave a half-started run.
       const signed = flags.signWith
         ? await signRequest(
@@ -56,7 +63,7 @@ export function registerRollback(program: Command): void {
               action: 'rollback',
               environment: input.environment,
               workflowId,
-              ref: input.commit,
+              ref: input.commit ?? LAST_KNOWN_GOOD_REF,
               person: input.requestedBy,
             },
             flags.signWith,

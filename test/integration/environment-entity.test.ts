@@ -199,3 +199,26 @@ test('the entity continues as new and keeps its ledger', async () => {
     'environment-entity-continued',
   );
 });
+
+test('a rollback without a commit targets the last known good; with none yet it is refused as bad input', async () => {
+  const good = (await entityState('prod')).lastKnownGood!;
+  expect(good.commit).toMatch(/^[0-9a-f]{40}$/);
+  const started = await cli('rollback', '--env', 'prod', '--requested-by', 'alice', '--json');
+  expect({ code: started.code, out: describeRun(started) }).toEqual({ code: 0, out: expect.any(String) });
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  expect(workflowId).toMatch(/^rollback-prod-last-known-good-\d{8}T\d{6}$/);
+  const handle = env.client.workflow.getHandle(workflowId);
+  const waiting = await awaiting(handle);
+  expect(waiting).toEqual(expect.objectContaining({ ref: 'last-known-good', commit: good.commit }));
+  await approve(handle);
+  const result = (await handle.result()) as PromotionResult;
+  expect(result).toEqual(
+    expect.objectContaining({ kind: 'rollback', commit: good.commit, outcome: 'succeeded' }),
+  );
+
+  const none = await cli('rollback', '--env', 'staging', '--requested-by', 'alice', '--wait');
+  expect({ code: none.code, out: describeRun(none) }).toEqual({
+    code: 5,
+    out: expect.stringMatching(/staging has no last known good commit yet/),
+  });
+});

@@ -5,10 +5,9 @@
  * message that says how to provide it. All against a real dev server, the fake CDF and the real Toolkits from the
  * cache that scripts/ensure-tools.sh fills.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { dataLayout } from '../../config/data-layout';
+import { environmentStateQuery, environmentWorkflowId } from '../../contracts/environment-entity';
 import { approveSignal } from '../../contracts/messages';
 import type { PromotionResult } from '../../contracts/types';
 import { PlanStore } from '../../artifacts/plan-store';
@@ -66,11 +65,11 @@ async function promote(
 const planText = (stack: Stack, hash: string) =>
   new PlanStore(dataLayout(stack.config.dataDir).plans).get(hash);
 
-const ledger = (stack: Stack): Array<{ commit: string; toolkitVersion?: string | null; kind: string }> =>
-  readFileSync(path.join(dataLayout(stack.config.dataDir).ledger, 'prod.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { commit: string; toolkitVersion?: string | null; kind: string });
+/** The environment's ledger, as its entity keeps it: the runs that applied, oldest first. */
+const ledger = async (taskQueue: string) =>
+  (
+    await env.client.workflow.getHandle(environmentWorkflowId('prod', taskQueue)).query(environmentStateQuery)
+  ).ledger.filter((r) => r.applied);
 
 describe.each(['0.8.271', '0.9.28'])('with Toolkit %s pinned by both commits', (version) => {
   test('promote v1, promote v2, roll back to v1: each run plans and applies with that version', async () => {
@@ -92,7 +91,7 @@ describe.each(['0.8.271', '0.9.28'])('with Toolkit %s pinned by both commits', (
           toolkitVersion: version,
           commit: stack.repo.first,
         });
-        expect(ledger(stack).map((e) => [e.commit, e.toolkitVersion])).toEqual([
+        expect((await ledger(taskQueue)).map((e) => [e.commit, e.toolkitVersion])).toEqual([
           [stack.repo.first, version],
           [stack.repo.second, version],
           [stack.repo.first, version],
@@ -110,7 +109,7 @@ test('a promotion across versions and a rollback back: each commit runs the Tool
     expect(upgrade).toMatchObject({ outcome: 'succeeded', toolkitVersion: '0.9.28' });
     const back = await promote(stack, taskQueue, 'rollbackWorkflow', { commit: stack.repo.first });
     expect(back).toMatchObject({ outcome: 'succeeded', toolkitVersion: '0.8.271' });
-    expect(ledger(stack).map((e) => e.toolkitVersion)).toEqual(['0.8.271', '0.9.28', '0.8.271']);
+    expect((await ledger(taskQueue)).map((e) => e.toolkitVersion)).toEqual(['0.8.271', '0.9.28', '0.8.271']);
   });
 });
 

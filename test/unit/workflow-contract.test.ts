@@ -68,8 +68,8 @@ describe('rollbackInputSchema', () => {
       expect(errorOf(rollbackInputSchema, { ...base, commit })).toContain('commit: must be a hex commit sha');
     },
   );
-  test('commit is required and extra keys refused', () => {
-    expect(errorOf(rollbackInputSchema, base)).toContain('commit');
+  test('commit may be left out (the last known good) and extra keys are refused', () => {
+    expect(rollbackInputSchema.safeParse(base).success).toBe(true);
     expect(errorOf(rollbackInputSchema, { ...base, commit: 'abcdef1', ref: 'main' })).toContain('ref');
   });
 });
