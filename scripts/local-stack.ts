@@ -85,6 +85,9 @@ async function main(): Promise<void> {
       ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
       '--dynamic-config-value',
       'frontend.enableUpdateWorkflowExecution=true',
+      // Environment entities start on demand with update-with-start.
+      '--dynamic-config-value',
+      'frontend.enableExecuteMultiOperation=true',
       '--log-level',
       'warn',
     ],

@@ -39,7 +39,12 @@ export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflow
       dbFilename: options.dbFilename,
       port: options.port,
       searchAttributes: [environmentSearchAttribute, phaseSearchAttribute, commitSearchAttribute],
-      extraArgs: ['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+      extraArgs: [
+        '--dynamic-config-value',
+        'frontend.enableUpdateWorkflowExecution=true',
+        '--dynamic-config-value',
+        'frontend.enableExecuteMultiOperation=true',
+      ],
     },
   });
 }
