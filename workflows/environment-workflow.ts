@@ -168,8 +168,14 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
         releaseDead([run]);
       }
     }
-    if (!woken && watchedRuns(state).length)
-      releaseDead(await quick.findClosedRuns({ runs: watchedRuns(state) }));
+    if (!woken && watchedRuns(state).length) {
+      try {
+        releaseDead(await quick.findClosedRuns({ runs: watchedRuns(state) }));
+      } catch (err) {
+        // The entity must outlive a bad minute of the server or the workers: look again at the next check.
+        log.warn('could not check whether waiting runs are alive', { error: String(err) });
+      }
+    }
     if (workflowInfo().historyLength > continueAfter || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (!busy()) await continueAsNew<typeof environmentWorkflow>({ ...input, state });
