@@ -123,6 +123,8 @@ export interface EnvironmentState {
 }
 
 export const MAX_LEDGER_RECORDS = 500;
+/** Runs that may wait for one environment: whoever can send updates must not grow the entity without bound. */
+export const MAX_QUEUED_RUNS = 100;
 
 export interface EnvironmentWorkflowInput {
   environment: string;

@@ -7,7 +7,9 @@
  * the workflow must produce the same bytes: the format is fixed, one "key: value" per line, ending in a newline.
  * Pure and deterministic (the workflow verifies with it, also on replay); the CLI renders with it.
  */
+import { ownEntry } from './own-entry';
 import { verifySshSignature } from './ssh-signature';
+import type { SignedProof } from './types';
 
 /** The `-n` namespace of `ssh-keygen -Y sign`: a signature made for git or for files is not one of ours. */
 export const SIGNATURE_NAMESPACE = 'cdf-promote';
@@ -116,4 +118,36 @@ export function checkSignedStatement(args: {
   });
   if (check.ok) return { ok: true, keyFingerprint: check.key.fingerprint };
   return { ok: false, code: 'bad_signature', why: check.why };
+}
+
+/**
+ * Checks a statement `person` signed, with the keys and maximum age of the environment's policy, and returns the
+ * proof a run keeps (status, result, audit) when it holds.
+ */
+export function proveSigned(args: {
+  statement: string;
+  payload: { signature?: string; signedAt?: string };
+  person: string;
+  policy: { signers?: Record<string, string[]>; signatureMaxAgeMs?: number };
+  now: number;
+}): { ok: true; proof: SignedProof } | Extract<StatementCheck, { ok: false }> {
+  const { statement, payload } = args;
+  const check = checkSignedStatement({
+    statement,
+    signature: payload.signature,
+    signedAt: payload.signedAt,
+    keys: ownEntry(args.policy.signers, args.person) ?? [],
+    now: args.now,
+    maxAgeMs: args.policy.signatureMaxAgeMs ?? DEFAULT_SIGNATURE_MAX_AGE_MS,
+  });
+  if (!check.ok) return check;
+  return {
+    ok: true,
+    proof: {
+      key: check.keyFingerprint,
+      signedAt: payload.signedAt!,
+      statement,
+      signature: payload.signature!,
+    },
+  };
 }

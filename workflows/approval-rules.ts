@@ -7,12 +7,7 @@
 import type { EnvironmentPolicy } from '../contracts/activity-types';
 import { ownEntry } from '../contracts/own-entry';
 import { normalizePersonName } from '../contracts/person-name';
-import {
-  DEFAULT_SIGNATURE_MAX_AGE_MS,
-  checkSignedStatement,
-  renderStatement,
-  type DecisionAction,
-} from '../contracts/signed-statement';
+import { proveSigned, renderStatement, type DecisionAction } from '../contracts/signed-statement';
 import {
   formatZodError,
   type SignedProof,
@@ -90,7 +85,20 @@ function signedBy<P extends { signature?: string; signedAt?: string }>(
 ): Verdict<P> {
   const policy = state.policy;
   if (policy?.identity !== 'signed') return { accepted: true, payload };
-  const statement = renderStatement({
+  const statement = decisionStatement(state, action, person, payload.signedAt ?? '');
+  const check = proveSigned({ statement, payload, person, policy, now: state.now ?? 0 });
+  if (!check.ok) return refused(person, check.code, `${action} by ${person}: ${check.why}`);
+  return { accepted: true, payload, signed: check.proof };
+}
+
+/** The statement a decision on this run must sign: the run's own facts, plus who and when. */
+export function decisionStatement(
+  state: Pick<ApprovalState, 'environment' | 'workflowId' | 'runId' | 'commit' | 'planHash'>,
+  action: DecisionAction,
+  person: string,
+  time: string,
+): string {
+  return renderStatement({
     action,
     environment: state.environment,
     workflowId: state.workflowId ?? '',
@@ -98,27 +106,8 @@ function signedBy<P extends { signature?: string; signedAt?: string }>(
     commit: state.commit,
     planHash: state.planHash,
     person,
-    time: payload.signedAt ?? '',
+    time,
   });
-  const check = checkSignedStatement({
-    statement,
-    signature: payload.signature,
-    signedAt: payload.signedAt,
-    keys: ownEntry(policy.signers, person) ?? [],
-    now: state.now ?? 0,
-    maxAgeMs: policy.signatureMaxAgeMs ?? DEFAULT_SIGNATURE_MAX_AGE_MS,
-  });
-  if (!check.ok) return refused(person, check.code, `${action} by ${person}: ${check.why}`);
-  return {
-    accepted: true,
-    payload,
-    signed: {
-      key: check.keyFingerprint,
-      signedAt: payload.signedAt!,
-      statement,
-      signature: payload.signature!,
-    },
-  };
 }
 
 export function judgeApproval(state: ApprovalState, raw: unknown): Verdict<ApprovePayload> {

@@ -14,7 +14,6 @@ import {
   statementQuery,
   statusQuery,
 } from '../contracts/messages';
-import { renderStatement } from '../contracts/signed-statement';
 import {
   MAX_REFUSED_KEPT,
   type ApprovePayload,
@@ -27,6 +26,7 @@ import {
   statementQueryArgsSchema,
 } from '../contracts/types';
 import {
+  decisionStatement,
   judgeApproval,
   judgeCancel,
   judgeRejection,
@@ -87,17 +87,7 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
   setHandler(statementQuery, (args) => {
     const parsed = statementQueryArgsSchema.safeParse(args);
     if (!parsed.success) throw new Error(`invalid statement query: ${formatZodError(parsed.error)}`);
-    const s = state();
-    return renderStatement({
-      action: parsed.data.action,
-      environment: s.environment,
-      workflowId: s.workflowId ?? '',
-      runId: s.runId ?? '',
-      commit: s.commit,
-      planHash: s.planHash,
-      person: parsed.data.person,
-      time: parsed.data.signedAt,
-    });
+    return decisionStatement(state(), parsed.data.action, parsed.data.person, parsed.data.signedAt);
   });
   setHandler(approveUpdate, (payload) => recordApproval(accepted(judgeApproval(state(), payload))), {
     validator: (payload) => void accepted(judgeApproval(state(), payload)),

@@ -5,6 +5,7 @@
  */
 import {
   MAX_LEDGER_RECORDS,
+  MAX_QUEUED_RUNS,
   type AcquireRequest,
   type AcquireResult,
   type Deployment,
@@ -60,6 +61,8 @@ export function acquire(state: EnvironmentState, req: AcquireRequest, now: strin
     state.holder = { ...claim, applying: false };
     return { accepted: true, result: { granted: true, grant: grantOf(state) } };
   }
+  if (state.queue.length >= MAX_QUEUED_RUNS)
+    return { accepted: false, reason: `${state.environment} already has ${MAX_QUEUED_RUNS} runs waiting` };
   if (req.whenBusy === 'refuse')
     return { accepted: false, reason: `${state.environment} is held by ${describeHolder(state.holder)}` };
   if (req.whenBusy === 'supersede' && !state.holder.applying) {

@@ -38,13 +38,8 @@ import {
   type LedgerRecord,
 } from '../contracts/environment-entity';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
-import { ownEntry } from '../contracts/own-entry';
 import { normalizePersonName } from '../contracts/person-name';
-import {
-  DEFAULT_SIGNATURE_MAX_AGE_MS,
-  checkSignedStatement,
-  renderStatement,
-} from '../contracts/signed-statement';
+import { proveSigned, renderStatement } from '../contracts/signed-statement';
 import {
   commitSearchAttribute,
   environmentSearchAttribute,
@@ -287,24 +282,18 @@ export async function runPipeline(
       person: input.requestedBy,
       time: input.signedAt ?? '',
     });
-    const check = checkSignedStatement({
+    const check = proveSigned({
       statement,
-      signature: input.signature,
-      signedAt: input.signedAt,
-      keys: ownEntry(env.signers, input.requestedBy) ?? [],
+      payload: input,
+      person: input.requestedBy,
+      policy: env,
       now: info.runStartTime.getTime(),
-      maxAgeMs: env.signatureMaxAgeMs ?? DEFAULT_SIGNATURE_MAX_AGE_MS,
     });
     if (!check.ok)
       throw invalidInput(
         `${input.environment} requires a signed request from ${input.requestedBy}: ${check.why}`,
       );
-    status.requestSigned = {
-      key: check.keyFingerprint,
-      signedAt: input.signedAt!,
-      statement,
-      signature: input.signature!,
-    };
+    status.requestSigned = check.proof;
   };
 
   /** Diff against the environment: build, dry-run, and store the plan the approver reads. */

@@ -120,19 +120,24 @@ export class EntityLedger {
   constructor(private readonly entities: EnvironmentEntities) {}
 
   async append(entry: LedgerEntry): Promise<void> {
-    await this.entities.recordDeployment(entry.environment, {
-      commit: entry.commit,
-      workflowId: entry.workflowId,
-      runId: entry.runId,
-      kind: entry.kind,
-      at: entry.at,
-      ...(entry.toolkitVersion !== undefined ? { toolkitVersion: entry.toolkitVersion } : {}),
-      resources: entry.resources,
-    });
+    await this.entities.recordDeployment(entry.environment, deploymentOf(entry));
   }
 
   async last(environment: string): Promise<LedgerEntry | undefined> {
     const deployed = (await this.entities.state(environment))?.deployed;
     return deployed ? { ...deployed, environment } : undefined;
   }
+}
+
+/** A JSONL ledger line as the entity records a deployment. */
+export function deploymentOf(entry: LedgerEntry): Deployment {
+  return {
+    commit: entry.commit,
+    workflowId: entry.workflowId,
+    runId: entry.runId,
+    kind: entry.kind,
+    at: entry.at,
+    ...(entry.toolkitVersion !== undefined ? { toolkitVersion: entry.toolkitVersion } : {}),
+    resources: entry.resources,
+  };
 }

@@ -7,7 +7,7 @@ import {
   type LedgerRecord,
 } from '../../contracts/environment-entity';
 import { activityLogger } from '../activity-context';
-import type { EnvironmentEntities } from '../environments/environment-entities';
+import { deploymentOf, type EnvironmentEntities } from '../environments/environment-entities';
 import type { DeploymentLedger } from '../ledger/deployment-ledger';
 
 /**
@@ -61,19 +61,7 @@ export function createEnvironmentEntitySteps(deps: {
           'imported the worker-local JSONL ledger into the environment entity',
         );
       return {
-        ...(last
-          ? {
-              deployed: {
-                commit: last.commit,
-                workflowId: last.workflowId,
-                runId: last.runId,
-                kind: last.kind,
-                at: last.at,
-                ...(last.toolkitVersion !== undefined ? { toolkitVersion: last.toolkitVersion } : {}),
-                resources: last.resources,
-              },
-            }
-          : {}),
+        ...(last ? { deployed: deploymentOf(last) } : {}),
         records,
       };
     },

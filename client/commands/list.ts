@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { PROMOTION_WORKFLOW_TYPE, ROLLBACK_WORKFLOW_TYPE } from '../../contracts/messages';
 import { environmentSearchAttribute, phaseSearchAttribute } from '../../contracts/search-attributes';
-import { promotionInputSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
+import { environmentFlag } from '../environment-state';
 import { print, printJson, PROGRAM_NAME, table } from '../output';
-import { parseFlags, parseLimit } from '../validation';
+import { parseLimit } from '../validation';
 
 interface ListFlags {
   env?: string;
@@ -24,11 +24,7 @@ export function registerList(program: Command): void {
       let query = `WorkflowType IN (${types})`;
       if (flags.env !== undefined) {
         // The environment schema only admits [a-z0-9_-], so interpolating it into the query is safe.
-        const { environment } = parseFlags(
-          promotionInputSchema.pick({ environment: true }),
-          { environment: flags.env },
-          { environment: '--env' },
-        );
+        const environment = environmentFlag(flags.env);
         query += ` AND ${environmentSearchAttribute.name} = '${environment}'`;
       }
       await withClient(globals, async (client) => {

@@ -44,6 +44,10 @@ afterAll(() => harness?.stop());
 const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
   runCli(['--address', env.address, '--task-queue', TASK_QUEUE, ...args], extraEnv);
 
+/** `start --env prod --ref v1 --requested-by alice`, with more flags. */
+const startV1AsAlice = (...flags: string[]) =>
+  cli(['start', '--env', 'prod', '--ref', 'v1', '--requested-by', 'alice', ...flags]);
+
 function expectExit(r: CliRun, code: number, output?: RegExp): void {
   expect({ code: r.code, output: describeRun(r) }).toEqual({
     code,
@@ -71,57 +75,25 @@ async function pollStatus(
 
 test('unsigned or wrongly signed starts fail as invalid input', async () => {
   expectExit(
-    await cli(['start', '--env', 'prod', '--ref', 'v1', '--requested-by', 'alice', '--wait']),
+    await startV1AsAlice('--wait'),
     5,
     /prod requires a signed request from alice: this environment requires a signed statement/,
   );
   // mallory's key is registered for nobody: signing as alice with it fails the same way.
   expectExit(
-    await cli([
-      'start',
-      '--env',
-      'prod',
-      '--ref',
-      'v1',
-      '--requested-by',
-      'alice',
-      '--sign-with',
-      keys.mallory.privateKey,
-      '--wait',
-    ]),
+    await startV1AsAlice('--sign-with', keys.mallory.privateKey, '--wait'),
     5,
     /signed with a key not registered for this person/,
   );
   expectExit(
-    await cli([
-      'start',
-      '--env',
-      'prod',
-      '--ref',
-      'v1',
-      '--requested-by',
-      'alice',
-      '--sign-with',
-      '/no/such/key',
-    ]),
+    await startV1AsAlice('--sign-with', '/no/such/key'),
     2,
     /invalid --sign-with: no such key file \/no\/such\/key/,
   );
 });
 
 test('signed start; forged approvals refused (exit 4); approval signed through ssh-agent applies; audit shows it', async () => {
-  const started = await cli([
-    'start',
-    '--env',
-    'prod',
-    '--ref',
-    'v1',
-    '--requested-by',
-    'alice',
-    '--sign-with',
-    keys.alice.privateKey,
-    '--json',
-  ]);
+  const started = await startV1AsAlice('--sign-with', keys.alice.privateKey, '--json');
   expectExit(started, 0);
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
   const waiting = await pollStatus(workflowId, (s) => s.phase === 'awaiting_approval' && !!s.planHash);

@@ -2,6 +2,7 @@
 import { TEMPORAL_DEFAULTS } from '../../config/defaults';
 import {
   MAX_LEDGER_RECORDS,
+  MAX_QUEUED_RUNS,
   environmentWorkflowId,
   type AcquireRequest,
   type LedgerRecord,
@@ -106,4 +107,15 @@ test('the ledger: the last known good is the last run whose smoke tests passed; 
 test('entity ids: environment-<name> on the default task queue, with the queue otherwise', () => {
   expect(environmentWorkflowId('prod', TEMPORAL_DEFAULTS.taskQueue)).toBe('environment-prod');
   expect(environmentWorkflowId('prod', 'team-b')).toBe('environment-prod@team-b');
+});
+
+test('the queue is bounded: past the limit a run is refused, whatever it asked for', () => {
+  const s = newEnvironmentState('prod');
+  acquire(s, req('holder'), T);
+  for (let i = 0; i < MAX_QUEUED_RUNS; i++) acquire(s, req(`q${i}`), T);
+  expect(acquire(s, req('one-too-many'), T)).toEqual({
+    accepted: false,
+    reason: `prod already has ${MAX_QUEUED_RUNS} runs waiting`,
+  });
+  expect(s.queue).toHaveLength(MAX_QUEUED_RUNS);
 });
