@@ -74,6 +74,7 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
   const wrap = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
     instrument(logger, name, fn, sanitize);
   const entitySteps = createEnvironmentEntitySteps({
+    config,
     entities: deps.entities,
     legacyLedger: deps.legacyLedger,
     logger,
@@ -83,6 +84,9 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     beginApply: wrap('beginApply', entitySteps.beginApply),
     findClosedRuns: wrap('findClosedRuns', entitySteps.findClosedRuns),
     importLegacyLedger: wrap('importLegacyLedger', entitySteps.importLegacyLedger),
+    commitFacts: wrap('commitFacts', entitySteps.commitFacts),
+    lastKnownGood: wrap('lastKnownGood', entitySteps.lastKnownGood),
+    checkDeployWindow: wrap('checkDeployWindow', entitySteps.checkDeployWindow),
     resolveEnvironment: wrap('resolveEnvironment', createResolveEnvironment(config)),
     prepareCheckout: wrap('prepareCheckout', createPrepareCheckout({ workspace, logger })),
     findCommitAuthors: wrap(

@@ -10,6 +10,7 @@ import { TEMPORAL_DEFAULTS } from '../config/defaults';
 import { registerApprove } from './commands/approve';
 import { registerAudit } from './commands/audit';
 import { registerCancel } from './commands/cancel';
+import { registerFreeze } from './commands/freeze';
 import { registerHistory } from './commands/history';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerList(program);
   registerQueue(program);
+  registerFreeze(program);
   registerHistory(program);
   return program;
 }

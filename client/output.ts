@@ -133,6 +133,10 @@ type Report = Pick<
   | 'queue'
   | 'supersededBy'
   | 'requestSigned'
+  | 'from'
+  | 'overrides'
+  | 'triggeredBy'
+  | 'rollback'
   | 'toolkitVersion'
   | 'planHash'
   | 'planSummary'
@@ -147,7 +151,10 @@ type Report = Pick<
   | 'outcome'
 > &
   Partial<
-    Pick<PromotionStatus, 'phase' | 'requestedBy' | 'reason' | 'approvalDeadline' | 'requiredApprovals'>
+    Pick<
+      PromotionStatus,
+      'phase' | 'requestedBy' | 'reason' | 'approvalDeadline' | 'requiredApprovals' | 'waitingToApply'
+    >
   >;
 
 export interface ReportHeader {
@@ -170,6 +177,7 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
   field('environment', r.environment);
   field('phase', r.phase);
   field('ref', r.ref);
+  if (r.from) field('from', `${r.from} (its last known good commit)`);
   field('commit', r.commit);
   if (r.toolkitVersion !== undefined)
     field(
@@ -184,6 +192,11 @@ export function formatReport(workflowId: string, r: Report, header: ReportHeader
   if (r.queue)
     field('queue', `place ${r.queue.position} in line${r.queue.holder ? `, behind ${r.queue.holder}` : ''}`);
   if (r.supersededBy) field('superseded by', r.supersededBy);
+  for (const o of r.overrides ?? []) field(`override (${o.gate})`, `${o.reason} [${o.detail}]`);
+  if (r.triggeredBy) field('rollback after', `${r.triggeredBy.workflowId} (its smoke tests failed)`);
+  if (r.rollback) field('rollback started', r.rollback.workflowId);
+  if (r.waitingToApply && r.phase === 'waiting_to_apply')
+    field('waiting to apply', `${r.waitingToApply.why} (until ${r.waitingToApply.until} at the latest)`);
   field('plan hash', r.planHash);
   if (r.phase === 'awaiting_approval') field('approval deadline', r.approvalDeadline);
   if (r.planSummary) {

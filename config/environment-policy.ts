@@ -53,6 +53,14 @@ export function environmentPolicy(
       : {}),
     ...(env.approval.excludeCommitAuthors ? { excludeCommitAuthors: true } : {}),
     whenBusy: env.whenBusy,
+    ...(env.promotion.from !== undefined
+      ? { promotesFrom: env.promotion.from, lineageRequired: env.promotion.lineage === 'required' }
+      : {}),
+    allowRef: env.promotion.allowRef,
+    ...(env.rollback.allowBranch !== undefined ? { rollbackBranch: env.rollback.allowBranch } : {}),
+    automaticRollback: env.rollback.automatic,
+    throughFreeze: kind === 'rollback' && env.rollback.duringFreeze === 'allow',
+    hasDeployWindows: env.deployWindows.length > 0,
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
   };

@@ -13,6 +13,7 @@ import {
   TOOLKIT_INSTALL_DEFAULTS,
   TRANSFORMATION_WINDOW_MS,
 } from './defaults';
+import { TIME_OF_DAY, WEEKDAYS, isTimeZone } from './deploy-windows';
 import { parseDuration } from './duration';
 import { PROFILE_PLACEHOLDERS, type CommandProfile } from './toolkit-profiles';
 import { WHEN_BUSY } from '../contracts/environment-entity';
@@ -235,6 +236,28 @@ const peopleSchema = z
     Object.fromEntries(Object.entries(people).map(([name, p]) => [personNameSchema.parse(name), p])),
   );
 
+const environmentNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'environment names must be lower-case');
+
+const gitBranchSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._\/-]{1,200}$/, 'must be a branch name (letters, digits, ".", "_", "/", "-")')
+  .refine((b) => !b.startsWith('-') && !b.includes('..'), 'must not start with "-" or contain ".."');
+
+const deployWindowSchema = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS)).min(1).default([...WEEKDAYS]),
+    from: z.string().regex(TIME_OF_DAY, 'must be a time of day such as 08:00'),
+    to: z.string().regex(TIME_OF_DAY, 'must be a time of day such as 16:00 (24:00 for midnight)'),
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Oslo or UTC'),
+  })
+  .strict()
+  .refine((w) => w.from < w.to, { path: ['to'], message: 'must be later than from (same day)' });
+
 const environmentSchema = z
   .object({
     cdfProject: z.string().min(1),
@@ -248,13 +271,35 @@ const environmentSchema = z
     whenBusy: z.enum(WHEN_BUSY).default('queue'),
     smoke: smokeSchema.prefault({}),
     alerts: z.array(alertChannelSchema).default([]),
+    // Promotion paths: where this environment takes its changes from (dev -> prod) and what may skip that path.
+    promotion: z
+      .object({
+        // The upstream environment: runs may ask for `from: <it>` (its last known good commit), and the lineage
+        // gate checks that a commit passed its smoke tests there.
+        from: environmentNameSchema.optional(),
+        // Whether a run may name a git ref instead of `from`.
+        allowRef: z.boolean().default(true),
+        // With `from`: a commit reaches this environment only if it passed smoke tests upstream (or by override).
+        lineage: z.enum(['required', 'off']).default('required'),
+      })
+      .strict()
+      .prefault({}),
     rollback: z
       .object({
         // Off by default: deleting is the one step a rollback cannot take back by re-deploying.
         removeLeftovers: z.boolean().default(false),
+        // A rollback's commit must be one this service deployed here before; or also any commit on this branch.
+        allowBranch: gitBranchSchema.optional(),
+        // After a promotion's smoke tests fail: alert only, or also start a rollback to the last known good
+        // (which goes to the front of the queue), with the environment's approval rules or without approval.
+        automatic: z.enum(['off', 'with_approval', 'without_approval']).default('off'),
+        // Rollbacks may apply during a freeze and outside the deployment windows (allow), or wait like the rest.
+        duringFreeze: z.enum(['allow', 'wait']).default('allow'),
       })
       .strict()
       .prefault({}),
+    // When approved runs may apply; outside every window they wait (visible in status). None: any time.
+    deployWindows: z.array(deployWindowSchema).default([]),
   })
   .strict();
 
@@ -350,13 +395,42 @@ export const configSchema = z
       // prefault, not default: the empty object is parsed, so every toolkit default applies.
       .prefault({}),
     environments: z
-      .record(
-        z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'environment names must be lower-case'),
-        environmentSchema,
-      )
-      .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
+      .record(environmentNameSchema, environmentSchema)
+      .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment')
+      .superRefine(checkPromotionPaths),
   })
   .strict();
+
+/** Each `promotion.from` names another configured environment, and following them never comes back around. */
+function checkPromotionPaths(
+  envs: Record<string, { promotion: { from?: string | undefined } }>,
+  ctx: z.RefinementCtx,
+): void {
+  for (const [name, env] of Object.entries(envs)) {
+    const from = env.promotion.from;
+    if (from === undefined) continue;
+    if (!ownEntry(envs, from)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'promotion', 'from'],
+        message: `no environment "${from}" (configured: ${Object.keys(envs).join(', ')})`,
+      });
+      continue;
+    }
+    const seen = new Set([name]);
+    for (let at: string | undefined = from; at !== undefined; at = ownEntry(envs, at)?.promotion.from) {
+      if (seen.has(at)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name, 'promotion', 'from'],
+          message: `promotion paths go round in a circle: ${[...seen, at].join(' -> ')}`,
+        });
+        break;
+      }
+      seen.add(at);
+    }
+  }
+}
 
 export type RawConfig = z.input<typeof configSchema>;
 type ParsedConfig = z.output<typeof configSchema>;

@@ -2,7 +2,17 @@
  * Requests and results of the activities. Everything here is recorded in workflow history, so nothing here may
  * hold a secret or grow with the size of a plan (the plan text stays on disk, addressed by its hash).
  */
-import type { AcquireRequest, AcquireResult, Deployment, LedgerRecord, WhenBusy } from './environment-entity';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  BeginApplyRequest,
+  BeginApplyResult,
+  CommitFacts,
+  Deployment,
+  LastKnownGood,
+  LedgerRecord,
+  WhenBusy,
+} from './environment-entity';
 import type {
   CommitAuthors,
   LeftoverReport,
@@ -43,6 +53,18 @@ export interface EnvironmentPolicy {
   excludeCommitAuthors?: boolean;
   /** When another run holds the environment: wait in its queue (default), be refused, or supersede a waiting one. */
   whenBusy?: WhenBusy;
+  /** Promotion paths (absent in histories from before them): the upstream environment and its lineage gate. */
+  promotesFrom?: string;
+  allowRef?: boolean;
+  lineageRequired?: boolean;
+  /** Rollbacks: commits on this branch are accepted besides those deployed here before. */
+  rollbackBranch?: string;
+  /** After a promotion's smoke tests fail: start a rollback to the last known good (with or without approval). */
+  automaticRollback?: 'off' | 'with_approval' | 'without_approval';
+  /** This run may apply during a freeze and outside the deployment windows (rollbacks, by setting). */
+  throughFreeze?: boolean;
+  /** The environment has deployment windows: ask before applying. */
+  hasDeployWindows?: boolean;
   temporalUiUrl: string;
   namespace: string;
 }
@@ -58,11 +80,18 @@ export interface PrepareCheckoutRequest {
   /** Branch, tag or sha; for a rollback the commit given by the user. */
   ref: string;
   kind: WorkflowKind;
+  /** Also tell whether the commit is on this branch (rollback.allowBranch). */
+  onBranch?: string;
 }
 
 export interface PreparedCheckout {
   commit: string;
+  /** Set when onBranch was asked. */
+  onBranch?: boolean;
 }
+
+/** Whether an environment takes applies now (its deployment windows). */
+export type DeployWindowState = { open: true } | { open: false; opensAt: string; why: string };
 
 export interface LegacyLedger {
   deployed?: Deployment;
@@ -133,6 +162,10 @@ export interface AlertRequest {
   requestedBy: string;
   failure: string;
   failedChecks?: SmokeCheckResult[];
+  /** The automatic rollback this failure started. */
+  rollbackWorkflowId?: string;
+  /** Set when this run is an automatic rollback: the run whose smoke tests failed. */
+  triggeredBy?: string;
 }
 
 /** "Approval needed" when a plan is ready, and reminders while it waits. */
@@ -174,7 +207,17 @@ export interface PromotionActivities {
   /** Asks the environment's entity for the environment (update-with-start): granted, or queued. */
   acquireEnvironment(req: { environment: string; claim: AcquireRequest }): Promise<AcquireResult>;
   /** Confirms with the entity, right before the apply, that the run still holds the environment. */
-  beginApply(req: { environment: string; run: RunRef }): Promise<void>;
+  beginApply(req: {
+    environment: string;
+    run: RunRef;
+    throughFreeze?: BeginApplyRequest['throughFreeze'];
+  }): Promise<BeginApplyResult | void>;
+  /** What an environment's ledger says of a commit (deployed, passed, quarantined), and its last known good. */
+  commitFacts(req: { environment: string; commit: string }): Promise<CommitFacts>;
+  /** An environment's last known good commit (promotions `from` it). */
+  lastKnownGood(req: { environment: string }): Promise<LastKnownGood | null>;
+  /** Whether the environment's deployment windows let this run apply now, or when they open. */
+  checkDeployWindow(req: { environment: string }): Promise<DeployWindowState>;
   /** For the entity: which of these runs have ended. */
   findClosedRuns(req: { runs: RunRef[] }): Promise<RunRef[]>;
   /** For the entity, once: a worker-local JSONL ledger of the environment, if this worker has one. */

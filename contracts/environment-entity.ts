@@ -10,9 +10,11 @@
  * its smoke tests are over (or it ends earlier). A holder that dies without releasing is noticed by the entity.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { LeftoverResource, Outcome, WorkflowKind } from './types';
+import type { LeftoverResource, LinkedRun, Outcome, OverrideRecord, WorkflowKind } from './types';
 
 export const ENVIRONMENT_WORKFLOW_TYPE = 'environmentWorkflow';
+/** Who requests an automatic rollback (rollback.automatic): the service itself, never a person. */
+export const AUTOMATIC_REQUESTER = 'cdf-promote';
 /** The task queue of a default deployment (config/defaults.ts TEMPORAL_DEFAULTS.taskQueue). */
 const DEFAULT_TASK_QUEUE = 'cdf-promotions';
 /**
@@ -76,15 +78,23 @@ export interface LedgerRecord {
   requestedBy: string;
   approvals: string[];
   /**
-   * The run's outcome; `abandoned` when it ended without releasing (terminated, timed out), `applied` for lines
+   * The run's outcome; `abandoned` when it ended without releasing (terminated, timed out), `refused` when it
+   * failed as invalid input while holding (a gate, a rollback target never deployed here), `applied` for lines
    * imported from a JSONL ledger, which recorded applies but not smoke tests.
    */
-  outcome: Outcome | 'abandoned' | 'applied';
+  outcome: Outcome | 'abandoned' | 'applied' | 'refused';
   /** Whether anything was applied to CDF. */
   applied: boolean;
   startedAt?: string;
   endedAt: string;
   failure?: string;
+  /** Promotions from another environment: that environment. */
+  from?: string;
+  /** Gates this run passed by override, with the reasons. */
+  overrides?: OverrideRecord[];
+  /** Automatic rollbacks: the run whose failed smoke tests started it; promotions: the rollback they started. */
+  triggeredBy?: LinkedRun;
+  rollback?: LinkedRun;
 }
 
 export interface LastKnownGood {
@@ -109,6 +119,57 @@ export interface ReleaseRequest {
   record?: LedgerRecord;
 }
 
+/** An ad-hoc change freeze: approved runs wait before applying until it ends or is lifted. */
+export interface Freeze {
+  by: string;
+  reason: string;
+  at: string;
+  /** ISO time it ends by itself (at most MAX_FREEZE_MS ahead), unless lifted before. */
+  until: string;
+}
+
+export interface FreezeRequest {
+  by: string;
+  reason: string;
+  until: string;
+}
+
+export interface UnfreezeRequest {
+  by: string;
+  reason?: string;
+}
+
+/** A freeze as the environment's log keeps it: set, and how it ended. */
+export interface FreezeLogEntry extends Freeze {
+  liftedBy?: string;
+  liftedAt?: string;
+  liftReason?: string;
+}
+
+export interface BeginApplyRequest {
+  workflowId: string;
+  runId: string;
+  /** The environment lets this run apply during a freeze (rollbacks, by setting). */
+  throughFreeze?: boolean;
+}
+
+/** Absent (older entities) or `{ frozen: undefined }`: go ahead. */
+export interface BeginApplyResult {
+  frozen?: Freeze;
+}
+
+/** What the environment's ledger says of one commit. */
+export interface CommitFacts {
+  commit: string;
+  /** This service applied it to the environment (within the kept ledger, or it is what runs now). */
+  deployed: boolean;
+  /** A run of it passed its smoke tests there. */
+  passed: boolean;
+  /** Its latest smoke-tested run there failed: promoting it again needs an override. */
+  quarantined?: { workflowId: string; at: string };
+  lastKnownGood?: LastKnownGood;
+}
+
 export interface EnvironmentState {
   environment: string;
   holder?: HolderInfo;
@@ -120,9 +181,15 @@ export interface EnvironmentState {
   droppedRecords: number;
   /** Set once a worker-local JSONL ledger of this environment has been imported (or found absent). */
   legacyImported?: boolean;
+  freeze?: Freeze;
+  /** The newest freezes, oldest first (at most MAX_FREEZE_LOG). */
+  freezeLog?: FreezeLogEntry[];
 }
 
 export const MAX_LEDGER_RECORDS = 500;
+export const MAX_FREEZE_LOG = 50;
+/** Longest ad-hoc freeze: a forgotten freeze must end some day. */
+export const MAX_FREEZE_MS = 90 * 24 * 3600_000;
 /** Runs that may wait for one environment: whoever can send updates must not grow the entity without bound. */
 export const MAX_QUEUED_RUNS = 100;
 
@@ -137,12 +204,19 @@ export interface EnvironmentWorkflowInput {
 }
 
 export const acquireUpdate = defineUpdate<AcquireResult, [AcquireRequest]>('acquire');
-export const beginApplyUpdate = defineUpdate<void, [{ workflowId: string; runId: string }]>('beginApply');
+export const beginApplyUpdate = defineUpdate<BeginApplyResult | void, [BeginApplyRequest]>('beginApply');
+export const freezeUpdate = defineUpdate<Freeze, [FreezeRequest]>('freeze');
+export const unfreezeUpdate = defineUpdate<FreezeLogEntry, [UnfreezeRequest]>('unfreeze');
+export const commitFactsQuery = defineQuery<CommitFacts, [string]>('commit');
 export const recordDeploymentUpdate = defineUpdate<void, [Deployment]>('recordDeployment');
 export const releaseSignal = defineSignal<[ReleaseRequest]>('release');
 export const environmentStateQuery = defineQuery<EnvironmentState>('state');
 
 /** Sent by the entity to a queued run whose turn has come. */
 export const environmentGrantedSignal = defineSignal<[Grant]>('environmentGranted');
+/** Sent by the entity to the holder when a freeze is lifted early (it may be waiting to apply). */
+export const environmentUnfrozenSignal = defineSignal('environmentUnfrozen');
+/** Sent by an automatic rollback to the run that started it once it waits at the front of the queue. */
+export const rollbackQueuedSignal = defineSignal<[LinkedRun]>('rollbackQueued');
 /** Sent by the entity to a holder that a newer run superseded while it waited for approval. */
 export const supersededSignal = defineSignal<[{ by: string }]>('superseded');

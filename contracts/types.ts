@@ -31,17 +31,40 @@ const signedAt = z.iso.datetime({
   message: 'must be an ISO 8601 time such as 2026-11-29T17:00:00Z',
 });
 const signedFields = { signature: signature.optional(), signedAt: signedAt.optional() };
-
-export const promotionInputSchema = z
-  .object({
-    environment: environmentName,
-    ref: gitRef,
-    requestedBy: person,
-    reason: z.string().max(2000).optional(),
-    ...signedFields,
-  })
+/**
+ * Passes a gate that would stop the run (the lineage gate, a quarantined commit). The reason is recorded in the
+ * run's status, result and the environment's ledger, and approvers see it.
+ */
+const override = z
+  .object({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(2000) })
   .strict();
+
+const promotionFields = z.object({
+  environment: environmentName,
+  // Either a git ref, or `from`: what that (upstream) environment last deployed with passing smoke tests.
+  ref: gitRef.optional(),
+  from: environmentName.optional(),
+  requestedBy: person,
+  reason: z.string().max(2000).optional(),
+  override: override.optional(),
+  ...signedFields,
+});
+const oneSource = (input: { ref?: string | undefined; from?: string | undefined }, ctx: z.RefinementCtx) => {
+  if ((input.ref === undefined) === (input.from === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: [input.ref === undefined ? 'ref' : 'from'],
+      message:
+        input.ref === undefined
+          ? 'give either ref (a branch, tag or sha) or from (the environment whose last known good to promote)'
+          : 'give ref or from, not both',
+    });
+};
+export const promotionInputSchema = promotionFields.strict().superRefine(oneSource);
 export type PromotionInput = z.infer<typeof promotionInputSchema>;
+
+/** The `ref` a promotion from another environment shows until its commit is known ("from:dev"). */
+export const fromRef = (environment: string): string => `from:${environment}`;
 
 /** The `ref` of a rollback without a commit: it targets the environment's last known good commit. */
 export const LAST_KNOWN_GOOD_REF = 'last-known-good';
@@ -54,6 +77,12 @@ export const rollbackInputSchema = z
     requestedBy: person,
     reason: z.string().max(2000).optional(),
     ...signedFields,
+    // Set only by a promotion that starts this rollback after its smoke tests failed (its child workflow; the
+    // rollback checks that its parent is that run, so a caller cannot claim it).
+    triggeredBy: z
+      .object({ workflowId: z.string().min(1).max(1000), runId: z.string().min(1).max(100) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type RollbackInput = z.infer<typeof rollbackInputSchema>;
@@ -125,6 +154,29 @@ export const REFUSAL_REASONS = [
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
+/** A gate the run passed by its requester's override (the promotion input's `override.reason`). */
+export interface OverrideRecord {
+  gate: 'lineage' | 'quarantine';
+  /** What the gate would have said. */
+  detail: string;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+/** Runs linked by an automatic rollback: the promotion whose smoke tests failed, and the rollback it started. */
+export interface LinkedRun {
+  workflowId: string;
+  runId?: string;
+}
+
+/** Why an approved run waits before its apply, and until when (at the latest). */
+export interface ApplyWait {
+  why: string;
+  /** ISO time the window opens or the freeze ends (it may be lifted earlier). */
+  until: string;
+}
+
 /** Refused signals kept whole in status and result; older ones are only counted. */
 export const MAX_REFUSED_KEPT = 20;
 
@@ -134,6 +186,8 @@ export const PHASES = [
   'queued',
   'diffing',
   'awaiting_approval',
+  // Approved, waiting for the environment's deployment window or the end of a change freeze.
+  'waiting_to_apply',
   'applying',
   'smoke_testing',
   'alerting',
@@ -282,6 +336,16 @@ export interface PromotionStatus {
   /** All refused signals, kept or not, counted by reason. */
   refusedCount?: number;
   refusedByReason?: Partial<Record<RefusalReason, number>>;
+  /** Promotions from another environment: the environment whose last known good this run promotes. */
+  from?: string;
+  /** Gates passed by override. */
+  overrides?: OverrideRecord[];
+  /** An automatic rollback: the run whose failed smoke tests started it. */
+  triggeredBy?: LinkedRun;
+  /** The automatic rollback this run started after its smoke tests failed. */
+  rollback?: LinkedRun;
+  /** Approved and waiting for a deployment window or the end of a freeze. */
+  waitingToApply?: ApplyWait;
   /** Set when the run was cancelled through the cancel update. */
   cancelledBy?: DecisionRecord;
   /** Approved plans that changed before the apply (the run asked for approval again). */
@@ -315,6 +379,10 @@ export interface PromotionResult {
   refusedApprovals: RefusedApproval[];
   refusedCount?: number;
   refusedByReason?: Partial<Record<RefusalReason, number>>;
+  from?: string;
+  overrides?: OverrideRecord[];
+  triggeredBy?: LinkedRun;
+  rollback?: LinkedRun;
   cancelledBy?: DecisionRecord;
   requestSigned?: SignedProof;
   commitAuthors?: CommitAuthors;
@@ -348,7 +416,7 @@ export const legacyPersonSchema = z
 export type NameRules = 'normalized' | 'legacy';
 
 const legacy = {
-  promotionInput: promotionInputSchema.extend({ requestedBy: legacyPersonSchema }),
+  promotionInput: promotionFields.extend({ requestedBy: legacyPersonSchema }).strict().superRefine(oneSource),
   rollbackInput: rollbackInputSchema.extend({ requestedBy: legacyPersonSchema }),
   approve: approveSignalPayloadSchema.extend({ approver: legacyPersonSchema }),
   reject: rejectSignalPayloadSchema.extend({ approver: legacyPersonSchema }),

@@ -4,11 +4,20 @@
  * workflow (environment-workflow.ts) only applies them and sends the signals they call for.
  */
 import {
+  MAX_FREEZE_LOG,
+  MAX_FREEZE_MS,
   MAX_LEDGER_RECORDS,
   MAX_QUEUED_RUNS,
   type AcquireRequest,
   type AcquireResult,
+  type BeginApplyRequest,
+  type BeginApplyResult,
+  type CommitFacts,
   type Deployment,
+  type Freeze,
+  type FreezeLogEntry,
+  type FreezeRequest,
+  type UnfreezeRequest,
   type EnvironmentState,
   type Grant,
   type HolderInfo,
@@ -76,14 +85,20 @@ export function acquire(state: EnvironmentState, req: AcquireRequest, now: strin
   return { accepted: true, result: { granted: false, position, holder: state.holder } };
 }
 
-/** The holder's apply is about to begin: from now on it cannot be superseded. */
+/**
+ * The holder's apply is about to begin: from now on it cannot be superseded. During a freeze (unless the run may
+ * pass it) nothing changes and the freeze is returned: the run waits and asks again.
+ */
 export function beginApply(
   state: EnvironmentState,
-  run: { workflowId: string; runId: string },
-): { accepted: true } | { accepted: false; reason: string } {
+  run: BeginApplyRequest,
+  now: string,
+): { accepted: true; result: BeginApplyResult } | { accepted: false; reason: string } {
   if (state.holder && same(state.holder, run)) {
+    const frozen = activeFreeze(state, now);
+    if (frozen && !run.throughFreeze) return { accepted: true, result: { frozen } };
     state.holder.applying = true;
-    return { accepted: true };
+    return { accepted: true, result: {} };
   }
   return {
     accepted: false,
@@ -167,5 +182,83 @@ export function abandonedRecord(run: QueuedRun | HolderInfo, now: string, applie
     startedAt: run.since,
     endedAt: now,
     failure: 'the run ended without releasing the environment (terminated, timed out or failed)',
+  };
+}
+
+/** The freeze in force at `now`, if any (one whose end has passed is over, though still recorded). */
+export function activeFreeze(state: EnvironmentState, now: string): Freeze | undefined {
+  const f = state.freeze;
+  return f && Date.parse(f.until) > Date.parse(now) ? f : undefined;
+}
+
+/** Why a freeze request cannot be taken, or undefined. */
+export function freezeRefusal(req: FreezeRequest, now: string): string | undefined {
+  if (typeof req?.by !== 'string' || !req.by.trim()) return 'freeze needs who (by)';
+  if (typeof req.reason !== 'string' || !req.reason.trim()) return 'freeze needs a reason';
+  if (req.reason.length > 500 || req.by.length > 100) return 'freeze reason (500) or name (100) too long';
+  const until = typeof req.until === 'string' ? Date.parse(req.until) : NaN;
+  if (Number.isNaN(until)) return `until must be a time (ISO 8601): ${String(req.until).slice(0, 40)}`;
+  if (until <= Date.parse(now)) return `until ${req.until} is not in the future`;
+  if (until - Date.parse(now) > MAX_FREEZE_MS) return 'a freeze may last at most 90 days';
+  return undefined;
+}
+
+function logFreeze(state: EnvironmentState, entry: FreezeLogEntry): void {
+  const log = (state.freezeLog ??= []);
+  const at = log.findIndex((e) => e.at === entry.at && e.by === entry.by);
+  if (at >= 0) log[at] = entry;
+  else log.push(entry);
+  while (log.length > MAX_FREEZE_LOG) log.shift();
+}
+
+/** Sets (or replaces) the freeze. */
+export function freeze(state: EnvironmentState, req: FreezeRequest, now: string): Freeze {
+  const f: Freeze = {
+    by: req.by,
+    reason: req.reason,
+    at: now,
+    until: new Date(Date.parse(req.until)).toISOString(),
+  };
+  state.freeze = f;
+  logFreeze(state, f);
+  return f;
+}
+
+/** Lifts the freeze in force; refused (undefined) when there is none. */
+export function unfreeze(
+  state: EnvironmentState,
+  req: UnfreezeRequest,
+  now: string,
+): FreezeLogEntry | undefined {
+  const f = activeFreeze(state, now);
+  if (!f) return undefined;
+  const lifted: FreezeLogEntry = {
+    ...f,
+    liftedBy: req.by,
+    liftedAt: now,
+    ...(req.reason ? { liftReason: req.reason.slice(0, 500) } : {}),
+  };
+  state.freeze = undefined;
+  logFreeze(state, lifted);
+  return lifted;
+}
+
+/**
+ * What the ledger says of one commit: whether this service deployed it here, whether it passed its smoke tests
+ * here, and whether it is quarantined (its latest smoke-tested run here failed them).
+ */
+export function commitFacts(state: EnvironmentState, commit: string): CommitFacts {
+  const matches = (c: string | undefined) => c !== undefined && c === commit;
+  const records = state.ledger.filter((r) => matches(r.commit));
+  const tested = records.filter((r) => r.outcome === 'succeeded' || r.outcome === 'smoke_failed');
+  const latest = tested[tested.length - 1];
+  return {
+    commit,
+    deployed: matches(state.deployed?.commit) || records.some((r) => r.applied),
+    passed: tested.some((r) => r.outcome === 'succeeded'),
+    ...(latest?.outcome === 'smoke_failed'
+      ? { quarantined: { workflowId: latest.workflowId, at: latest.endedAt } }
+      : {}),
+    ...(state.lastKnownGood ? { lastKnownGood: state.lastKnownGood } : {}),
   };
 }

@@ -22,8 +22,12 @@ import type { PromotionActivities, RunRef } from '../contracts/activity-types';
 import {
   acquireUpdate,
   beginApplyUpdate,
+  commitFactsQuery,
   environmentGrantedSignal,
   environmentStateQuery,
+  environmentUnfrozenSignal,
+  freezeUpdate,
+  unfreezeUpdate,
   recordDeploymentUpdate,
   releaseSignal,
   supersededSignal,
@@ -37,10 +41,14 @@ import {
   abandonedRecord,
   acquire,
   beginApply,
+  commitFacts,
+  freeze,
+  freezeRefusal,
   grantOf,
   newEnvironmentState,
   recordDeployment,
   release,
+  unfreeze,
   watchedRuns,
 } from './environment-queue';
 
@@ -57,6 +65,8 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
   /** Runs that have just become the holder and must be told; holders that must hear they were superseded. */
   const toGrant: QueuedRun[] = [];
   const toSupersede: Array<{ holder: HolderInfo; by: string }> = [];
+  /** The holder to tell that a freeze was lifted (it may be waiting to apply). */
+  let toUnfreeze: HolderInfo | undefined;
 
   const refuse = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -88,16 +98,50 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       },
     },
   );
+  setHandler(commitFactsQuery, (commit) => commitFacts(state, commit));
   setHandler(
     beginApplyUpdate,
     (run) => {
-      const outcome = beginApply(state, run);
-      if (!outcome.accepted) refuse(ErrorType.Superseded, outcome.reason);
+      const outcome = beginApply(state, run, now());
+      if (!outcome.accepted) return refuse(ErrorType.Superseded, outcome.reason);
+      return outcome.result;
     },
     {
       validator: (run) => {
-        const outcome = beginApply(JSON.parse(JSON.stringify(state)) as typeof state, run);
+        const outcome = beginApply(JSON.parse(JSON.stringify(state)) as typeof state, run, now());
         if (!outcome.accepted) refuse(ErrorType.Superseded, outcome.reason);
+      },
+    },
+  );
+  setHandler(
+    freezeUpdate,
+    (req) => {
+      const f = freeze(state, req, now());
+      log.info('environment frozen', { by: f.by, until: f.until });
+      return f;
+    },
+    {
+      validator: (req) => {
+        const why = freezeRefusal(req, now());
+        if (why) refuse(ErrorType.InvalidInput, why);
+      },
+    },
+  );
+  setHandler(
+    unfreezeUpdate,
+    (req) => {
+      const lifted = unfreeze(state, req, now());
+      if (!lifted) return refuse(ErrorType.InvalidInput, `${state.environment} is not frozen`);
+      log.info('environment unfrozen', { by: req.by });
+      toUnfreeze = state.holder;
+      return lifted;
+    },
+    {
+      validator: (req) => {
+        if (typeof req?.by !== 'string' || !req.by.trim() || req.by.length > 100)
+          refuse(ErrorType.InvalidInput, 'unfreeze needs who (by)');
+        if (!unfreeze(JSON.parse(JSON.stringify(state)) as typeof state, req, now()))
+          refuse(ErrorType.InvalidInput, `${state.environment} is not frozen`);
       },
     },
   );
@@ -138,7 +182,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
   };
 
   for (;;) {
-    const busy = () => toGrant.length > 0 || toSupersede.length > 0;
+    const busy = () => toGrant.length > 0 || toSupersede.length > 0 || toUnfreeze !== undefined;
     // While someone holds or waits, look for dead runs now and then; while nobody does, sleep until someone asks.
     const woken = watchedRuns(state).length
       ? await condition(busy, checkEvery)
@@ -149,6 +193,18 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
         await getExternalWorkflowHandle(holder.workflowId, holder.runId).signal(supersededSignal, { by });
       } catch (err) {
         log.warn('could not tell a superseded run', { run: holder.workflowId, error: String(err) });
+      }
+    }
+    if (toUnfreeze) {
+      const holder = toUnfreeze;
+      toUnfreeze = undefined;
+      try {
+        await getExternalWorkflowHandle(holder.workflowId, holder.runId).signal(environmentUnfrozenSignal);
+      } catch (err) {
+        log.warn('could not tell the holder the freeze was lifted', {
+          run: holder.workflowId,
+          error: String(err),
+        });
       }
     }
     while (toGrant.length) {

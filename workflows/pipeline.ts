@@ -16,9 +16,12 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
+  sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,9 +33,12 @@ import type {
   RunRef,
 } from '../contracts/activity-types';
 import {
+  AUTOMATIC_REQUESTER,
   environmentGrantedSignal,
+  environmentUnfrozenSignal,
   environmentWorkflowId,
   releaseSignal,
+  rollbackQueuedSignal,
   supersededSignal,
   type Grant,
   type LedgerRecord,
@@ -45,7 +51,14 @@ import {
   environmentSearchAttribute,
   phaseSearchAttribute,
 } from '../contracts/search-attributes';
-import type { NameRules, Outcome, Phase, PromotionResult } from '../contracts/types';
+import type {
+  ApplyWait,
+  NameRules,
+  Outcome,
+  OverrideRecord,
+  Phase,
+  PromotionResult,
+} from '../contracts/types';
 import {
   alertActivity,
   applyActivity,
@@ -76,6 +89,9 @@ export type PipelineInput = RunRequest;
 
 /** After this many changed plans the run fails instead of asking again (CDF keeps changing under it). */
 const MAX_REAPPROVALS = 3;
+
+/** How long a failed promotion waits for its automatic rollback to join the queue before releasing anyway. */
+const ROLLBACK_QUEUE_WAIT_MS = 2 * 60_000;
 
 /** The type of the application failure an activity failed with. */
 function failureType(err: unknown): string | undefined {
@@ -113,6 +129,18 @@ export async function runPipeline(
   let grant: Grant | undefined;
   let holding = false;
   let applied = false;
+  // Runs recorded before promotion paths (from, gates, freezes, automatic rollbacks) replay without them.
+  const paths = entity && patched('promotion-paths');
+  let unfrozen = false;
+  let rollbackQueued = false;
+  if (paths) {
+    setHandler(environmentUnfrozenSignal, () => {
+      unfrozen = true;
+    });
+    setHandler(rollbackQueuedSignal, (r) => {
+      if (status.rollback?.workflowId === r.workflowId) rollbackQueued = true;
+    });
+  }
   if (entity) {
     setHandler(environmentGrantedSignal, (g) => {
       grant = g;
@@ -162,7 +190,9 @@ export async function runPipeline(
       ErrorType.UnknownEnvironment,
     );
     status.requiredApprovals = policy.requiredApprovals;
-    if (policy.identity === 'signed') verifyRequest(policy);
+    if (paths) policy = checkRequest(policy);
+    // An automatic rollback was checked by its parent (checkRequest proves the parent); it has no person to sign.
+    if (policy.identity === 'signed' && !input.triggeredBy) verifyRequest(policy);
     if (entity) await holdEnvironment(policy);
     let ref = input.ref;
     if (input.toLastKnownGood) {
@@ -173,10 +203,23 @@ export async function runPipeline(
         );
       ref = good.commit;
     }
+    if (input.from) {
+      const good = await quick.lastKnownGood({ environment: input.from });
+      if (!good)
+        throw invalidInput(
+          `${input.from} has no last known good commit yet (no run has passed its smoke tests there): nothing to promote from it`,
+        );
+      ref = good.commit;
+    }
+    // A rollback to a commit the user names must be one deployed here before, or on the allowed branch.
+    const explicitRollback =
+      paths && input.kind === 'rollback' && !input.toLastKnownGood && !input.triggeredBy;
+    const onBranch = explicitRollback ? policy.rollbackBranch : undefined;
     let commit: string;
+    let isOnBranch: boolean | undefined;
     try {
-      ({ commit } = await asInvalidInput(
-        quick.prepareCheckout({ run, ref, kind: input.kind }),
+      ({ commit, onBranch: isOnBranch } = await asInvalidInput(
+        quick.prepareCheckout({ run, ref, kind: input.kind, ...(onBranch ? { onBranch } : {}) }),
         ErrorType.GitRefNotFound,
       ));
     } catch (err) {
@@ -186,10 +229,87 @@ export async function runPipeline(
     }
     status.commit = commit;
     upsertSearchAttributes([{ key: commitSearchAttribute, value: commit }]);
+    if (paths) await checkGates(commit, policy, explicitRollback, isOnBranch === true);
     if (policy.excludeCommitAuthors && policy.approvalRequired) {
       status.commitAuthors = await quick.findCommitAuthors({ run, environment: input.environment, commit });
     }
     return commit;
+  };
+
+  /**
+   * What the environment's configuration allows this request (before anything is held): where promotions may
+   * come from, and that only a promotion's own child may claim to be its automatic rollback. Returns the policy
+   * this run follows (an automatic rollback may skip approval, by setting).
+   */
+  const checkRequest = (env: EnvironmentPolicy): EnvironmentPolicy => {
+    if (input.triggeredBy) {
+      const parent = info.parent;
+      if (parent?.workflowId !== input.triggeredBy.workflowId || parent.runId !== input.triggeredBy.runId)
+        throw invalidInput(
+          'triggeredBy is set only by the promotion that starts an automatic rollback (this run is not its child)',
+        );
+      return env.automaticRollback === 'without_approval' ? { ...env, approvalRequired: false } : env;
+    }
+    if (input.kind !== 'promotion') return env;
+    if (input.from !== undefined && env.promotesFrom !== input.from)
+      throw invalidInput(
+        env.promotesFrom
+          ? `${input.environment} takes promotions from ${env.promotesFrom} (promotion.from), not from ${input.from}`
+          : `${input.environment} takes promotions from no other environment (promotion.from is not set): give a ref`,
+      );
+    if (input.from === undefined && env.allowRef === false)
+      throw invalidInput(
+        `${input.environment} takes only promotions from ${env.promotesFrom ?? 'its upstream environment'} (promotion.allowRef is false): give from instead of ref`,
+      );
+    return env;
+  };
+
+  /** A gate stops the run unless the request overrides it; the override and what it passed are recorded. */
+  const passGate = (gate: OverrideRecord['gate'], detail: string): void => {
+    if (!input.override)
+      throw invalidInput(
+        `${detail}; to go ahead anyway, give override.reason (recorded and shown to approvers)`,
+      );
+    (status.overrides ??= []).push({
+      gate,
+      detail,
+      reason: input.override.reason,
+      by: input.requestedBy,
+      at: new Date(Date.now()).toISOString(),
+    });
+  };
+
+  /**
+   * The ledgers decide what may reach the environment: a quarantined commit or one that never passed upstream
+   * needs an override; a rollback's commit must have been deployed here before (or be on the allowed branch).
+   */
+  const checkGates = async (
+    commit: string,
+    env: EnvironmentPolicy,
+    explicitRollback: boolean,
+    onBranch: boolean,
+  ): Promise<void> => {
+    if (explicitRollback) {
+      if (onBranch) return;
+      const here = await quick.commitFacts({ environment: input.environment, commit });
+      if (!here.deployed)
+        throw invalidInput(
+          `${commit} was never deployed to ${input.environment} by this service${env.rollbackBranch ? ` and is not on ${env.rollbackBranch}` : ''}: roll back to a commit listed by \`cdf-promote history --env ${input.environment}\``,
+        );
+      return;
+    }
+    if (input.kind !== 'promotion') return;
+    const here = await quick.commitFacts({ environment: input.environment, commit });
+    if (here.quarantined)
+      passGate(
+        'quarantine',
+        `${commit} is quarantined in ${input.environment}: its smoke tests failed there in ${here.quarantined.workflowId} (${here.quarantined.at})`,
+      );
+    if (env.promotesFrom && env.lineageRequired) {
+      const upstream = await quick.commitFacts({ environment: env.promotesFrom, commit });
+      if (!upstream.passed)
+        passGate('lineage', `${commit} has not passed its smoke tests in ${env.promotesFrom}`);
+    }
   };
 
   /**
@@ -207,7 +327,10 @@ export async function runPipeline(
           kind: input.kind,
           ref: input.ref,
           requestedBy: input.requestedBy,
-          whenBusy: env.whenBusy ?? 'queue',
+          // An automatic rollback waits at the front, behind the failed run that holds the environment.
+          ...(input.triggeredBy
+            ? { whenBusy: 'queue' as const, front: true }
+            : { whenBusy: env.whenBusy ?? 'queue' }),
         },
       });
     } catch (err) {
@@ -221,6 +344,19 @@ export async function runPipeline(
       throw err;
     }
     holding = true;
+    if (input.triggeredBy) {
+      // The failed run releases the environment only once this rollback is first in line.
+      try {
+        await getExternalWorkflowHandle(input.triggeredBy.workflowId, input.triggeredBy.runId).signal(
+          rollbackQueuedSignal,
+          { workflowId: info.workflowId, runId: info.runId },
+        );
+      } catch (err) {
+        log.warn('could not tell the failed run that its rollback is queued', {
+          error: describeFailure(err),
+        });
+      }
+    }
     if (answer.granted) {
       grant = answer.grant;
       return;
@@ -251,6 +387,10 @@ export async function runPipeline(
       startedAt: info.runStartTime.toISOString(),
       endedAt: new Date(Date.now()).toISOString(),
       ...(failure ? { failure: failure.slice(0, 500) } : {}),
+      ...(input.from ? { from: input.from } : {}),
+      ...(status.overrides ? { overrides: status.overrides } : {}),
+      ...(status.triggeredBy ? { triggeredBy: status.triggeredBy } : {}),
+      ...(status.rollback ? { rollback: status.rollback } : {}),
     };
     try {
       await getExternalWorkflowHandle(environmentWorkflowId(input.environment, info.taskQueue)).signal(
@@ -375,12 +515,46 @@ export async function runPipeline(
     }
   };
 
+  /** Approved runs wait for the environment's deployment window and the end of a freeze, then begin the apply. */
+  const waitForApplyTurn = async (env: EnvironmentPolicy): Promise<void> => {
+    const wait = async (w: ApplyWait, untilUnfrozen: boolean): Promise<void> => {
+      status.waitingToApply = w;
+      if (status.phase !== 'waiting_to_apply') enter('waiting_to_apply');
+      unfrozen = false;
+      const left = Math.max(Date.parse(w.until) - Date.now(), 1_000);
+      if (untilUnfrozen) await condition(() => unfrozen, left);
+      else await sleep(left);
+    };
+    for (;;) {
+      if (env.hasDeployWindows && !env.throughFreeze) {
+        const window = await quick.checkDeployWindow({ environment: input.environment });
+        if (!window.open) {
+          await wait({ why: window.why, until: window.opensAt }, false);
+          continue;
+        }
+      }
+      const begun = await quick.beginApply({
+        environment: input.environment,
+        run,
+        ...(env.throughFreeze ? { throughFreeze: true } : {}),
+      });
+      if (begun?.frozen) {
+        const f = begun.frozen;
+        await wait({ why: `${input.environment} is frozen by ${f.by}: ${f.reason}`, until: f.until }, true);
+        continue;
+      }
+      status.waitingToApply = undefined;
+      return;
+    }
+  };
+
   /** Apply exactly the approved plan; for rollbacks, then deal with leftovers as the environment says. */
   const apply = async (commit: string, planHash: string, reapproveOnChange: boolean): Promise<boolean> => {
     if (entity) {
       // From here on no newer run can supersede this one.
       try {
-        await quick.beginApply({ environment: input.environment, run });
+        if (paths) await waitForApplyTurn(policy!);
+        else await quick.beginApply({ environment: input.environment, run });
       } catch (err) {
         if (isCancellation(err)) throw err;
         if (failureType(err) === ErrorType.Superseded) throw new RunEnded('cancelled', describeFailure(err));
@@ -459,12 +633,52 @@ export async function runPipeline(
     }
   };
 
+  /**
+   * rollback.automatic: after failed smoke tests, start a rollback to the last known good as a child that
+   * outlives this run, and hold the environment until it waits at the front of the queue (or a while passed).
+   */
+  const startAutomaticRollback = async (): Promise<void> => {
+    const mode = policy?.automaticRollback;
+    if (!mode || mode === 'off') return;
+    const good = grant?.lastKnownGood;
+    if (!good || good.commit === status.commit) {
+      log.warn('no automatic rollback: the environment has no other last known good commit', {
+        lastKnownGood: good?.commit,
+      });
+      return;
+    }
+    const workflowId = `${info.workflowId}-rollback`;
+    status.rollback = { workflowId };
+    try {
+      const child = await startChild('rollbackWorkflow', {
+        workflowId,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            environment: input.environment,
+            commit: good.commit,
+            requestedBy: AUTOMATIC_REQUESTER,
+            reason: `automatic rollback: the smoke tests of ${info.workflowId} failed (rollback.automatic: ${mode})`,
+            triggeredBy: { workflowId: info.workflowId, runId: info.runId },
+          },
+        ],
+      });
+      status.rollback = { workflowId, runId: child.firstExecutionRunId };
+      await condition(() => rollbackQueued, ROLLBACK_QUEUE_WAIT_MS);
+    } catch (err) {
+      status.rollback = undefined;
+      log.error('could not start the automatic rollback', { error: describeFailure(err) });
+    }
+  };
+
   /** Alert the operators when the outcome calls for it, clean up, and return the result. */
   const finish = async (outcome: Outcome, failure?: string, alsoAlert = false): Promise<PromotionResult> => {
     status.outcome = outcome;
     if (failure) status.failure = failure;
     // Alerts and cleanup must happen even if the workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
+      if (paths && outcome === 'smoke_failed' && applied && input.kind === 'promotion')
+        await startAutomaticRollback();
       // The smoke tests are over: the next run may have the environment while this one alerts and cleans up.
       await releaseEnvironment(outcome, failure);
       if (ALERTING_OUTCOMES.has(outcome) || alsoAlert) {
@@ -482,6 +696,8 @@ export async function runPipeline(
             requestedBy: input.requestedBy,
             failure: failure ?? outcome,
             failedChecks: status.smokeResults.filter((r) => !r.passed),
+            ...(status.rollback ? { rollbackWorkflowId: status.rollback.workflowId } : {}),
+            ...(status.triggeredBy ? { triggeredBy: status.triggeredBy.workflowId } : {}),
           });
           alertsSent = delivery.delivered.length;
         } catch (err) {
@@ -537,7 +753,11 @@ export async function runPipeline(
         );
       }
       // Failing for good (bad input found late, an unexpected error): the environment must not stay held.
-      await CancellationScope.nonCancellable(() => releaseEnvironment('abandoned', describeFailure(err)));
+      const refused =
+        paths && err instanceof ApplicationFailure && err.type === ErrorType.InvalidInput
+          ? 'refused'
+          : 'abandoned';
+      await CancellationScope.nonCancellable(() => releaseEnvironment(refused, describeFailure(err)));
       throw err;
     }
   });

@@ -23,6 +23,12 @@ export interface RunRequest {
   /** Signed environments: the requester's signed statement (signed-statement.ts). */
   signature?: string;
   signedAt?: string;
+  /** Promotions from another environment: its last known good commit is promoted (`ref` shows "from:<it>"). */
+  from?: string;
+  /** Passes the lineage gate or a quarantine, with a reason that is recorded. */
+  override?: { reason: string };
+  /** Automatic rollbacks: the promotion whose smoke tests failed (it is this run's parent). */
+  triggeredBy?: { workflowId: string; runId: string };
 }
 
 export function newStatus(input: RunRequest): PromotionStatus {
@@ -33,6 +39,8 @@ export function newStatus(input: RunRequest): PromotionStatus {
     ref: input.ref,
     requestedBy: input.requestedBy,
     reason: input.reason,
+    ...(input.from ? { from: input.from } : {}),
+    ...(input.triggeredBy ? { triggeredBy: { ...input.triggeredBy } } : {}),
     requiredApprovals: 1,
     approvals: [],
     rejections: [],
@@ -99,6 +107,10 @@ export function toResult(
     ...(status.requestSigned ? { requestSigned: status.requestSigned } : {}),
     ...(status.commitAuthors ? { commitAuthors: status.commitAuthors } : {}),
     ...(status.planChanges ? { planChanges: status.planChanges } : {}),
+    ...(status.from ? { from: status.from } : {}),
+    ...(status.overrides ? { overrides: status.overrides } : {}),
+    ...(status.triggeredBy ? { triggeredBy: status.triggeredBy } : {}),
+    ...(status.rollback ? { rollback: status.rollback } : {}),
     smokeResults: status.smokeResults,
     leftovers: status.leftovers,
     failure: status.failure,

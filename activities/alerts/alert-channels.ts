@@ -174,6 +174,9 @@ export function webhookPayload(m: AlertMessage): Record<string, unknown> {
     workflowId: m.workflowId,
     runId: m.runId,
     runUrl: m.runUrl,
+    // Linked runs of an automatic rollback (rollback.automatic).
+    rollbackWorkflowId: m.rollbackWorkflowId ?? null,
+    triggeredBy: m.triggeredBy ?? null,
   };
 }
 
@@ -186,6 +189,8 @@ export function slackPayload(m: AlertMessage): Record<string, unknown> {
     `*Commit:* ${m.commit ? e(m.commit.slice(0, 12)) : '(not resolved)'}`,
     `*Plan:* ${m.planHash ? e(m.planHash.slice(0, 12)) : '(none)'}`,
     `*Requested by:* ${e(m.requestedBy)}`,
+    ...(m.rollbackWorkflowId ? [`*Automatic rollback:* ${e(m.rollbackWorkflowId)}`] : []),
+    ...(m.triggeredBy ? [`*Rollback after:* ${e(m.triggeredBy)}`] : []),
   ];
   return {
     text: slackClip(`${e(m.title)}: ${e(m.failure)}`),

@@ -15,11 +15,15 @@ import {
   ENVIRONMENT_WORKFLOW_TYPE,
   acquireUpdate,
   beginApplyUpdate,
+  commitFactsQuery,
   environmentStateQuery,
   environmentWorkflowId,
   recordDeploymentUpdate,
   type AcquireRequest,
   type AcquireResult,
+  type BeginApplyRequest,
+  type BeginApplyResult,
+  type CommitFacts,
   type Deployment,
   type EnvironmentState,
   type EnvironmentWorkflowInput,
@@ -60,9 +64,9 @@ export class EnvironmentEntities {
     }
   }
 
-  async beginApply(environment: string, run: RunIds): Promise<void> {
+  async beginApply(environment: string, run: BeginApplyRequest): Promise<BeginApplyResult> {
     try {
-      await this.handle(environment).executeUpdate(beginApplyUpdate, { args: [run] });
+      return (await this.handle(environment).executeUpdate(beginApplyUpdate, { args: [run] })) ?? {};
     } catch (err) {
       throw refusal(err, ErrorType.Superseded);
     }
@@ -78,6 +82,16 @@ export class EnvironmentEntities {
       return await this.handle(environment).query(environmentStateQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** What the environment's ledger says of a commit; an environment never used knows nothing of it. */
+  async commitFacts(environment: string, commit: string): Promise<CommitFacts> {
+    try {
+      return await this.handle(environment).query(commitFactsQuery, commit);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { commit, deployed: false, passed: false };
       throw err;
     }
   }

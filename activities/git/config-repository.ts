@@ -84,6 +84,19 @@ export class ConfigRepository {
     return sha;
   }
 
+  /** Whether `commit` is reachable from the head of `branch` (fetched when the ref was resolved). */
+  async isOnBranch(commit: string, branch: string): Promise<boolean> {
+    const repo = await this.repoDir(false);
+    const res = await runCommand(
+      ['git', 'merge-base', '--is-ancestor', '--end-of-options', commit, `refs/heads/${branch}`],
+      { cwd: repo, env: gitEnv(), timeoutMs: 60_000 },
+    );
+    if (res.exitCode === 0) return true;
+    if (res.exitCode === 1) return false;
+    // 128: no such branch (or commit) here.
+    return false;
+  }
+
   /** Checks out `sha` into `dir` (detached). Reuses the folder if it already holds that commit. */
   async checkout(sha: string, dir: string): Promise<void> {
     const repo = await this.repoDir(false);

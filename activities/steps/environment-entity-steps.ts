@@ -1,9 +1,15 @@
 import type { Logger } from 'pino';
-import type { LegacyLedger, RunRef } from '../../contracts/activity-types';
+import { windowState } from '../../config/deploy-windows';
+import { requireEnvironment } from '../../config/environment-policy';
+import type { WorkerConfig } from '../../config/schema';
+import type { DeployWindowState, LegacyLedger, RunRef } from '../../contracts/activity-types';
 import {
   MAX_LEDGER_RECORDS,
   type AcquireRequest,
   type AcquireResult,
+  type BeginApplyResult,
+  type CommitFacts,
+  type LastKnownGood,
   type LedgerRecord,
 } from '../../contracts/environment-entity';
 import { activityLogger } from '../activity-context';
@@ -15,6 +21,7 @@ import type { DeploymentLedger } from '../ledger/deployment-ledger';
  * and, for the entity, telling which runs have ended and importing a worker-local JSONL ledger once.
  */
 export function createEnvironmentEntitySteps(deps: {
+  config: Pick<WorkerConfig, 'environments'>;
   entities: EnvironmentEntities;
   /** The JSONL ledger this worker wrote before environments were entities. */
   legacyLedger: Pick<DeploymentLedger, 'all'>;
@@ -31,8 +38,31 @@ export function createEnvironmentEntitySteps(deps: {
       );
       return result;
     },
-    async beginApply(req: { environment: string; run: RunRef }): Promise<void> {
-      await deps.entities.beginApply(req.environment, req.run);
+    async beginApply(req: {
+      environment: string;
+      run: RunRef;
+      throughFreeze?: boolean;
+    }): Promise<BeginApplyResult> {
+      const result = await deps.entities.beginApply(req.environment, {
+        ...req.run,
+        ...(req.throughFreeze ? { throughFreeze: true } : {}),
+      });
+      if (result.frozen)
+        activityLogger(deps.logger).info(
+          { environment: req.environment, frozenBy: result.frozen.by, until: result.frozen.until },
+          'environment frozen: the apply waits',
+        );
+      return result;
+    },
+    async commitFacts(req: { environment: string; commit: string }): Promise<CommitFacts> {
+      return deps.entities.commitFacts(req.environment, req.commit);
+    },
+    async lastKnownGood(req: { environment: string }): Promise<LastKnownGood | null> {
+      return (await deps.entities.state(req.environment))?.lastKnownGood ?? null;
+    },
+    async checkDeployWindow(req: { environment: string }): Promise<DeployWindowState> {
+      const env = requireEnvironment(deps.config, req.environment);
+      return windowState(env.deployWindows, Date.now());
     },
     async findClosedRuns(req: { runs: RunRef[] }): Promise<RunRef[]> {
       return deps.entities.closedRuns(req.runs);

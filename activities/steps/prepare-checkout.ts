@@ -13,6 +13,7 @@ export function createPrepareCheckout(deps: { workspace: RunWorkspace; logger: L
     if (removed.length)
       log.warn({ removed }, 'removed .env files from the checkout: they would override credentials');
     log.info({ ref: req.ref, commit, worktreeDir }, 'checked out pinned commit');
-    return { commit };
+    if (req.onBranch === undefined) return { commit };
+    return { commit, onBranch: await deps.workspace.isOnBranch(commit, req.onBranch) };
   };
 }

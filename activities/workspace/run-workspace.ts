@@ -17,7 +17,7 @@ export interface BuiltPlan {
 export class RunWorkspace {
   constructor(
     private readonly layout: DataLayout,
-    private readonly repository: Pick<ConfigRepository, 'resolve' | 'checkout' | 'remove'>,
+    private readonly repository: Pick<ConfigRepository, 'resolve' | 'checkout' | 'remove' | 'isOnBranch'>,
   ) {}
 
   folders(run: RunIds): RunLayout {
@@ -36,6 +36,10 @@ export class RunWorkspace {
 
   resolve(ref: string): Promise<string> {
     return this.repository.resolve(ref);
+  }
+
+  isOnBranch(commit: string, branch: string): Promise<boolean> {
+    return this.repository.isOnBranch(commit, branch);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readGlobals, withClient } from '../connection';
 import { environmentFlag, environmentState } from '../environment-state';
+import { describeFreeze } from './freeze';
 import { oneLineSafe, print, printJson, PROGRAM_NAME, table } from '../output';
 
 export function registerQueue(program: Command): void {
@@ -16,10 +17,13 @@ export function registerQueue(program: Command): void {
       const environment = environmentFlag(flags.env);
       await withClient(globals, async (client) => {
         const state = await environmentState(client, environment, globals.taskQueue);
+        const now = new Date().toISOString();
+        const freeze = state.freeze && state.freeze.until > now ? state.freeze : null;
         if (globals.json) {
-          printJson({ environment, holder: state.holder ?? null, queue: state.queue });
+          printJson({ environment, holder: state.holder ?? null, queue: state.queue, freeze });
           return;
         }
+        if (freeze) print(oneLineSafe(describeFreeze(environment, freeze)));
         const h = state.holder;
         print(
           oneLineSafe(

@@ -20,7 +20,8 @@ export interface MockedActivities {
   calls: ActivityCalls;
   /**
    * Names of the pipeline's activities in the order they were called (retries included; notices and the
-   * environment entity's acquireEnvironment / beginApply left out: `calls` has those).
+   * environment entity's acquireEnvironment / beginApply / commitFacts / lastKnownGood / checkDeployWindow left
+   * out: `calls` has those).
    */
   order: ActivityName[];
 }
@@ -170,7 +171,14 @@ export interface MockOptions {
   commitAuthors?: string[];
 }
 
-const UNORDERED = new Set<ActivityName>(['sendNotice', 'acquireEnvironment', 'beginApply']);
+const UNORDERED = new Set<ActivityName>([
+  'sendNotice',
+  'acquireEnvironment',
+  'beginApply',
+  'commitFacts',
+  'lastKnownGood',
+  'checkDeployWindow',
+]);
 
 export function mockActivities(
   overrides: Partial<PromotionActivities> = {},
@@ -186,7 +194,19 @@ export function mockActivities(
     async acquireEnvironment(req) {
       return { granted: true, grant: { environment: req.environment } };
     },
-    async beginApply() {},
+    async beginApply() {
+      return {};
+    },
+    // By default every commit was deployed and passed everywhere: the gates let runs through.
+    async commitFacts(req) {
+      return { commit: req.commit, deployed: true, passed: true };
+    },
+    async lastKnownGood() {
+      return null;
+    },
+    async checkDeployWindow() {
+      return { open: true };
+    },
     async findClosedRuns() {
       return [];
     },

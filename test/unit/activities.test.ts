@@ -215,6 +215,10 @@ describe('resolveEnvironment', () => {
       temporalUiUrl: 'http://ui.example:8233/',
       namespace: 'prod ns',
       whenBusy: 'queue',
+      allowRef: true,
+      automaticRollback: 'off',
+      throughFreeze: false,
+      hasDeployWindows: false,
     });
   });
 

@@ -35,6 +35,7 @@ async function setup(pinned: string) {
     resolve: async () => COMMIT,
     checkout: async (_commit: string, dir: string) => void mkdirSync(dir, { recursive: true }),
     remove: async () => undefined,
+    isOnBranch: async () => false,
   };
   const workspace = new RunWorkspace(layout, repository);
   const plans = new PlanStore(layout.plans);

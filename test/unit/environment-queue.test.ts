@@ -79,11 +79,11 @@ test('refuse names the holder; supersede replaces a holder that has not begun ap
   );
   expect(s.holder?.workflowId).toBe('c');
   // The superseded run can no longer begin its apply.
-  expect(beginApply(s, req('a'))).toEqual({
+  expect(beginApply(s, req('a'), T)).toEqual({
     accepted: false,
     reason: expect.stringMatching(/c superseded it/),
   });
-  expect(beginApply(s, req('c'))).toEqual({ accepted: true });
+  expect(beginApply(s, req('c'), T)).toEqual({ accepted: true, result: {} });
   const late = acquire(s, req('d', { whenBusy: 'supersede' }), T);
   expect(late).toEqual(
     expect.objectContaining({ result: expect.objectContaining({ granted: false, position: 1 }) }),
