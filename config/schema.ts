@@ -247,7 +247,10 @@ const gitBranchSchema = z
 
 const deployWindowSchema = z
   .object({
-    days: z.array(z.enum(WEEKDAYS)).min(1).default([...WEEKDAYS]),
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .default([...WEEKDAYS]),
     from: z.string().regex(TIME_OF_DAY, 'must be a time of day such as 08:00'),
     to: z.string().regex(TIME_OF_DAY, 'must be a time of day such as 16:00 (24:00 for midnight)'),
     timezone: z
