@@ -23,12 +23,13 @@ import {
   type UnfreezeRequest,
 } from '../contracts/environment-entity';
 import { ApprovalRefusedError } from './errors';
-import { promotionInputSchema } from '../contracts/types';
+import { z } from 'zod';
+import { environmentNameSchema } from '../contracts/types';
 import { parseFlags } from './validation';
 
 export function environmentFlag(env: string | undefined): string {
   return parseFlags(
-    promotionInputSchema.pick({ environment: true }),
+    z.object({ environment: environmentNameSchema }),
     { environment: env },
     { environment: '--env' },
   ).environment;

@@ -8,7 +8,7 @@ import { personNameSchema } from './person-name';
 import { MAX_ARMORED_SIGNATURE_LENGTH } from './ssh-signature';
 
 // Environment names become parts of paths, workflow ids and search attributes: keep them boring.
-const environmentName = z
+export const environmentNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be lower-case letters, digits, "-" or "_" (max 40 chars)');
 // A person's handle, normalized (person-name.ts) before it is recorded in history or compared.
@@ -40,10 +40,10 @@ const override = z
   .strict();
 
 const promotionFields = z.object({
-  environment: environmentName,
+  environment: environmentNameSchema,
   // Either a git ref, or `from`: what that (upstream) environment last deployed with passing smoke tests.
   ref: gitRef.optional(),
-  from: environmentName.optional(),
+  from: environmentNameSchema.optional(),
   requestedBy: person,
   reason: z.string().max(2000).optional(),
   override: override.optional(),
@@ -71,7 +71,7 @@ export const LAST_KNOWN_GOOD_REF = 'last-known-good';
 
 export const rollbackInputSchema = z
   .object({
-    environment: environmentName,
+    environment: environmentNameSchema,
     // Absent: the environment's last known good commit (the last run whose smoke tests passed there).
     commit: commitSha.optional(),
     requestedBy: person,

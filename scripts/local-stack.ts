@@ -5,14 +5,16 @@
  * Ctrl-C stops everything; running it again resumes what was in flight.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { PlanStore } from '../artifacts/plan-store';
 import { dataLayout } from '../config/data-layout';
 import { approveUpdate, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
+import { environmentState } from '../client/environment-state';
 import { signDecision, signRequest } from '../client/signing';
+import { fromRef } from '../contracts/types';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
@@ -161,23 +163,34 @@ async function main(): Promise<void> {
     demoId ??= wf.workflowId;
   }
   if (!demoId && process.env.NO_DEMO !== '1') {
-    // On a fresh state, prod first gets v1 (which pins the older Toolkit), so the demo promotion of v2 is an
+    // On a fresh state the playbook's path is laid down first: dev gets v1 and prod takes it from dev (with the
+    // older Toolkit v1 pins), then dev gets v2. The demo promotion then moves what dev runs (v2) to prod: an
     // upgrade across Toolkit versions, and the printed rollback goes back across them.
-    if (!existsSync(path.join(dataLayout(config.dataDir).ledger, 'prod.jsonl'))) {
-      await seedProdWithV1(client, config.temporal.taskQueue, keys);
+    const prodState = await environmentState(client, 'prod', config.temporal.taskQueue);
+    if (!prodState.lastKnownGood) {
+      await seedRun(client, config.temporal.taskQueue, keys, { environment: 'dev', ref: 'v1' });
+      await seedRun(client, config.temporal.taskQueue, keys, { environment: 'prod', from: 'dev' });
+      await seedRun(client, config.temporal.taskQueue, keys, { environment: 'dev', ref: 'v2' });
     }
-    demoId = `promotion-prod-v2-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    demoId = `promotion-prod-from-dev-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     // prod is signed: alice signs her request, as `cdf-promote start --sign-with data/local/keys/alice` does.
-    const request = { environment: 'prod', ref: 'v2', requestedBy: 'alice' };
     await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: demoId,
       args: [
         {
-          ...request,
-          reason: 'demo promotion started by npm start',
+          environment: 'prod',
+          from: 'dev',
+          requestedBy: 'alice',
+          reason: 'demo promotion started by npm start: what dev runs, to prod',
           ...(await signRequest(
-            { action: 'promote', environment: 'prod', workflowId: demoId, ref: 'v2', person: 'alice' },
+            {
+              action: 'promote',
+              environment: 'prod',
+              workflowId: demoId,
+              ref: fromRef('dev'),
+              person: 'alice',
+            },
             keys.keyOf('alice'),
           )),
         },
@@ -191,26 +204,36 @@ async function main(): Promise<void> {
   printInstructions(demoId, repo.first, config.temporal.uiUrl, path.relative(ROOT, keys.dir), plan);
 }
 
-/** Promotes v1 to prod and approves it as the demo approver, so prod runs what the older Toolkit deployed. */
-async function seedProdWithV1(client: Client, taskQueue: string, keys: DemoKeys): Promise<void> {
-  const id = `promotion-prod-v1-seed-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
-  log.info(
-    { workflowId: id, toolkit: DEMO_TOOLKIT_VERSIONS.first },
-    'seeding prod with v1 (approved by bob)',
-  );
+/**
+ * One approved promotion of the demo's history (approved by bob; prod's request and decision are signed), so
+ * the environments run what the demo needs before its own promotion starts.
+ */
+async function seedRun(
+  client: Client,
+  taskQueue: string,
+  keys: DemoKeys,
+  target: { environment: 'dev' | 'prod'; ref?: string; from?: string },
+): Promise<void> {
+  const what = target.ref ?? `from-${target.from}`;
+  const id = `promotion-${target.environment}-${what}-seed-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  const ref = target.ref ?? fromRef(target.from!);
+  const signed = target.environment === 'prod';
+  log.info({ workflowId: id }, `seeding ${target.environment} with ${ref} (approved by bob)`);
   const handle = await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: id,
     args: [
       {
-        environment: 'prod',
-        ref: 'v1',
+        environment: target.environment,
+        ...(target.ref ? { ref: target.ref } : { from: target.from }),
         requestedBy: 'alice',
-        reason: 'demo: prod starts on v1',
-        ...(await signRequest(
-          { action: 'promote', environment: 'prod', workflowId: id, ref: 'v1', person: 'alice' },
-          keys.keyOf('alice'),
-        )),
+        reason: 'demo seed',
+        ...(signed
+          ? await signRequest(
+              { action: 'promote', environment: target.environment, workflowId: id, ref, person: 'alice' },
+              keys.keyOf('alice'),
+            )
+          : {}),
       },
     ],
   });
@@ -224,7 +247,7 @@ async function seedProdWithV1(client: Client, taskQueue: string, keys: DemoKeys)
             approver: 'bob',
             planHash: status.planHash,
             comment: 'demo seed',
-            ...(await signDecision(client, id, 'approve', 'bob', keys.keyOf('bob'))),
+            ...(signed ? await signDecision(client, id, 'approve', 'bob', keys.keyOf('bob')) : {}),
           },
         ],
       });
@@ -234,7 +257,7 @@ async function seedProdWithV1(client: Client, taskQueue: string, keys: DemoKeys)
     await new Promise((r) => setTimeout(r, 500));
   }
   const result = await handle.result();
-  log.info({ workflowId: id, outcome: result.outcome }, 'prod seeded with v1');
+  log.info({ workflowId: id, outcome: result.outcome }, `${target.environment} seeded with ${ref}`);
 }
 
 /** The real `cdf deploy --dry-run` summary table of the demo run, once its plan is ready (up to 2 minutes). */
@@ -288,7 +311,7 @@ function printInstructions(
     `Temporal UI:   ${uiUrl}/namespaces/default/workflows`,
     `fake CDF:      http://127.0.0.1:${SANDBOX_PORT}/_fake-cdf/state   (alerts print here as "ALERT received")`,
     demoId
-      ? `Demo run:      ${demoId} (promotes tag v2, Cognite Toolkit ${DEMO_TOOLKIT_VERSIONS.second}, to prod, which runs v1 deployed with ${DEMO_TOOLKIT_VERSIONS.first})`
+      ? `Demo run:      ${demoId} (promotes what dev runs, tag v2 with Cognite Toolkit ${DEMO_TOOLKIT_VERSIONS.second}, to prod, which runs v1 deployed with ${DEMO_TOOLKIT_VERSIONS.first})`
       : '',
     '',
     ...(plan
@@ -312,8 +335,10 @@ function printInstructions(
     `  ssh-keygen -Y sign -n cdf-promote -f ${keyDir}/bob statement.txt`,
     `  .venv/bin/temporal workflow update execute --workflow-id ${id} --name approve --input "$(jq -n --arg at "$AT" --rawfile sig statement.txt.sig '{approver:"bob",signedAt:$at,signature:$sig}')"`,
     '',
-    `Start another promotion, or roll back to the first commit (it pins Toolkit ${DEMO_TOOLKIT_VERSIONS.first}, so the rollback runs that version):`,
-    `  ${cli} start --env prod --ref main --requested-by alice --sign-with ${keyDir}/alice --reason "promote main"`,
+    `prod takes its changes from dev (promotion.from: dev): a commit reaches prod only once its smoke tests passed in dev.`,
+    `Promote to dev, then from dev to prod; or roll back prod to the first commit (it pins Toolkit ${DEMO_TOOLKIT_VERSIONS.first}):`,
+    `  ${cli} start --env dev --ref main --requested-by alice --reason "try main in dev"`,
+    `  ${cli} start --env prod --from dev --requested-by alice --sign-with ${keyDir}/alice --reason "what dev runs"`,
     `  ${cli} rollback --env prod --commit ${firstCommit} --requested-by alice --sign-with ${keyDir}/alice --reason "back to v1"`,
     '',
     'Ctrl-C stops everything; `npm start` again resumes what was in flight.',

@@ -26,7 +26,8 @@ beforeAll(async () => {
           configFile: 'org/config.dev.yaml',
           approval: { approvers: ['bob', 'carol'], rollbackRequiresApproval: false },
           smoke: { minAssets: 2 },
-          rollback: { removeLeftovers: true },
+          // Rollbacks here may target any commit on main, deployed here before or not.
+          rollback: { removeLeftovers: true, allowBranch: 'main' },
         },
       },
     }),
@@ -116,6 +117,28 @@ test('a rollback accepts a short sha and pins the full one', async () => {
   expect(result.commit).toBe(stack.repo.second);
   expect(result.timings.map((t) => t.step)).not.toContain('awaiting_approval');
   await recordHistory(handle, 'rollback-without-approval');
+});
+
+test('a rollback to a commit never deployed to the environment is refused, naming the history to choose from', async () => {
+  const elsewhere = commitFiles(stack.repo.dir, {
+    branch: 'experiment',
+    from: 'v2',
+    files: { 'org/modules/demo_module/classic/exp.Asset.yaml': 'externalId: exp\nname: Experiment\n' },
+    message: 'An experiment nobody deployed',
+  });
+  const handle = await env.client.workflow.start('rollbackWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: uniqueId('rollback-prod-never'),
+    args: [{ environment: 'prod', commit: elsewhere, requestedBy: 'alice' }],
+  });
+  const err = await handle.result().catch((e) => e);
+  expect(err.cause.type).toBe('InvalidInput');
+  expect(err.cause.message).toBe(
+    `invalid input: ${elsewhere} was never deployed to prod by this service: roll back to a commit listed by \`cdf-promote history --env prod\``,
+  );
+  // Refused while holding the environment, before any diff: the ledger says so.
+  const status = await handle.query('status');
+  expect(status).toEqual(expect.objectContaining({ commit: elsewhere, phase: 'preparing' }));
 });
 
 test('a rollback to a commit that does not exist fails as bad input', async () => {
