@@ -40,6 +40,11 @@ export interface RunClaim {
 
 export interface AcquireRequest extends RunClaim {
   whenBusy: WhenBusy;
+  /**
+   * The run was started with a signed request, whose statement names the workflow id: another run under an id
+   * the ledger already has is a replay of that statement, and is refused.
+   */
+  signedRequest?: boolean;
   /** Jump the queue (automatic rollbacks). */
   front?: boolean;
 }

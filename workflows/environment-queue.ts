@@ -44,7 +44,8 @@ const describeHolder = (h: HolderInfo): string =>
   `${h.workflowId} (${h.kind} of ${h.ref} by ${h.requestedBy}, ${h.applying ? 'applying' : 'not applying yet'}, since ${h.since})`;
 
 export type AcquireOutcome =
-  { accepted: true; result: AcquireResult; superseded?: HolderInfo } | { accepted: false; reason: string };
+  | { accepted: true; result: AcquireResult; superseded?: HolderInfo }
+  | { accepted: false; reason: string; invalid?: true };
 
 /**
  * A run asks for the environment. Asking again (an activity retry) answers the same. Free: granted. Held: queued
@@ -54,6 +55,15 @@ export type AcquireOutcome =
 export function acquire(state: EnvironmentState, req: AcquireRequest, now: string): AcquireOutcome {
   if (state.holder && same(state.holder, req))
     return { accepted: true, result: { granted: true, grant: grantOf(state) } };
+  const earlier = req.signedRequest
+    ? state.ledger.find((r) => r.workflowId === req.workflowId && r.runId !== req.runId)
+    : undefined;
+  if (earlier)
+    return {
+      accepted: false,
+      invalid: true,
+      reason: `the signed request of ${req.workflowId} was already used by its run ${earlier.runId} (${earlier.outcome}): sign a new request under a new workflow id`,
+    };
   const queuedAt = state.queue.findIndex((q) => same(q, req));
   if (queuedAt >= 0)
     return { accepted: true, result: { granted: false, position: queuedAt + 1, holder: state.holder } };

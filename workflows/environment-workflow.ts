@@ -77,7 +77,8 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
     acquireUpdate,
     (req) => {
       const outcome = acquire(state, req, now());
-      if (!outcome.accepted) return refuse(ErrorType.EnvironmentBusy, outcome.reason);
+      if (!outcome.accepted)
+        return refuse(outcome.invalid ? ErrorType.InvalidInput : ErrorType.EnvironmentBusy, outcome.reason);
       if (outcome.superseded) toSupersede.push({ holder: outcome.superseded, by: req.workflowId });
       log.info('environment requested', {
         run: req.workflowId,
@@ -94,7 +95,8 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
           refuse(ErrorType.InvalidInput, 'acquire needs workflowId and runId');
         const probe = JSON.parse(JSON.stringify(state)) as typeof state;
         const outcome = acquire(probe, req, now());
-        if (!outcome.accepted) refuse(ErrorType.EnvironmentBusy, outcome.reason);
+        if (!outcome.accepted)
+          refuse(outcome.invalid ? ErrorType.InvalidInput : ErrorType.EnvironmentBusy, outcome.reason);
       },
     },
   );

@@ -327,6 +327,7 @@ export async function runPipeline(
           kind: input.kind,
           ref: input.ref,
           requestedBy: input.requestedBy,
+          ...(paths && status.requestSigned ? { signedRequest: true } : {}),
           // An automatic rollback waits at the front, behind the failed run that holds the environment.
           ...(input.triggeredBy
             ? { whenBusy: 'queue' as const, front: true }
@@ -334,6 +335,7 @@ export async function runPipeline(
         },
       });
     } catch (err) {
+      if (failureType(err) === ErrorType.InvalidInput) throw invalidInput(describeFailure(err));
       if (failureType(err) === ErrorType.EnvironmentBusy) {
         throw ApplicationFailure.create({
           type: ErrorType.EnvironmentBusy,

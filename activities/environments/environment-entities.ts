@@ -60,7 +60,7 @@ export class EnvironmentEntities {
         startWorkflowOperation: start,
       });
     } catch (err) {
-      throw refusal(err, ErrorType.EnvironmentBusy);
+      throw refusal(err, ErrorType.EnvironmentBusy, ErrorType.InvalidInput);
     }
   }
 
@@ -115,14 +115,14 @@ export class EnvironmentEntities {
 /** A refusal by the entity's validator becomes a typed, non-retryable error; anything else stays retryable. */
 function refusal(
   err: unknown,
-  type: typeof ErrorType.EnvironmentBusy | typeof ErrorType.Superseded,
+  ...types: Array<
+    typeof ErrorType.EnvironmentBusy | typeof ErrorType.Superseded | typeof ErrorType.InvalidInput
+  >
 ): unknown {
-  if (
-    err instanceof WorkflowUpdateFailedError &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === type
-  )
-    return new PromotionError(type, err.cause.message);
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const type = types.find((t) => t === (err.cause as ApplicationFailure).type);
+    if (type) return new PromotionError(type, err.cause.message);
+  }
   return err;
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { LedgerRecord } from '../../contracts/environment-entity';
 import { readGlobals, withClient } from '../connection';
 import { environmentFlag, environmentState } from '../environment-state';
 import { oneLineSafe, print, printJson, PROGRAM_NAME, table } from '../output';
@@ -47,7 +48,7 @@ export function registerHistory(program: Command): void {
         print('');
         print(
           table(
-            ['ended (UTC)', 'workflow id', 'kind', 'commit', 'toolkit', 'approved by', 'outcome'],
+            ['ended (UTC)', 'workflow id', 'kind', 'commit', 'toolkit', 'approved by', 'outcome', 'notes'],
             records.map((r) => [
               r.endedAt.replace('T', ' ').slice(0, 19),
               oneLineSafe(r.workflowId),
@@ -56,9 +57,22 @@ export function registerHistory(program: Command): void {
               r.toolkitVersion ?? '',
               oneLineSafe(r.approvals.join(', ')),
               r.outcome,
+              oneLineSafe(notesOf(r)),
             ]),
           ),
         );
       });
     });
+}
+
+/** What else a run's line says: where it came from, gates it passed by override, a linked automatic rollback. */
+function notesOf(r: LedgerRecord): string {
+  return [
+    r.from ? `from ${r.from}` : '',
+    ...(r.overrides ?? []).map((o) => `override ${o.gate}`),
+    r.rollback ? `rolled back by ${r.rollback.workflowId}` : '',
+    r.triggeredBy ? `after ${r.triggeredBy.workflowId}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
 }

@@ -243,3 +243,20 @@ describe('inputs', () => {
     expect(rollbackInputSchema.safeParse({ ...base, triggeredBy: { workflowId: 'w' } }).success).toBe(false);
   });
 });
+
+test('a signed request is good for one run: another run under a workflow id the ledger has is refused', () => {
+  const s = newEnvironmentState('prod');
+  const signed = { ...req('promotion-prod-1'), signedRequest: true };
+  acquire(s, signed, T);
+  release(s, signed, record('promotion-prod-1', A, 'rejected'), T);
+  expect(acquire(s, { ...signed, runId: 'replayed-run' }, T)).toEqual({
+    accepted: false,
+    invalid: true,
+    reason:
+      'the signed request of promotion-prod-1 was already used by its run promotion-prod-1-run (rejected): sign a new request under a new workflow id',
+  });
+  // The same run asking again (an activity retry) is answered as before; unsigned environments reuse ids freely.
+  expect(acquire(s, signed, T)).toEqual(expect.objectContaining({ accepted: true }));
+  expect(acquire(newEnvironmentState('dev'), { ...req('x'), signedRequest: true }, T).accepted).toBe(true);
+  expect(acquire(s, { ...req('promotion-prod-1'), runId: 'unsigned-rerun' }, T).accepted).toBe(true);
+});
