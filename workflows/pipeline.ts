@@ -51,14 +51,7 @@ import {
   environmentSearchAttribute,
   phaseSearchAttribute,
 } from '../contracts/search-attributes';
-import type {
-  ApplyWait,
-  NameRules,
-  Outcome,
-  OverrideRecord,
-  Phase,
-  PromotionResult,
-} from '../contracts/types';
+import type { ApplyWait, NameRules, Outcome, Phase, PromotionResult } from '../contracts/types';
 import {
   alertActivity,
   applyActivity,
@@ -68,6 +61,7 @@ import {
   smokeActivity,
 } from './activity-options';
 import { approvalDecision, missingGroupApprovals, type ApprovalState } from './approval-rules';
+import { checkRequest, closedGates, lineageUpstream, rollbackTargetRefusal } from './promotion-gates';
 import { registerDecisionHandlers } from './decision-handlers';
 import {
   ALERTING_OUTCOMES,
@@ -190,7 +184,7 @@ export async function runPipeline(
       ErrorType.UnknownEnvironment,
     );
     status.requiredApprovals = policy.requiredApprovals;
-    if (paths) policy = checkRequest(policy);
+    if (paths) policy = checkRequestAllowed(policy);
     // An automatic rollback was checked by its parent (checkRequest proves the parent); it has no person to sign.
     if (policy.identity === 'signed' && !input.triggeredBy) verifyRequest(policy);
     if (entity) await holdEnvironment(policy);
@@ -236,52 +230,17 @@ export async function runPipeline(
     return commit;
   };
 
-  /**
-   * What the environment's configuration allows this request (before anything is held): where promotions may
-   * come from, and that only a promotion's own child may claim to be its automatic rollback. Returns the policy
-   * this run follows (an automatic rollback may skip approval, by setting).
-   */
-  const checkRequest = (env: EnvironmentPolicy): EnvironmentPolicy => {
-    if (input.triggeredBy) {
-      const parent = info.parent;
-      if (parent?.workflowId !== input.triggeredBy.workflowId || parent.runId !== input.triggeredBy.runId)
-        throw invalidInput(
-          'triggeredBy is set only by the promotion that starts an automatic rollback (this run is not its child)',
-        );
-      return env.automaticRollback === 'without_approval' ? { ...env, approvalRequired: false } : env;
-    }
-    if (input.kind !== 'promotion') return env;
-    if (input.from !== undefined && env.promotesFrom !== input.from)
-      throw invalidInput(
-        env.promotesFrom
-          ? `${input.environment} takes promotions from ${env.promotesFrom} (promotion.from), not from ${input.from}`
-          : `${input.environment} takes promotions from no other environment (promotion.from is not set): give a ref`,
-      );
-    if (input.from === undefined && env.allowRef === false)
-      throw invalidInput(
-        `${input.environment} takes only promotions from ${env.promotesFrom ?? 'its upstream environment'} (promotion.allowRef is false): give from instead of ref`,
-      );
-    return env;
-  };
-
-  /** A gate stops the run unless the request overrides it; the override and what it passed are recorded. */
-  const passGate = (gate: OverrideRecord['gate'], detail: string): void => {
-    if (!input.override)
-      throw invalidInput(
-        `${detail}; to go ahead anyway, give override.reason (recorded and shown to approvers)`,
-      );
-    (status.overrides ??= []).push({
-      gate,
-      detail,
-      reason: input.override.reason,
-      by: input.requestedBy,
-      at: new Date(Date.now()).toISOString(),
-    });
+  /** A request the configuration refuses fails as invalid input; otherwise it gives the policy the run follows. */
+  const checkRequestAllowed = (env: EnvironmentPolicy): EnvironmentPolicy => {
+    const checked = checkRequest(input, env, info.parent);
+    if ('refused' in checked) throw invalidInput(checked.refused);
+    return checked.policy;
   };
 
   /**
-   * The ledgers decide what may reach the environment: a quarantined commit or one that never passed upstream
-   * needs an override; a rollback's commit must have been deployed here before (or be on the allowed branch).
+   * The ledgers decide what may reach the environment: a rollback's commit must have been deployed here before
+   * (or be on the allowed branch); a promotion's commit that is quarantined or never passed upstream needs an
+   * override, which is recorded with what it passed.
    */
   const checkGates = async (
     commit: string,
@@ -292,23 +251,26 @@ export async function runPipeline(
     if (explicitRollback) {
       if (onBranch) return;
       const here = await quick.commitFacts({ environment: input.environment, commit });
-      if (!here.deployed)
-        throw invalidInput(
-          `${commit} was never deployed to ${input.environment} by this service${env.rollbackBranch ? ` and is not on ${env.rollbackBranch}` : ''}: roll back to a commit listed by \`cdf-promote history --env ${input.environment}\``,
-        );
+      const refused = rollbackTargetRefusal(input.environment, env, here);
+      if (refused) throw invalidInput(refused);
       return;
     }
     if (input.kind !== 'promotion') return;
     const here = await quick.commitFacts({ environment: input.environment, commit });
-    if (here.quarantined)
-      passGate(
-        'quarantine',
-        `${commit} is quarantined in ${input.environment}: its smoke tests failed there in ${here.quarantined.workflowId} (${here.quarantined.at})`,
-      );
-    if (env.promotesFrom && env.lineageRequired) {
-      const upstream = await quick.commitFacts({ environment: env.promotesFrom, commit });
-      if (!upstream.passed)
-        passGate('lineage', `${commit} has not passed its smoke tests in ${env.promotesFrom}`);
+    const from = lineageUpstream(env);
+    const upstream = from ? await quick.commitFacts({ environment: from, commit }) : undefined;
+    for (const { gate, detail } of closedGates(input.environment, env, here, upstream)) {
+      if (!input.override)
+        throw invalidInput(
+          `${detail}; to go ahead anyway, give override.reason (recorded and shown to approvers)`,
+        );
+      (status.overrides ??= []).push({
+        gate,
+        detail,
+        reason: input.override.reason,
+        by: input.requestedBy,
+        at: new Date(Date.now()).toISOString(),
+      });
     }
   };
 
