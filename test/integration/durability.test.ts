@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { environmentStateQuery, environmentWorkflowId } from '../../contracts/environment-entity';
 import { approveSignal } from '../../contracts/messages';
 import type { PromotionResult } from '../../contracts/types';
 import { startTemporal } from '../helpers/temporal-server';
@@ -95,7 +96,7 @@ test('a new worker finishes a run whose worker stopped in the middle of apply', 
   }
 });
 
-test('an approval sent after a server restart (same SQLite file) completes the run', async () => {
+test('an approval sent after a server restart (same SQLite file) completes the run; the queue keeps its order', async () => {
   const dbFilename = path.join(stack.dir, 'temporal.db');
   const port = await freePort();
   let env = await startTemporal({ dbFilename, port });
@@ -103,7 +104,17 @@ test('an approval sent after a server restart (same SQLite file) completes the r
   const worker = await stack.startWorker(env.nativeConnection);
   const handle = await startPromotion(env);
   const workflowId = handle.workflowId;
-  const waiting = await worker.runUntil(waitForPhase(handle, 'awaiting_approval'));
+  const { waiting, queued } = await worker.runUntil(async () => {
+    const awaiting = await waitForPhase(handle, 'awaiting_approval');
+    // Two more wait for prod behind it, in this order (each queued before the next starts).
+    const behind = [];
+    for (const ref of ['v2', 'v1']) {
+      const q = await startPromotion(env, ref);
+      await waitForPhase(q, 'queued');
+      behind.push(q);
+    }
+    return { waiting: awaiting, queued: behind };
+  });
   await env.teardown();
 
   env = await startTemporal({ dbFilename, port });
@@ -114,6 +125,17 @@ test('an approval sent after a server restart (same SQLite file) completes the r
     const result: PromotionResult = await worker2.runUntil(async () => {
       const status = await waitForPhase(restored, 'awaiting_approval');
       expect(status.planHash).toBe(waiting.planHash);
+      const entity = env.client.workflow.getHandle(environmentWorkflowId('prod', TASK_QUEUE));
+      const state = await entity.query(environmentStateQuery);
+      expect(state.holder?.workflowId).toBe(workflowId);
+      expect(state.queue.map((q) => q.workflowId)).toEqual(queued.map((q) => q.workflowId));
+      for (const q of queued) {
+        await env.client.workflow.getHandle(q.workflowId).cancel();
+        await env.client.workflow
+          .getHandle(q.workflowId)
+          .result()
+          .catch(() => undefined);
+      }
       await restored.signal(approveSignal, { approver: 'carol', planHash: waiting.planHash });
       return restored.result();
     });
