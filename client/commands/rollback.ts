@@ -28,7 +28,7 @@ export function registerRollback(program: Command): void {
     .requiredOption('--env <name>', 'target environment, as configured for the worker (e.g. prod)')
     .option(
       '--commit <sha>',
-      'commit sha (7 to 40 hex characters) to roll back to (default: the last known good)',
+      'commit sha (7 to 40 hex characters) to roll back to: one this service deployed to the environment before (see `history --env`), or on rollback.allowBranch (default: the last known good)',
     )
     .requiredOption('--requested-by <who>', 'who asks for the rollback')
     .option('--reason <text>', 'why, shown to approvers and kept in history')
