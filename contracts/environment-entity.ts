@@ -208,6 +208,23 @@ export interface EnvironmentWorkflowInput {
   continueAfterEvents?: number;
 }
 
+/** What each of the entity's messages does, as the Temporal UI shows it. */
+export const ENTITY_MESSAGE_DESCRIPTIONS = {
+  acquire:
+    'Internal (sent by a run): ask for the environment; granted, queued, refused naming the holder, or superseding a holder awaiting approval.',
+  beginApply:
+    'Internal (sent by a run): the holder is about to apply; refused if superseded, answered with the freeze if frozen.',
+  recordDeployment: 'Internal (sent by the apply): what CDF runs now.',
+  release:
+    'Internal (sent by a run): done with the environment, with its ledger record; the next queued run goes ahead.',
+  freeze:
+    'Freeze the environment: {"by": "<handle>", "reason": "...", "until": "<ISO time, at most 90 days ahead>"}. Approved runs wait before applying.',
+  unfreeze: 'Lift the freeze: {"by": "<handle>", "reason": "..."}. A run waiting to apply goes ahead.',
+  state: 'Holder, queue (in order), freeze, what CDF runs, the last known good commit and the ledger.',
+  commit:
+    'What the ledger says of one commit (a full sha): deployed here, passed its smoke tests here, quarantined.',
+} as const;
+
 export const acquireUpdate = defineUpdate<AcquireResult, [AcquireRequest]>('acquire');
 export const beginApplyUpdate = defineUpdate<BeginApplyResult | void, [BeginApplyRequest]>('beginApply');
 export const freezeUpdate = defineUpdate<Freeze, [FreezeRequest]>('freeze');

@@ -16,6 +16,7 @@ import {
   type ApprovePayload,
   type DecisionRecord,
   type Phase,
+  type PromotionStatus,
   type RefusalReason,
   type RejectPayload,
   cancelPayloadSchema,
@@ -235,4 +236,17 @@ export function missingGroupApprovals(
     const have = members.filter((m) => approvedBy.has(m)).length;
     return have >= needed ? [] : [`${group}: ${needed - have} more`];
   });
+}
+
+/** Approvers who have not decided yet; the requester is left out unless the environment allows self-approval. */
+export function stillToDecide(
+  status: Pick<PromotionStatus, 'approvals' | 'rejections'>,
+  env: Pick<EnvironmentPolicy, 'approvers' | 'allowSelfApproval'>,
+  requestedBy: string,
+): string[] {
+  const requester = normalizePersonName(requestedBy);
+  const decided = new Set([...status.approvals, ...status.rejections].map((d) => d.approver));
+  return env.approvers
+    .map(normalizePersonName)
+    .filter((a) => !decided.has(a) && (env.allowSelfApproval || a !== requester));
 }

@@ -9,6 +9,7 @@ import {
   approveUpdate,
   cancelUpdate,
   DECISION_REFUSED_TYPE,
+  MESSAGE_DESCRIPTIONS as D,
   rejectSignal,
   rejectUpdate,
   statementQuery,
@@ -42,9 +43,15 @@ export interface DecisionContext {
   state(): ApprovalState;
   /** The scope the pipeline's steps run in: the cancel update cancels it. */
   steps: CancellationScope;
+  /** Called after a decision was recorded (the UI's current details are rendered again). */
+  onChange?: () => void;
 }
 
-export function registerDecisionHandlers({ status, state, steps }: DecisionContext): void {
+export function registerDecisionHandlers({ status, state, steps, onChange }: DecisionContext): void {
+  const changed = <T>(result: T): T => {
+    onChange?.();
+    return result;
+  };
   const now = (): string => new Date(Date.now()).toISOString();
   // Refused signals are recorded (bounded): the history then shows every attempt and why it did not count.
   const refuse = (verdict: { approver: string; reason: string; code: RefusalReason }): void => {
@@ -83,18 +90,28 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
   };
   const cancelState = () => ({ ...state(), outcomeSet: status.outcome !== undefined });
 
-  setHandler(statusQuery, () => status);
-  setHandler(statementQuery, (args) => {
-    const parsed = statementQueryArgsSchema.safeParse(args);
-    if (!parsed.success) throw new Error(`invalid statement query: ${formatZodError(parsed.error)}`);
-    return decisionStatement(state(), parsed.data.action, parsed.data.person, parsed.data.signedAt);
-  });
-  setHandler(approveUpdate, (payload) => recordApproval(accepted(judgeApproval(state(), payload))), {
+  setHandler(statusQuery, () => status, { description: D.status });
+  setHandler(
+    statementQuery,
+    (args) => {
+      const parsed = statementQueryArgsSchema.safeParse(args);
+      if (!parsed.success) throw new Error(`invalid statement query: ${formatZodError(parsed.error)}`);
+      return decisionStatement(state(), parsed.data.action, parsed.data.person, parsed.data.signedAt);
+    },
+    { description: D.statement },
+  );
+  setHandler(approveUpdate, (payload) => changed(recordApproval(accepted(judgeApproval(state(), payload)))), {
     validator: (payload) => void accepted(judgeApproval(state(), payload)),
+    description: D.approve,
   });
-  setHandler(rejectUpdate, (payload) => recordRejection(accepted(judgeRejection(state(), payload))), {
-    validator: (payload) => void accepted(judgeRejection(state(), payload)),
-  });
+  setHandler(
+    rejectUpdate,
+    (payload) => changed(recordRejection(accepted(judgeRejection(state(), payload)))),
+    {
+      validator: (payload) => void accepted(judgeRejection(state(), payload)),
+      description: D.reject,
+    },
+  );
   setHandler(
     cancelUpdate,
     (payload) => {
@@ -103,20 +120,28 @@ export function registerDecisionHandlers({ status, state, steps }: DecisionConte
       status.cancelledBy = { approver: p.by, at, reason: p.reason, ...proof(signed) };
       log.info('cancellation requested', { by: p.by });
       steps.cancel();
-      return decided('cancel', p.by, at);
+      return changed(decided('cancel', p.by, at));
     },
-    { validator: (payload) => void accepted(judgeCancel(cancelState(), payload)) },
+    { validator: (payload) => void accepted(judgeCancel(cancelState(), payload)), description: D.cancel },
   );
-  setHandler(approveSignal, (raw) => {
-    const verdict = judgeApproval(state(), raw);
-    if (!verdict.accepted) return refuse(verdict);
-    recordApproval(verdict);
-  });
-  setHandler(rejectSignal, (raw) => {
-    const verdict = judgeRejection(state(), raw);
-    if (!verdict.accepted) return refuse(verdict);
-    recordRejection(verdict);
-  });
+  setHandler(
+    approveSignal,
+    (raw) => {
+      const verdict = judgeApproval(state(), raw);
+      if (!verdict.accepted) return refuse(verdict);
+      changed(recordApproval(verdict));
+    },
+    { description: D.approveSignal },
+  );
+  setHandler(
+    rejectSignal,
+    (raw) => {
+      const verdict = judgeRejection(state(), raw);
+      if (!verdict.accepted) return refuse(verdict);
+      changed(recordRejection(verdict));
+    },
+    { description: D.rejectSignal },
+  );
 }
 
 type Accepted<P> = Extract<Verdict<P>, { accepted: true }>;

@@ -26,6 +26,7 @@ import {
   environmentGrantedSignal,
   environmentStateQuery,
   environmentUnfrozenSignal,
+  ENTITY_MESSAGE_DESCRIPTIONS as D,
   freezeUpdate,
   unfreezeUpdate,
   recordDeploymentUpdate,
@@ -72,7 +73,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
 
-  setHandler(environmentStateQuery, () => state);
+  setHandler(environmentStateQuery, () => state, { description: D.state });
   setHandler(
     acquireUpdate,
     (req) => {
@@ -89,6 +90,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       return outcome.result;
     },
     {
+      description: D.acquire,
       // A refusal (whenBusy: refuse) is answered before anything reaches history.
       validator: (req) => {
         if (typeof req?.workflowId !== 'string' || typeof req.runId !== 'string')
@@ -100,7 +102,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       },
     },
   );
-  setHandler(commitFactsQuery, (commit) => commitFacts(state, commit));
+  setHandler(commitFactsQuery, (commit) => commitFacts(state, commit), { description: D.commit });
   setHandler(
     beginApplyUpdate,
     (run) => {
@@ -109,6 +111,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       return outcome.result;
     },
     {
+      description: D.beginApply,
       validator: (run) => {
         const outcome = beginApply(JSON.parse(JSON.stringify(state)) as typeof state, run, now());
         if (!outcome.accepted) refuse(ErrorType.Superseded, outcome.reason);
@@ -123,6 +126,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       return f;
     },
     {
+      description: D.freeze,
       validator: (req) => {
         const why = freezeRefusal(req, now());
         if (why) refuse(ErrorType.InvalidInput, why);
@@ -139,6 +143,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       return lifted;
     },
     {
+      description: D.unfreeze,
       validator: (req) => {
         if (typeof req?.by !== 'string' || !req.by.trim() || req.by.length > 100)
           refuse(ErrorType.InvalidInput, 'unfreeze needs who (by)');
@@ -147,15 +152,23 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       },
     },
   );
-  setHandler(recordDeploymentUpdate, (deployment) => {
-    recordDeployment(state, deployment);
-    log.info('deployment recorded', { commit: deployment.commit, run: deployment.workflowId });
-  });
-  setHandler(releaseSignal, (req) => {
-    const next = release(state, req, req.record, now());
-    if (next) toGrant.push(next);
-    log.info('environment released', { run: req.workflowId, next: next?.workflowId });
-  });
+  setHandler(
+    recordDeploymentUpdate,
+    (deployment) => {
+      recordDeployment(state, deployment);
+      log.info('deployment recorded', { commit: deployment.commit, run: deployment.workflowId });
+    },
+    { description: D.recordDeployment },
+  );
+  setHandler(
+    releaseSignal,
+    (req) => {
+      const next = release(state, req, req.record, now());
+      if (next) toGrant.push(next);
+      log.info('environment released', { run: req.workflowId, next: next?.workflowId });
+    },
+    { description: D.release },
+  );
 
   // Once per entity: what a worker recorded on its own disk before environments were entities.
   if (!state.legacyImported) {

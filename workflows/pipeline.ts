@@ -8,6 +8,7 @@
  * Determinism: no I/O here; time comes from the workflow clock (Date is replay-safe inside the sandbox).
  */
 import {
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -17,6 +18,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  setCurrentDetails,
   patched,
   proxyActivities,
   setHandler,
@@ -44,7 +46,7 @@ import {
   type LedgerRecord,
 } from '../contracts/environment-entity';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
-import { normalizePersonName } from '../contracts/person-name';
+import { MESSAGE_DESCRIPTIONS } from '../contracts/messages';
 import { proveSigned, renderStatement } from '../contracts/signed-statement';
 import {
   commitSearchAttribute,
@@ -60,7 +62,8 @@ import {
   quickActivity,
   smokeActivity,
 } from './activity-options';
-import { approvalDecision, missingGroupApprovals, type ApprovalState } from './approval-rules';
+import { approvalDecision, missingGroupApprovals, stillToDecide, type ApprovalState } from './approval-rules';
+import { renderCurrentDetails } from './current-details';
 import { checkRequest, closedGates, lineageUpstream, rollbackTargetRefusal } from './promotion-gates';
 import { registerDecisionHandlers } from './decision-handlers';
 import {
@@ -83,6 +86,12 @@ export type PipelineInput = RunRequest;
 
 /** After this many changed plans the run fails instead of asking again (CDF keeps changing under it). */
 const MAX_REAPPROVALS = 3;
+
+/** An activity's one-line summary in the Temporal UI's timeline (at most 200 bytes). */
+const summarized = (options: ActivityOptions, summary: string): ActivityOptions => ({
+  ...options,
+  summary: summary.slice(0, 200),
+});
 
 /** How long a failed promotion waits for its automatic rollback to join the queue before releasing anyway. */
 const ROLLBACK_QUEUE_WAIT_MS = 2 * 60_000;
@@ -128,27 +137,54 @@ export async function runPipeline(
   let unfrozen = false;
   let rollbackQueued = false;
   if (paths) {
-    setHandler(environmentUnfrozenSignal, () => {
-      unfrozen = true;
-    });
-    setHandler(rollbackQueuedSignal, (r) => {
-      if (status.rollback?.workflowId === r.workflowId) rollbackQueued = true;
-    });
+    setHandler(
+      environmentUnfrozenSignal,
+      () => {
+        unfrozen = true;
+      },
+      { description: MESSAGE_DESCRIPTIONS.environmentUnfrozen },
+    );
+    setHandler(
+      rollbackQueuedSignal,
+      (r) => {
+        if (status.rollback?.workflowId === r.workflowId) rollbackQueued = true;
+      },
+      { description: MESSAGE_DESCRIPTIONS.rollbackQueued },
+    );
   }
   if (entity) {
-    setHandler(environmentGrantedSignal, (g) => {
-      grant = g;
-    });
+    setHandler(
+      environmentGrantedSignal,
+      (g) => {
+        grant = g;
+      },
+      { description: MESSAGE_DESCRIPTIONS.environmentGranted },
+    );
     // A newer run took the environment while this one waited for approval (whenBusy: supersede).
-    setHandler(supersededSignal, ({ by }) => {
-      if (status.supersededBy || status.outcome) return;
-      status.supersededBy = by;
-      steps.cancel();
-    });
+    setHandler(
+      supersededSignal,
+      ({ by }) => {
+        if (status.supersededBy || status.outcome) return;
+        status.supersededBy = by;
+        steps.cancel();
+      },
+      { description: MESSAGE_DESCRIPTIONS.superseded },
+    );
   }
+  /** The Temporal UI's "current details": rendered again whenever the status changes. */
+  const refreshDetails = (): void => {
+    setCurrentDetails(
+      renderCurrentDetails(status, {
+        workflowId: info.workflowId,
+        policy,
+        waitingFor: policy ? stillToDecide(status, policy, input.requestedBy) : [],
+      }),
+    );
+  };
   registerDecisionHandlers({
     status,
     steps,
+    onChange: refreshDetails,
     state: (): ApprovalState => ({
       names,
       cancelled: status.cancelledBy !== undefined,
@@ -171,6 +207,7 @@ export async function runPipeline(
   const enter = (phase: Phase): void => {
     enterPhase(status, phase, Date.now());
     upsertSearchAttributes([{ key: phaseSearchAttribute, value: phase }]);
+    refreshDetails();
   };
 
   // ---- the playbook's steps --------------------------------------------------------------------------------
@@ -213,7 +250,10 @@ export async function runPipeline(
     let isOnBranch: boolean | undefined;
     try {
       ({ commit, onBranch: isOnBranch } = await asInvalidInput(
-        quick.prepareCheckout({ run, ref, kind: input.kind, ...(onBranch ? { onBranch } : {}) }),
+        quick.prepareCheckout.executeWithOptions(
+          summarized(quickActivity, `git: pin ${ref} to a commit and check it out`),
+          [{ run, ref, kind: input.kind, ...(onBranch ? { onBranch } : {}) }],
+        ),
         ErrorType.GitRefNotFound,
       ));
     } catch (err) {
@@ -405,13 +445,21 @@ export async function runPipeline(
     enter('diffing');
     let result: DiffResult;
     try {
-      result = await diffing.buildAndDiff({
-        run,
-        environment: input.environment,
-        commit,
-        kind: input.kind,
-        removeLeftovers: env.removeLeftovers,
-      });
+      result = await diffing.buildAndDiff.executeWithOptions(
+        summarized(
+          diffActivity,
+          `cdf build + cdf deploy --dry-run of ${commit.slice(0, 12)} against ${env.cdfProject}`,
+        ),
+        [
+          {
+            run,
+            environment: input.environment,
+            commit,
+            kind: input.kind,
+            removeLeftovers: env.removeLeftovers,
+          },
+        ],
+      );
     } catch (err) {
       if (isCancellation(err)) throw err;
       throw new RunEnded('diff_failed', describeFailure(err));
@@ -425,9 +473,6 @@ export async function runPipeline(
 
   /** Tells the environment's channels a plan waits, without waiting for the delivery. */
   const notify = (notice: NoticeRequest['notice'], env: EnvironmentPolicy, plan: DiffResult): void => {
-    const approvers = env.approvers.map(normalizePersonName);
-    const requester = normalizePersonName(input.requestedBy);
-    const decidedBy = new Set(status.approvals.map((a) => a.approver));
     notices
       .sendNotice({
         notice,
@@ -444,7 +489,7 @@ export async function runPipeline(
         approvalDeadline: status.approvalDeadline ?? '',
         approvals: status.approvals.length,
         requiredApprovals: env.requiredApprovals,
-        waitingFor: approvers.filter((a) => !decidedBy.has(a) && (env.allowSelfApproval || a !== requester)),
+        waitingFor: stillToDecide(status, env, input.requestedBy),
       })
       .catch((err: unknown) =>
         log.warn('approval notice not delivered', { notice, error: describeFailure(err) }),
@@ -531,15 +576,20 @@ export async function runPipeline(
     }
     enter('applying');
     try {
-      await applying.applyPlan({
-        run,
-        environment: input.environment,
-        commit,
-        planHash,
-        ...(status.toolkitVersion !== undefined ? { toolkitVersion: status.toolkitVersion } : {}),
-        kind: input.kind,
-        leftovers: status.leftovers?.resources,
-      });
+      await applying.applyPlan.executeWithOptions(
+        summarized(applyActivity, `cdf deploy of plan ${planHash.slice(0, 12)} to ${policy!.cdfProject}`),
+        [
+          {
+            run,
+            environment: input.environment,
+            commit,
+            planHash,
+            ...(status.toolkitVersion !== undefined ? { toolkitVersion: status.toolkitVersion } : {}),
+            kind: input.kind,
+            leftovers: status.leftovers?.resources,
+          },
+        ],
+      );
     } catch (err) {
       if (isCancellation(err)) throw err;
       if (reapproveOnChange && failureType(err) === ErrorType.PlanMismatch) {
@@ -583,7 +633,10 @@ export async function runPipeline(
   const smokeTest = async (): Promise<void> => {
     enter('smoke_testing');
     try {
-      status.smokeResults = await smoke.runSmokeChecks({ environment: input.environment });
+      status.smokeResults = await smoke.runSmokeChecks.executeWithOptions(
+        summarized(smokeActivity, `smoke checks (@cognite/sdk) on ${policy!.cdfProject}`),
+        [{ environment: input.environment }],
+      );
     } catch (err) {
       if (isCancellation(err)) throw err;
       throw new RunEnded('smoke_failed', `smoke checks could not run: ${describeFailure(err)}`);
@@ -648,21 +701,26 @@ export async function runPipeline(
       if (ALERTING_OUTCOMES.has(outcome) || alsoAlert) {
         enter('alerting');
         try {
-          const delivery = await alerts.sendAlert({
-            kind: input.kind,
-            environment: input.environment,
-            outcome,
-            workflowId: info.workflowId,
-            runId: info.runId,
-            ref: input.ref,
-            commit: status.commit,
-            planHash: status.planHash,
-            requestedBy: input.requestedBy,
-            failure: failure ?? outcome,
-            failedChecks: status.smokeResults.filter((r) => !r.passed),
-            ...(status.rollback ? { rollbackWorkflowId: status.rollback.workflowId } : {}),
-            ...(status.triggeredBy ? { triggeredBy: status.triggeredBy.workflowId } : {}),
-          });
+          const delivery = await alerts.sendAlert.executeWithOptions(
+            summarized(alertActivity, `alert ${input.environment}'s channels: ${outcome}`),
+            [
+              {
+                kind: input.kind,
+                environment: input.environment,
+                outcome,
+                workflowId: info.workflowId,
+                runId: info.runId,
+                ref: input.ref,
+                commit: status.commit,
+                planHash: status.planHash,
+                requestedBy: input.requestedBy,
+                failure: failure ?? outcome,
+                failedChecks: status.smokeResults.filter((r) => !r.passed),
+                ...(status.rollback ? { rollbackWorkflowId: status.rollback.workflowId } : {}),
+                ...(status.triggeredBy ? { triggeredBy: status.triggeredBy.workflowId } : {}),
+              },
+            ],
+          );
           alertsSent = delivery.delivered.length;
         } catch (err) {
           status.alertFailure = describeFailure(err);
