@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { PlanStore } from '../artifacts/plan-store';
+import type { ArtifactStore } from '../artifacts/artifact-store';
+import { openArtifactStore } from '../artifacts/open-artifact-store';
 import { dataLayout } from '../config/data-layout';
 import { approveUpdate, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
 import { signDecision, signRequest } from '../client/signing';
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
     });
   }
   const plan = demoId
-    ? await demoPlanSummary(client, demoId, new PlanStore(dataLayout(config.dataDir).plans))
+    ? await demoPlanSummary(client, demoId, openArtifactStore(config.artifacts))
     : undefined;
   await connection.close();
   printInstructions(demoId, repo.first, config.temporal.uiUrl, path.relative(ROOT, keys.dir), plan);
@@ -241,7 +242,7 @@ async function seedProdWithV1(client: Client, taskQueue: string, keys: DemoKeys)
 async function demoPlanSummary(
   client: Client,
   workflowId: string,
-  plans: PlanStore,
+  artifacts: ArtifactStore,
 ): Promise<string | undefined> {
   const handle = client.workflow.getHandle(workflowId);
   const deadline = Date.now() + 120_000;
@@ -249,7 +250,7 @@ async function demoPlanSummary(
     try {
       const status = await client.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
       if (status.planHash) {
-        const lines = (await plans.get(status.planHash)).split('\n');
+        const lines = (await artifacts.getPlan(status.planHash)).split('\n');
         const start = lines.findIndex((l) => l.includes('Deploy summary (dry run)'));
         const end = lines.findIndex((l, i) => i > start && l.startsWith('╰'));
         if (start < 0 || end < 0) return undefined;

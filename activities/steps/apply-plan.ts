@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { PlanStore } from '../../artifacts/plan-store';
+import type { ArtifactStore } from '../../artifacts/artifact-store';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { ApplyRequest, ApplyResult } from '../../contracts/activity-types';
@@ -18,7 +18,7 @@ export interface ApplyPlanDeps {
   config: WorkerConfig;
   steps: ToolkitSteps;
   workspace: RunWorkspace;
-  plans: Pick<PlanStore, 'get'>;
+  artifacts: Pick<ArtifactStore, 'getPlan'>;
   ledger: Pick<DeploymentLedger, 'append'>;
   logger: Logger;
 }
@@ -39,7 +39,8 @@ export function deployCounts(stdout: string): Counts {
 
 /**
  * The playbook's apply: deploys exactly the build that was diffed and approved. Right before deploying, a fresh
- * dry-run must match the approved plan; if CDF changed meanwhile nothing is applied (PlanMismatch).
+ * dry-run must match the approved plan (read from the artifact store); if CDF changed meanwhile nothing is
+ * applied (PlanMismatch).
  */
 export function createApplyPlan(deps: ApplyPlanDeps) {
   return async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
@@ -79,7 +80,9 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
       current = await deps.steps.diffExistingBuild(target, toolkit, folders.build);
     }
     if (current) {
-      const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
+      // The approved text comes from the artifact store every worker shares, checked against its hash: this
+      // worker may never have seen the plan (another machine made it) or may have lost its run folder.
+      const approved = parseDryRunOutput(await deps.artifacts.getPlan(req.planHash));
       const changed = planDifferences(approved, current);
       if (changed.length > 0) {
         throw new PromotionError(
