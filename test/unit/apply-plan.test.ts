@@ -1,8 +1,9 @@
 /**
  * The apply step's choice of build: it deploys the build that was diffed and approved only when that build was
  * made by the Toolkit version the commit pins; otherwise (another version, no build, another plan) it rebuilds
- * and compares with the approved plan from the artifact store before deploying. Driven with fake Toolkit steps
- * in a mock activity context.
+ * and compares with the approved plan from the artifact store before deploying. A retry that rebuilds after a
+ * partial deploy accepts what is left of the approved plan, and nothing beyond it. Driven with fake Toolkit
+ * steps in a mock activity context.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -165,4 +166,36 @@ test('a tampered approved plan in the store stops the apply, naming the hash', a
   expect((err as Error).name).toBe('ArtifactCorruptError');
   expect((err as Error).message).toContain(`plan ${s.hash} is corrupt`);
   expect(s.calls).toEqual(['rebuild']);
+});
+
+describe('a retried apply whose worker has to rebuild (the first attempt may have deployed part of the plan)', () => {
+  test('what is left of the approved plan is deployed', async () => {
+    const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
+    const result = (await new MockActivityEnvironment({ attempt: 2 }).run(s.apply, request(s.hash))) as {
+      attempts: number;
+    };
+    expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
+    expect(result.attempts).toBe(2);
+  });
+
+  test('on the first attempt the same smaller plan is a changed plan: nothing is deployed', async () => {
+    const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
+    const err = await new MockActivityEnvironment()
+      .run(s.apply, request(s.hash))
+      .catch((e: unknown) => e as Error);
+    expect((err as Error).name).toBe('PlanMismatchError');
+    expect(s.calls).toEqual(['rebuild']);
+  });
+
+  test('a change beyond the approved plan is refused: nothing more is deployed', async () => {
+    // Approved: what was left after a partial deploy; now CDF would need more than that.
+    const s = await setup('0.9.28', { approved: DRY_RUN_PARTLY_DEPLOYED, rebuilt: DRY_RUN });
+    const err = await new MockActivityEnvironment({ attempt: 3 })
+      .run(s.apply, request(s.hash))
+      .catch((e: unknown) => e as Error);
+    expect((err as Error).name).toBe('PlanMismatchError');
+    expect((err as Error).message).toMatch(/assets: 2 to create, 0 approved/);
+    expect((err as Error).message).toMatch(/spaces: 1 to create, 0 approved/);
+    expect(s.calls).toEqual(['rebuild']);
+  });
 });
