@@ -41,9 +41,15 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
     const hash = stored.hash;
     if (report) {
       // What the build made of the commit, kept beside the plan: the run's folder is a cache of one worker.
+      const kept = {
+        commit: req.commit,
+        environment: req.environment,
+        toolkitVersion: toolkit.version,
+        planHash: hash,
+      };
       await deps.artifacts.putNamed(
         buildReportName(req.run),
-        `${JSON.stringify({ commit: req.commit, environment: req.environment, toolkitVersion: toolkit.version, planHash: hash, report }, null, 2)}\n`,
+        `${JSON.stringify({ ...kept, report }, null, 2)}\n`,
       );
     }
     await deps.workspace.recordBuiltPlan(req.run, { planHash: hash, toolkitVersion: toolkit.version });
