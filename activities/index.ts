@@ -4,7 +4,7 @@
  * one place (contracts/errors.ts) and a cancellation the workflow asked for is reported as one.
  */
 import type { Logger } from 'pino';
-import type { PlanStore } from '../artifacts/plan-store';
+import type { ArtifactStore } from '../artifacts/artifact-store';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
 import type { PromotionActivities } from '../contracts/activity-types';
@@ -38,7 +38,8 @@ export interface ActivityDeps {
   repository: ConfigRepository;
   cdf: CdfClientFactory;
   alerts: AlertSender;
-  plans: PlanStore;
+  /** Plan texts and build reports, shared by every worker and read by the CLI (artifacts/). */
+  artifacts: ArtifactStore;
   /** What each environment runs: the environment entities' ledger in the worker (EntityLedger). */
   ledger: Pick<DeploymentLedger, 'append' | 'last'>;
   /** The JSONL ledger of workers from before environments were entities, imported by each entity once. */
@@ -52,7 +53,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps): PromotionActivities {
-  const { config, logger, plans, ledger } = deps;
+  const { config, logger, artifacts, ledger } = deps;
   const workspace = new RunWorkspace(dataLayout(config.dataDir), deps.repository);
 
   const steps = createToolkitSteps({
@@ -67,6 +68,7 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
   const sanitize = createSanitizer(deps.secretsToMask ?? [], [
     [config.toolkit.versions.install.cacheDir, '<toolkit cache>'],
     [layout.root, '<data dir>'],
+    [config.artifacts.dir, '<artifact store>'],
     ...(path.isAbsolute(config.repository.url)
       ? [[config.repository.url, '<config repository>'] as [string, string]]
       : []),
@@ -95,9 +97,9 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     ),
     buildAndDiff: wrap(
       'buildAndDiff',
-      createBuildAndDiff({ config, steps, workspace, plans, findLeftovers, logger }),
+      createBuildAndDiff({ config, steps, workspace, artifacts, findLeftovers, logger }),
     ),
-    applyPlan: wrap('applyPlan', createApplyPlan({ config, steps, workspace, plans, ledger, logger })),
+    applyPlan: wrap('applyPlan', createApplyPlan({ config, steps, workspace, artifacts, ledger, logger })),
     removeLeftovers: wrap(
       'removeLeftovers',
       createRemoveLeftovers({ config, steps, workspace, ledger, logger }),

@@ -1,8 +1,8 @@
-/** PlanStore put/get throughput for 1 MB plan texts in a temporary directory (fsync is not involved: neither does PlanStore). */
+/** Plan put/get throughput of the filesystem artifact store for 1 MB plan texts in a temporary directory (it does not fsync). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PlanStore } from '../artifacts/plan-store';
+import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store';
 import { type BenchResult, type Benchmark, percentile } from './harness';
 
 const PLAN_BYTES = 1024 * 1024;
@@ -27,16 +27,16 @@ export const planStoreBench: Benchmark = {
   async run(): Promise<BenchResult[]> {
     const dir = mkdtempSync(path.join(tmpdir(), 'cdf-bench-plans-'));
     try {
-      const store = new PlanStore(dir);
+      const store = new FilesystemArtifactStore(dir);
       const texts = Array.from({ length: PLANS }, (_, i) => plan(i));
       const mb = Buffer.byteLength(texts[0]!, 'utf8') / 1024 / 1024;
       const hashes: string[] = [];
       const putMs: number[] = [];
-      for (const t of texts) putMs.push(await timed(async () => hashes.push((await store.put(t)).hash)));
+      for (const t of texts) putMs.push(await timed(async () => hashes.push((await store.putPlan(t)).hash)));
       const dupMs: number[] = [];
-      for (const t of texts) dupMs.push(await timed(() => store.put(t)));
+      for (const t of texts) dupMs.push(await timed(() => store.putPlan(t)));
       const getMs: number[] = [];
-      for (const h of hashes) getMs.push(await timed(() => store.get(h)));
+      for (const h of hashes) getMs.push(await timed(() => store.getPlan(h)));
       const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
       const bench = `plan-store (${PLANS} × ${mb.toFixed(1)} MB)`;
       return [

@@ -30,8 +30,8 @@ export interface DataLayout {
   root: string;
   /** Bare clone of the configuration repository. */
   mirror: string;
-  /** Content-addressed plan texts. */
-  plans: string;
+  /** The default artifact store (artifacts/filesystem-artifact-store.ts): plans/, named/. */
+  artifacts: string;
   /** Per-environment deployment ledger files. */
   ledger: string;
   /** Default on-demand cache of Toolkit versions (one virtualenv per version). */
@@ -44,7 +44,7 @@ export function dataLayout(dataDir: string): DataLayout {
   return {
     root,
     mirror: path.join(root, 'mirror.git'),
-    plans: path.join(root, 'artifacts', 'plans'),
+    artifacts: path.join(root, 'artifacts'),
     ledger: path.join(root, 'ledger'),
     toolkits: path.join(root, 'toolkits'),
     run(run) {

@@ -12,6 +12,16 @@ export const TEMPORAL_DEFAULTS = {
 /** Relative to the configuration file's folder. */
 export const DEFAULT_DATA_DIR = '../data';
 
+/**
+ * Where plan texts and build reports are kept: a folder (`<dataDir>/artifacts` unless `artifacts.dir`) or an
+ * S3 bucket. The S3 settings apply only with `store: s3`.
+ */
+export const ARTIFACT_DEFAULTS = {
+  store: 'filesystem',
+  region: 'us-east-1',
+  forcePathStyle: false,
+} as const;
+
 export const CONFIG_ENV_VAR = 'CDF_PROMOTION_CONFIG';
 export const DEFAULT_CONFIG_PATH = 'config/promotion.yaml';
 

@@ -48,6 +48,15 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
       `invalid configuration in ${source}:\n  - toolkit.versions.install.cacheDir: must be a folder of its own, not dataDir or a folder that holds it`,
     );
   }
+  const artifactsDir = cfg.artifacts.dir
+    ? path.resolve(base, cfg.artifacts.dir)
+    : dataLayout(dataDir).artifacts;
+  // The cache evicts what it does not recognise as a recent version: plans must never live in it.
+  if (cacheDir && (artifactsDir === cacheDir || artifactsDir.startsWith(cacheDir + path.sep))) {
+    throw new ConfigurationError(
+      `invalid configuration in ${source}:\n  - artifacts.dir: must not be inside toolkit.versions.install.cacheDir`,
+    );
+  }
   const resolveExecutable = (p: string) => (p.includes('/') ? path.resolve(base, p) : p);
   const allowedSignersFile = cfg.allowedSignersFile ? path.resolve(base, cfg.allowedSignersFile) : undefined;
   const people = withAllowedSigners(cfg.people, allowedSignersFile, source);
@@ -67,6 +76,7 @@ export function parseConfig(raw: unknown, source: string): WorkerConfig {
     ...cfg,
     source: path.resolve(source),
     dataDir,
+    artifacts: { ...cfg.artifacts, dir: artifactsDir },
     people,
     ...(allowedSignersFile ? { allowedSignersFile } : {}),
     repository: {

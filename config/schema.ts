@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   APPROVAL_DEFAULTS,
+  ARTIFACT_DEFAULTS,
   DEFAULT_CDF_CLUSTER,
   DEFAULT_DATA_DIR,
   TEMPORAL_DEFAULTS,
@@ -347,6 +348,65 @@ const profileSchema = z
   })
   .strict();
 
+// Keys that would carry S3 credentials. They are refused with a message saying where credentials come from,
+// rather than the generic "Unrecognized key", so nobody is tempted to find the spelling that gets through.
+const CREDENTIAL_KEY = /key|secret|token|password|credential|profile/i;
+
+const artifactsSchema = z
+  .strictObject(
+    {
+      store: z.enum(['filesystem', 's3']).default(ARTIFACT_DEFAULTS.store),
+      // filesystem: a folder of its own, e.g. one that several workers share; default <dataDir>/artifacts.
+      dir: z.string().min(1).optional(),
+      // s3: the server to talk to (absent: AWS S3 for the region), the bucket and a key prefix inside it.
+      endpoint: z
+        .url()
+        .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(u), {
+          message:
+            'must not carry credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment instead',
+        })
+        .optional(),
+      bucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 of a-z, 0-9, ".", "-")')
+        .optional(),
+      prefix: z
+        .string()
+        .regex(
+          /^$|^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9!_.*'()\/-]+$/,
+          'must be a key prefix such as "cdf-promotion/" (letters, digits, "/", ".", "_", "-"; no "." or ".." segments)',
+        )
+        .optional(),
+      region: z.string().min(1).default(ARTIFACT_DEFAULTS.region),
+      // Path-style URLs (endpoint/bucket/key) instead of bucket.endpoint/key: most S3-compatible servers need it.
+      forcePathStyle: z.boolean().default(ARTIFACT_DEFAULTS.forcePathStyle),
+    },
+    {
+      error: (issue) => {
+        if (issue.code !== 'unrecognized_keys') return undefined;
+        const keys = (issue as { keys: string[] }).keys.filter((k) => CREDENTIAL_KEY.test(k));
+        if (keys.length === 0) return undefined;
+        return `${keys.map((k) => `"${k}"`).join(', ')}: S3 credentials are never read from the configuration file; give the worker AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE, in its environment`;
+      },
+    },
+  )
+  .superRefine((a, ctx) => {
+    if (a.store === 's3') {
+      if (!a.bucket) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'required when store is s3' });
+      if (a.dir)
+        ctx.addIssue({ code: 'custom', path: ['dir'], message: 'only for store: filesystem (store is s3)' });
+      return;
+    }
+    for (const key of ['bucket', 'endpoint'] as const) {
+      if (a[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'only for store: s3 (store is filesystem); set artifacts.store: s3 to use an S3 bucket',
+        });
+    }
+  });
+
 export const configSchema = z
   .object({
     temporal: z
@@ -366,6 +426,8 @@ export const configSchema = z
       })
       .strict(),
     dataDir: z.string().default(DEFAULT_DATA_DIR),
+    // Plan texts and build reports: a folder (default) or an S3 bucket every worker and the CLI share.
+    artifacts: artifactsSchema.prefault({}),
     people: peopleSchema.default({}),
     // Git's allowed_signers format ("principal[,principal] [namespaces=\"…\"] ssh-ed25519 AAAA…"); its keys are
     // added to people.<principal>.keys. Read once at start-up.
@@ -442,10 +504,14 @@ export type AlertChannelConfig = EnvironmentConfig['alerts'][number];
 export type CredentialsConfig = EnvironmentConfig['credentials'];
 export type SmokeConfig = EnvironmentConfig['smoke'];
 
-export interface WorkerConfig extends Omit<ParsedConfig, 'toolkit'> {
+/** `artifacts` after loading: `dir` is the absolute folder of a filesystem store. */
+export type ArtifactsConfig = ParsedConfig['artifacts'] & { dir: string };
+
+export interface WorkerConfig extends Omit<ParsedConfig, 'toolkit' | 'artifacts'> {
   /** Absolute path of the file it was read from (for messages). */
   source: string;
   dataDir: string;
+  artifacts: ArtifactsConfig;
   toolkit: Omit<ParsedConfig['toolkit'], 'custom' | 'versions'> & {
     commands: CommandProfile;
     versions: ToolkitVersionsConfig;

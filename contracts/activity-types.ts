@@ -118,7 +118,7 @@ export interface DiffResult {
   /** The Cognite Toolkit version the commit pins and the plan was made with; null when it pins none. */
   toolkitVersion?: string | null;
   planSummary: PlanSummary;
-  /** Path of the plan text, relative to the worker's data dir. */
+  /** Where the artifact store keeps the plan text: a path relative to the worker's data dir, or an s3:// URL. */
   planArtifact: string;
 }
 

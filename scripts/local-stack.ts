@@ -9,8 +9,8 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { PlanStore } from '../artifacts/plan-store';
-import { dataLayout } from '../config/data-layout';
+import type { ArtifactStore } from '../artifacts/artifact-store';
+import { openArtifactStore } from '../artifacts/open-artifact-store';
 import { approveUpdate, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
 import { environmentState } from '../client/environment-state';
 import { signDecision, signRequest } from '../client/signing';
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     });
   }
   const plan = demoId
-    ? await demoPlanSummary(client, demoId, new PlanStore(dataLayout(config.dataDir).plans))
+    ? await demoPlanSummary(client, demoId, openArtifactStore(config.artifacts))
     : undefined;
   await connection.close();
   printInstructions(demoId, repo.first, config.temporal.uiUrl, path.relative(ROOT, keys.dir), plan);
@@ -264,7 +264,7 @@ async function seedRun(
 async function demoPlanSummary(
   client: Client,
   workflowId: string,
-  plans: PlanStore,
+  artifacts: ArtifactStore,
 ): Promise<string | undefined> {
   const handle = client.workflow.getHandle(workflowId);
   const deadline = Date.now() + 120_000;
@@ -272,7 +272,7 @@ async function demoPlanSummary(
     try {
       const status = await client.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
       if (status.planHash) {
-        const lines = (await plans.get(status.planHash)).split('\n');
+        const lines = (await artifacts.getPlan(status.planHash)).split('\n');
         const start = lines.findIndex((l) => l.includes('Deploy summary (dry run)'));
         const end = lines.findIndex((l, i) => i > start && l.startsWith('╰'));
         if (start < 0 || end < 0) return undefined;

@@ -9,7 +9,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
 import { alertChannelSecrets, HttpAlertSender } from '../activities/alerts/alert-channels';
-import { PlanStore } from '../artifacts/plan-store';
+import { openArtifactStore } from '../artifacts/open-artifact-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { ConfigRepository } from '../activities/git/config-repository';
 import { EntityLedger, EnvironmentEntities } from '../activities/environments/environment-entities';
@@ -54,7 +54,7 @@ export function createDefaultDeps(
     repository: new ConfigRepository({ url: config.repository.url, mirrorDir: layout.mirror }),
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
-    plans: new PlanStore(layout.plans),
+    artifacts: openArtifactStore(config.artifacts),
     ledger: new EntityLedger(entities),
     resolver: createToolkitResolver(config.toolkit),
     secretsToMask: alertChannelSecrets(config.environments, secrets),
@@ -82,7 +82,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(deps),
     ...workflowSource,
     // Cancellation reaches an activity only through a heartbeat response; by default heartbeats are throttled
-    // to 80% of the 30 s heartbeat timeout, which would leave a cancelled `cdf deploy` running for ~24 s.
+    // to 80% of the 15 s heartbeat timeout, which would leave a cancelled `cdf deploy` running for ~12 s.
     maxHeartbeatThrottleInterval: '5s',
     ...options.workerOptions,
   });

@@ -25,7 +25,9 @@ export const quickActivity: ActivityOptions = {
  */
 export const diffActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30s',
+  // Toolkit steps heartbeat every 5 s and the worker throttles to at most 5 s: three missed beats mean the
+  // worker is gone, and the attempt moves to another worker.
+  heartbeatTimeout: '15s',
   // A cancelled run cleans its folder afterwards: wait until the Toolkit process has really stopped.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
@@ -40,7 +42,7 @@ export const diffActivity: ActivityOptions = {
 /** `cdf deploy`: long, declarative (re-running converges), so retrying transient failures is safe. */
 export const applyActivity: ActivityOptions = {
   startToCloseTimeout: '90 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '15s',
   // Never report "cancelled" while `cdf deploy` may still be writing to CDF.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {

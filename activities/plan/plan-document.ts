@@ -68,3 +68,29 @@ export function planDifferences(approved: ParsedDryRun, current: ParsedDryRun): 
     if (ad.get(title) !== cd.get(title)) out.push(`${title} differs`);
   return out;
 }
+
+/**
+ * What a fresh dry-run would change beyond the approved plan, for an apply that is retried after an earlier
+ * attempt may have deployed part of it (a worker died mid-deploy, possibly on another machine): the approved
+ * changes already made no longer show, so the fresh plan may be smaller, but it must not hold a change the
+ * approver did not see. Per resource type, no more creates or deletes than approved, and no more creates and
+ * updates together (a half-made create can show as an update); every per-resource diff still shown must be one
+ * of the approved diffs, unchanged.
+ */
+export function changesBeyondApproved(approved: ParsedDryRun, current: ParsedDryRun): string[] {
+  const out: string[] = [];
+  const byType = new Map(approved.resources.map((r) => [r.resource, r]));
+  for (const now of current.resources) {
+    const was = byType.get(now.resource) ?? { create: 0, update: 0, delete: 0 };
+    if (now.create > was.create) out.push(`${now.resource}: ${now.create} to create, ${was.create} approved`);
+    if (now.delete > was.delete) out.push(`${now.resource}: ${now.delete} to delete, ${was.delete} approved`);
+    if (now.create + now.update > was.create + was.update)
+      out.push(
+        `${now.resource}: ${now.create + now.update} to create or update, ${was.create + was.update} approved`,
+      );
+  }
+  const approvedDiffs = new Map(approved.resourceDiffs.map((d) => [d.title, d.body]));
+  for (const d of current.resourceDiffs)
+    if (approvedDiffs.get(d.title) !== d.body) out.push(`${d.title} differs from the approved plan`);
+  return out;
+}

@@ -1,14 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { PlanStore } from '../../artifacts/plan-store';
+import type { ArtifactStore } from '../../artifacts/artifact-store';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { ApplyRequest, ApplyResult } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
 import { ledgerEntry, resourcesOfBuild, type DeploymentLedger } from '../ledger/deployment-ledger';
-import { planDifferences } from '../plan/plan-document';
+import { changesBeyondApproved, planDifferences } from '../plan/plan-document';
 import { readBuildReport } from '../toolkit/build-report';
 import { parseDeployOutput, parseDryRunOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';
 import type { ToolkitSteps } from '../toolkit/toolkit-steps';
@@ -18,7 +18,7 @@ export interface ApplyPlanDeps {
   config: WorkerConfig;
   steps: ToolkitSteps;
   workspace: RunWorkspace;
-  plans: Pick<PlanStore, 'get'>;
+  artifacts: Pick<ArtifactStore, 'getPlan'>;
   ledger: Pick<DeploymentLedger, 'append'>;
   logger: Logger;
 }
@@ -39,7 +39,9 @@ export function deployCounts(stdout: string): Counts {
 
 /**
  * The playbook's apply: deploys exactly the build that was diffed and approved. Right before deploying, a fresh
- * dry-run must match the approved plan; if CDF changed meanwhile nothing is applied (PlanMismatch).
+ * dry-run must match the approved plan (read from the artifact store); if CDF changed meanwhile nothing is
+ * applied (PlanMismatch). A retry that has to rebuild (its worker lacks the build) accepts a fresh plan that is
+ * what is left of the approved one after a partial deploy, and nothing beyond it.
  */
 export function createApplyPlan(deps: ApplyPlanDeps) {
   return async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
@@ -79,13 +81,29 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
       current = await deps.steps.diffExistingBuild(target, toolkit, folders.build);
     }
     if (current) {
-      const approved = parseDryRunOutput(await deps.plans.get(req.planHash));
-      const changed = planDifferences(approved, current);
-      if (changed.length > 0) {
-        throw new PromotionError(
-          ErrorType.PlanMismatch,
-          `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
-        );
+      // The approved text comes from the artifact store every worker shares, checked against its hash: this
+      // worker may never have seen the plan (another machine made it) or may have lost its run folder.
+      const approved = parseDryRunOutput(await deps.artifacts.getPlan(req.planHash));
+      const attempt = Context.current().info.attempt;
+      if (attempt === 1) {
+        const changed = planDifferences(approved, current);
+        if (changed.length > 0) {
+          throw new PromotionError(
+            ErrorType.PlanMismatch,
+            `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
+          );
+        }
+      } else {
+        // An earlier attempt may have deployed part of the plan before its worker died: what is left may be
+        // less than was approved, never more.
+        const beyond = changesBeyondApproved(approved, current);
+        if (beyond.length > 0) {
+          throw new PromotionError(
+            ErrorType.PlanMismatch,
+            `CDF needs changes the approved plan does not have (${beyond.join('; ')}); nothing more was applied, start a new promotion`,
+          );
+        }
+        log.info({ attempt }, 'what is left of the approved plan is within it; deploying the rest');
       }
       await deps.workspace.recordBuiltPlan(req.run, {
         planHash: req.planHash,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { PlanStore } from '../../artifacts/plan-store';
+import { buildReportName, type ArtifactStore } from '../../artifacts/artifact-store';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { DiffRequest, DiffResult } from '../../contracts/activity-types';
@@ -15,14 +15,15 @@ export interface BuildAndDiffDeps {
   config: WorkerConfig;
   steps: ToolkitSteps;
   workspace: RunWorkspace;
-  plans: Pick<PlanStore, 'put'>;
+  artifacts: Pick<ArtifactStore, 'putPlan' | 'putNamed'>;
   findLeftovers: ReturnType<typeof createLeftoverFinder>;
   logger: Logger;
 }
 
 /**
  * The playbook's "diff against the target": build the pinned commit, dry-run it against the environment, and
- * store the plan document (content-addressed) that the approver reads; history gets only its hash and summary.
+ * store the plan document (content-addressed) that the approver reads, and the build report, in the artifact
+ * store; history gets only the plan's hash and summary.
  */
 export function createBuildAndDiff(deps: BuildAndDiffDeps) {
   return async function buildAndDiff(req: DiffRequest): Promise<DiffResult> {
@@ -34,9 +35,23 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
     const refusal = notAbleToDeploy(parsed);
     if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);
     const leftovers = req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
-    const { hash, file } = await deps.plans.put(
+    const stored = await deps.artifacts.putPlan(
       composePlanText(text, req.commit, leftovers, toolkit.version),
     );
+    const hash = stored.hash;
+    if (report) {
+      // What the build made of the commit, kept beside the plan: the run's folder is a cache of one worker.
+      const kept = {
+        commit: req.commit,
+        environment: req.environment,
+        toolkitVersion: toolkit.version,
+        planHash: hash,
+      };
+      await deps.artifacts.putNamed(
+        buildReportName(req.run),
+        `${JSON.stringify({ ...kept, report }, null, 2)}\n`,
+      );
+    }
     await deps.workspace.recordBuiltPlan(req.run, { planHash: hash, toolkitVersion: toolkit.version });
     log.info(
       { planHash: hash, totals: parsed.totals, empty: parsed.empty, toolkitVersion: toolkit.version },
@@ -46,7 +61,8 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
       planHash: hash,
       toolkitVersion: toolkit.version,
       planSummary: summarizePlan(parsed, leftovers?.report),
-      planArtifact: path.relative(deps.config.dataDir, file),
+      // A filesystem store's file relative to the data dir (as it always was), or an s3:// URL.
+      planArtifact: path.isAbsolute(stored.uri) ? path.relative(deps.config.dataDir, stored.uri) : stored.uri,
     };
   };
 }

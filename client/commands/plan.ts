@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { PlanStore } from '../../artifacts/plan-store';
-import { dataLayout } from '../../config/data-layout';
+import { openArtifactStore } from '../../artifacts/open-artifact-store';
 import { loadConfig, CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH } from '../../config/load-config';
 import { readGlobals, withClient } from '../connection';
 import { CliError } from '../errors';
@@ -14,14 +13,15 @@ interface PlanFlags {
 
 /**
  * Prints the full plan a run is waiting on: the Toolkit's dry-run output (with per-resource diffs) and, for
- * rollbacks, the leftovers. History holds only the plan's sha256; the text is read from the worker's data dir
- * and checked against that hash, so what is printed is exactly what an approval of that hash approves.
+ * rollbacks, the leftovers. History holds only the plan's sha256; the text is read from the artifact store the
+ * configuration names (the workers' shared folder or S3 bucket, never a worker's run folder) and checked against
+ * that hash, so what is printed is exactly what an approval of that hash approves.
  */
 export function registerPlan(program: Command): void {
   program
     .command('plan')
     .description(
-      "Print a run's full plan text (read from the worker's data dir and verified against the plan hash).",
+      "Print a run's full plan text (read from the configured artifact store and verified against the plan hash).",
     )
     .argument('<workflowId>', 'workflow id printed by start / rollback')
     .option(
@@ -42,12 +42,13 @@ export function registerPlan(program: Command): void {
         throw new CliError(
           `run ${workflowId} has no plan yet (phase: ${snap.status?.phase ?? snap.execution})`,
         );
-      const store = new PlanStore(dataLayout(config.dataDir).plans);
+      const store = openArtifactStore(config.artifacts);
       let text: string;
       try {
-        text = await store.get(planHash);
+        text = await store.getPlan(planHash);
       } catch (err) {
-        throw new CliError(`plan ${planHash} is not readable in ${store.dir}: ${(err as Error).message}`);
+        // The store's messages name the plan and where it looked (a file, an s3:// URL), never credentials.
+        throw new CliError(`cannot show the plan of ${workflowId}: ${(err as Error).message}`);
       }
       if (globals.json) {
         process.stdout.write(`${JSON.stringify({ workflowId, planHash, text })}\n`);

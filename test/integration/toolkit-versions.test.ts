@@ -6,11 +6,10 @@
  * cache that scripts/ensure-tools.sh fills.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { dataLayout } from '../../config/data-layout';
 import { environmentStateQuery, environmentWorkflowId } from '../../contracts/environment-entity';
 import { approveSignal } from '../../contracts/messages';
 import type { PromotionResult } from '../../contracts/types';
-import { PlanStore } from '../../artifacts/plan-store';
+import { openArtifactStore } from '../../artifacts/open-artifact-store';
 import { commitFiles } from '../helpers/git';
 import { startStack, type Stack } from '../helpers/stack';
 import { startTemporal } from '../helpers/temporal-server';
@@ -62,8 +61,7 @@ async function promote(
   return handle.result();
 }
 
-const planText = (stack: Stack, hash: string) =>
-  new PlanStore(dataLayout(stack.config.dataDir).plans).get(hash);
+const planText = (stack: Stack, hash: string) => openArtifactStore(stack.config.artifacts).getPlan(hash);
 
 /** The environment's ledger, as its entity keeps it: the runs that applied, oldest first. */
 const ledger = async (taskQueue: string) =>

@@ -124,6 +124,32 @@ const versionsEnv = Object.fromEntries(
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
 
+/** The promotion workers: the services built from this repository's Dockerfile. */
+const workerNames = Object.keys(services).filter((name) => {
+  const svc = services[name];
+  return isDict(svc) && svc.build !== undefined;
+});
+
+/** A file of this repository, parsed as the worker configuration it is. */
+function deployedConfig(file: string): { raw: unknown; config: ReturnType<typeof parseConfig> } {
+  const raw = parseYaml(readFileSync(file, 'utf8')) as unknown;
+  try {
+    return { raw, config: parseConfig(raw, file) };
+  } catch (err) {
+    if (err instanceof ConfigurationError)
+      throw new Error(`deploy config does not validate:\n${err.message}`);
+    throw err;
+  }
+}
+
+/** S3-compatible servers whose licence lets anyone run them without sharing their changes (repo licence files). */
+const PERMISSIVE_S3_SERVERS: Record<string, string> = {
+  'chrislusf/seaweedfs': 'Apache-2.0',
+  'zenko/cloudserver': 'Apache-2.0',
+  'versity/versitygw': 'Apache-2.0',
+  'andrewgaul/s3proxy': 'Apache-2.0',
+};
+
 describe('docker-compose.yml', () => {
   test('every image is pinned to an explicit tag (no latest, no untagged image)', () => {
     for (const [name, raw] of Object.entries(services)) {
@@ -244,17 +270,22 @@ describe('docker-compose.yml', () => {
     expect(script).toContain('$SEARCH_ATTRIBUTES');
   });
 
-  test('the worker starts only after Temporal is healthy and the namespace job has completed', () => {
-    const worker = service('worker');
-    expect(worker.build).toBeDefined();
-    expect(dependsOn(worker)).toMatchObject({
-      temporal: 'service_healthy',
-      'temporal-create-namespace': 'service_completed_successfully',
-    });
+  test('each worker starts only after Temporal is healthy and the namespace and bucket jobs have completed', () => {
+    expect(workerNames.length).toBeGreaterThan(0);
+    for (const name of workerNames) {
+      expect({ name, deps: dependsOn(service(name)) }).toEqual({
+        name,
+        deps: expect.objectContaining({
+          temporal: 'service_healthy',
+          'temporal-create-namespace': 'service_completed_successfully',
+          'artifact-store-bucket': 'service_completed_successfully',
+        }),
+      });
+    }
   });
 
   test('no literal secret values: secret-looking variables are ${VAR:?} references', () => {
-    const secretKey = /SECRET|TOKEN|PASSWORD|PWD|WEBHOOK/i;
+    const secretKey = /SECRET|TOKEN|PASSWORD|PWD|WEBHOOK|ACCESS_KEY/i;
     const reference = /^\$\{[A-Z_][A-Z0-9_]*:\?[^}]*\}$/;
     const offenders: string[] = [];
     for (const [name, raw] of Object.entries(services)) {
@@ -271,54 +302,145 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(ROOT, '.env'))).toBe(false);
   });
 
-  test("the worker's mounted config exists, is valid, and reaches Temporal by its service name", () => {
-    const worker = service('worker');
-    const env = environment(worker);
-    const target = env.CDF_PROMOTION_CONFIG ?? '/etc/cdf-promotion/promotion.yaml';
-    const mount = mounts(worker).find((m) => m.target === target);
-    expect(mount).toMatchObject({ bind: true, readOnly: true });
-    const file = path.resolve(ROOT, mount!.source);
-    expect(existsSync(file)).toBe(true);
+  test.each(workerNames)(
+    '%s: its mounted config exists, is valid, and reaches Temporal by its service name',
+    (name) => {
+      const worker = service(name);
+      const env = environment(worker);
+      const target = env.CDF_PROMOTION_CONFIG ?? '/etc/cdf-promotion/promotion.yaml';
+      const mount = mounts(worker).find((m) => m.target === target);
+      expect(mount).toMatchObject({ bind: true, readOnly: true });
+      const file = path.resolve(ROOT, mount!.source);
+      expect(existsSync(file)).toBe(true);
 
-    const raw = parseYaml(readFileSync(file, 'utf8')) as unknown;
-    let config: ReturnType<typeof parseConfig> | undefined;
-    try {
-      config = parseConfig(raw, file);
-    } catch (err) {
-      if (err instanceof ConfigurationError)
-        throw new Error(`deploy config does not validate:\n${err.message}`);
-      throw err;
-    }
-    expect(config.temporal.address).toBe('temporal:7233');
-    expect(config.temporal.namespace).toBe(
-      environment(service('temporal-create-namespace')).DEFAULT_NAMESPACE,
-    );
-    expect(config.temporal.uiUrl).toBe('http://localhost:8080');
-    expect(config.toolkit.executable).toMatch(/^\/opt\/toolkits\//);
+      const { raw, config } = deployedConfig(file);
+      expect(config.temporal.address).toBe('temporal:7233');
+      expect(config.temporal.namespace).toBe(
+        environment(service('temporal-create-namespace')).DEFAULT_NAMESPACE,
+      );
+      expect(config.temporal.uiUrl).toBe('http://localhost:8080');
+      expect(config.toolkit.executable).toMatch(/^\/opt\/toolkits\//);
 
-    // The data dir is a named volume, so checkouts and stored plans survive container replacement.
-    const data = mounts(worker).find((m) => m.target === config!.dataDir);
-    expect(data && !data.bind && namedVolumes.includes(data.source)).toBe(true);
+      // The data dir is a named volume, so checkouts and builds survive container replacement.
+      const data = mounts(worker).find((m) => m.target === config.dataDir);
+      expect(data && !data.bind && namedVolumes.includes(data.source)).toBe(true);
 
-    // Every environment variable the config names is handed to the worker, as a required reference.
-    const named = new Set<string>();
-    const collect = (node: unknown): void => {
-      if (Array.isArray(node)) node.forEach(collect);
-      else if (isDict(node)) {
-        for (const [k, v] of Object.entries(node)) {
-          if (/Env$/.test(k) && typeof v === 'string') named.add(v);
-          else collect(v);
+      // Every environment variable the config names is handed to the worker, as a required reference.
+      const named = new Set<string>();
+      const collect = (node: unknown): void => {
+        if (Array.isArray(node)) node.forEach(collect);
+        else if (isDict(node)) {
+          for (const [k, v] of Object.entries(node)) {
+            if (/Env$/.test(k) && typeof v === 'string') named.add(v);
+            else collect(v);
+          }
         }
+      };
+      collect(raw);
+      expect(named.size).toBeGreaterThan(0);
+      for (const name of named) {
+        expect({ name, value: env[name] }).toEqual({
+          name,
+          value: expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?`)),
+        });
       }
+    },
+  );
+});
+
+describe('docker-compose.yml: several workers and their artifact store', () => {
+  const configPath = path.join(ROOT, 'deploy', 'config', 'promotion.yaml');
+  const { raw, config } = deployedConfig(configPath);
+  const store = service('artifact-store');
+  const bucketJob = service('artifact-store-bucket');
+
+  test('two workers run the same image and configuration on one task queue', () => {
+    expect(workerNames.length).toBeGreaterThanOrEqual(2);
+    const shape = (name: string) => {
+      const svc = service(name);
+      return {
+        build: svc.build,
+        image: svc.image,
+        env: environment(svc),
+        config: mounts(svc).find((m) => m.target === '/etc/cdf-promotion/promotion.yaml')?.source,
+      };
     };
-    collect(raw);
-    expect(named.size).toBeGreaterThan(0);
-    for (const name of named) {
-      expect({ name, value: env[name] }).toEqual({
+    for (const name of workerNames.slice(1)) expect(shape(name)).toEqual(shape(workerNames[0]!));
+    // One configuration file, so one task queue and one artifact store.
+    expect(new Set(workerNames.map((n) => shape(n).config))).toEqual(
+      new Set(['./deploy/config/promotion.yaml']),
+    );
+    expect(config.temporal.taskQueue).toBe('cdf-promotions');
+  });
+
+  test("each worker's data dir is a named volume of its own; only the Toolkit cache is shared", () => {
+    const dataVolumes = workerNames.map((name) => {
+      const data = mounts(service(name)).find((m) => m.target === config.dataDir);
+      expect({ name, named: !!data && !data.bind && namedVolumes.includes(data.source) }).toEqual({
         name,
-        value: expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?`)),
+        named: true,
       });
+      return data!.source;
+    });
+    expect(new Set(dataVolumes).size).toBe(workerNames.length);
+    const cache = config.toolkit.versions.install.cacheDir;
+    expect(cache.startsWith(`${config.dataDir}/`)).toBe(true);
+  });
+
+  test('the artifact store is a pinned S3-compatible server with a permissive licence, not MinIO', () => {
+    const image = String(store.image);
+    const [repo = '', tag = ''] = image.split(':');
+    expect(image).not.toMatch(/minio/i);
+    expect({ repo, licence: PERMISSIVE_S3_SERVERS[repo] }).toEqual({ repo, licence: 'Apache-2.0' });
+    expect(tag).toMatch(/^\d+(\.\d+)+$/);
+    // SeaweedFS: one process with master, volume, filer and the S3 gateway; data in a named volume.
+    expect(commandText(store)).toMatch(/^server -s3 -s3\.port=8333$/);
+    const data = mounts(store).find((m) => m.target === '/data');
+    expect(data && !data.bind && namedVolumes.includes(data.source)).toBe(true);
+    expect(publishedPorts(store)).toEqual([]);
+  });
+
+  test('the workers use it: artifacts.store s3 at the compose service, the bucket the bucket job creates', () => {
+    expect(config.artifacts).toMatchObject({
+      store: 's3',
+      endpoint: 'http://artifact-store:8333',
+      forcePathStyle: true,
+    });
+    const jobEnv = environment(bucketJob);
+    expect(jobEnv.ARTIFACT_BUCKET).toBe(config.artifacts.bucket);
+    expect(jobEnv.AWS_ENDPOINT_URL).toBe(config.artifacts.endpoint);
+    expect(String(bucketJob.image)).toMatch(/^amazon\/aws-cli:\d+(\.\d+)+$/);
+    expect(dependsOn(bucketJob)).toMatchObject({ 'artifact-store': 'service_started' });
+    const scriptPath = commandText(bucketJob)
+      .split(/\s+/)
+      .find((w) => w.endsWith('.sh'));
+    const host = scriptPath ? hostPath(bucketJob, scriptPath) : undefined;
+    expect(host && existsSync(host)).toBe(true);
+    const script = readFileSync(host!, 'utf8');
+    expect(script).toMatch(/aws s3api head-bucket --bucket "\$ARTIFACT_BUCKET"/);
+    expect(script).toMatch(/aws s3api create-bucket --bucket "\$ARTIFACT_BUCKET"/);
+  });
+
+  test('its keys are never written down: the same ${VAR:?} references reach the store, the job and the workers', () => {
+    const keyVars = {
+      AWS_ACCESS_KEY_ID: 'ARTIFACT_STORE_ACCESS_KEY_ID',
+      AWS_SECRET_ACCESS_KEY: 'ARTIFACT_STORE_SECRET_ACCESS_KEY',
+    };
+    for (const name of ['artifact-store', 'artifact-store-bucket', ...workerNames]) {
+      const env = environment(service(name));
+      for (const [inside, outside] of Object.entries(keyVars))
+        expect({ name, inside, value: env[inside] }).toEqual({
+          name,
+          inside,
+          value: expect.stringMatching(new RegExp(`^\\$\\{${outside}:\\?[^}]*\\}$`)),
+        });
     }
+    const example = readFileSync(path.join(ROOT, 'deploy', 'secrets.env.example'), 'utf8');
+    for (const outside of Object.values(keyVars)) expect(example).toMatch(new RegExp(`^${outside}=$`, 'm'));
+    // The worker configuration has no place for them (refused at start-up) and holds none.
+    const artifactsKeys = Object.keys((raw as { artifacts: Record<string, unknown> }).artifacts);
+    expect(artifactsKeys.filter((k) => /key|secret|token|credential/i.test(k))).toEqual([]);
+    expect(readFileSync(configPath, 'utf8')).not.toMatch(/\bAKIA[0-9A-Z]{12,}/); // an AWS access key id
   });
 });
 
@@ -369,9 +491,12 @@ describe('Dockerfile', () => {
     expect(stage).toMatch(/for v in \$\{COGNITE_TOOLKIT_VERSIONS\}/);
     expect(stage).toMatch(/python3 -m venv "\/opt\/toolkits\/\$v"/);
     expect(stage).toMatch(/pip" install[^\n]*"cognite-toolkit==\$v"/);
-    const build = service('worker').build;
-    const composeArg = isDict(build) && isDict(build.args) ? build.args.COGNITE_TOOLKIT_VERSIONS : undefined;
-    expect(String(composeArg)).toBe(toolkitVersions.join(' '));
+    for (const name of workerNames) {
+      const build = service(name).build;
+      const composeArg =
+        isDict(build) && isDict(build.args) ? build.args.COGNITE_TOOLKIT_VERSIONS : undefined;
+      expect({ name, arg: String(composeArg) }).toEqual({ name, arg: toolkitVersions.join(' ') });
+    }
   });
 
   test('the deployed configuration runs the prebuilt versions and caches others on a volume', () => {
@@ -384,9 +509,11 @@ describe('Dockerfile', () => {
     );
     expect(cfg.toolkit.executable).toMatch(/^\/opt\/toolkits\/[\d.]+\/bin\/cdf$/);
     const cache = cfg.toolkit.versions.install.cacheDir;
-    expect(mounts(service('worker')).some((m) => m.target === cache && m.source === 'toolkit-cache')).toBe(
-      true,
-    );
+    for (const name of workerNames)
+      expect({
+        name,
+        cached: mounts(service(name)).some((m) => m.target === cache && m.source === 'toolkit-cache'),
+      }).toEqual({ name, cached: true });
     expect(namedVolumes).toContain('toolkit-cache');
   });
 
@@ -408,8 +535,10 @@ describe('Dockerfile', () => {
     expect(JSON.parse(cmd!.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/worker/main.js']);
     expect(existsSync(path.join(ROOT, 'worker', 'main.ts'))).toBe(true);
     expect(finalStage.join('\n')).toMatch(/CDF_PROMOTION_CONFIG=\/etc\/cdf-promotion\/promotion\.yaml/);
-    const mount = mounts(service('worker')).find((m) => m.target === '/etc/cdf-promotion/promotion.yaml');
-    expect(mount).toBeDefined();
+    for (const name of workerNames) {
+      const mount = mounts(service(name)).find((m) => m.target === '/etc/cdf-promotion/promotion.yaml');
+      expect({ name, mounted: mount !== undefined }).toEqual({ name, mounted: true });
+    }
   });
 
   test('the image holds production code only: no fake CDF, scripts, tests or benchmarks', () => {

@@ -48,7 +48,7 @@ const CASES: LintCase[] = [
   },
   {
     file: 'client/probe.ts',
-    code: "import { PlanStore } from '../activities/git/config-repository';\nexport const x = PlanStore;\n",
+    code: "import { ConfigRepository } from '../activities/git/config-repository';\nexport const x = ConfigRepository;\n",
     rule: 'client-imports',
   },
   {
@@ -78,7 +78,7 @@ const CASES: LintCase[] = [
   },
   {
     file: 'client/commands/probe.ts',
-    code: "import { dataLayout } from '../../config/data-layout';\nimport { PlanStore } from '../../artifacts/plan-store';\nexport const x = [dataLayout, PlanStore];\n",
+    code: "import { dataLayout } from '../../config/data-layout';\nimport { openArtifactStore } from '../../artifacts/open-artifact-store';\nexport const x = [dataLayout, openArtifactStore];\n",
   },
   {
     file: 'test/probe.ts',

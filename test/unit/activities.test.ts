@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDeps } from '../../activities/index';
 import type { AlertMessage, AlertSender } from '../../activities/alerts/alert-channels';
-import { PlanStore } from '../../artifacts/plan-store';
+import { FilesystemArtifactStore } from '../../artifacts/filesystem-artifact-store';
 import type { CdfClientFactory } from '../../activities/cdf/cdf-client-factory';
 import type { ConfigRepository } from '../../activities/git/config-repository';
 import { createToolkitResolver } from '../../activities/toolkit/toolkit-resolver';
@@ -79,7 +79,7 @@ function setup(alerts: FakeAlertSender, channels: AlertChannelConfig[] = []) {
       throw new Error('cdf not used in these tests');
     }) as CdfClientFactory,
     alerts,
-    plans: new PlanStore(path.join(tmp.dir, 'plans')),
+    artifacts: new FilesystemArtifactStore(path.join(tmp.dir, 'artifacts')),
     resolver: createToolkitResolver(config.toolkit),
     logger: pino({ level: 'silent' }),
   };

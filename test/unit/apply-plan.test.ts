@@ -1,13 +1,15 @@
 /**
  * The apply step's choice of build: it deploys the build that was diffed and approved only when that build was
  * made by the Toolkit version the commit pins; otherwise (another version, no build, another plan) it rebuilds
- * and compares before deploying. Driven with fake Toolkit steps in a mock activity context.
+ * and compares with the approved plan from the artifact store before deploying. A retry that rebuilds after a
+ * partial deploy accepts what is left of the approved plan, and nothing beyond it. Driven with fake Toolkit
+ * steps in a mock activity context.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { PlanStore } from '../../artifacts/plan-store';
+import { FilesystemArtifactStore } from '../../artifacts/filesystem-artifact-store';
 import { dataLayout } from '../../config/data-layout';
 import { DeploymentLedger } from '../../activities/ledger/deployment-ledger';
 import { createApplyPlan } from '../../activities/steps/apply-plan';
@@ -20,15 +22,20 @@ import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'toolkit', '0.9.28');
 const DRY_RUN = readFileSync(path.join(FIXTURES, 'dry-run-create.txt'), 'utf8');
 const DEPLOY = readFileSync(path.join(FIXTURES, 'deploy-create.txt'), 'utf8');
+// What a dry-run shows after a deploy that stopped part-way: assets and the space made, the rest still to create.
+const DRY_RUN_PARTLY_DEPLOYED = readFileSync(path.join(FIXTURES, 'dry-run-after-deploy-error.txt'), 'utf8');
 const COMMIT = 'c'.repeat(40);
 const run = { workflowId: 'promotion-prod-1', runId: 'run-1' };
 
 const tmp = tempDir('cdf-apply-');
 afterAll(() => tmp.cleanup());
 
-async function setup(pinned: string) {
+async function setup(pinned: string, options: { approved?: string; rebuilt?: string } = {}) {
   const raw = minimalRawConfig();
-  raw.dataDir = path.join(tmp.dir, `${pinned}-${Math.random().toString(36).slice(2)}`);
+  const id = `${pinned}-${Math.random().toString(36).slice(2)}`;
+  raw.dataDir = path.join(tmp.dir, id);
+  // Outside the data dir, as a folder several workers share would be: the plan is read from the store only.
+  raw.artifacts = { dir: path.join(tmp.dir, `${id}-shared-artifacts`) };
   const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
   const layout = dataLayout(config.dataDir);
   const repository = {
@@ -38,8 +45,9 @@ async function setup(pinned: string) {
     isOnBranch: async () => false,
   };
   const workspace = new RunWorkspace(layout, repository);
-  const plans = new PlanStore(layout.plans);
-  const { hash } = await plans.put(DRY_RUN);
+  const artifacts = new FilesystemArtifactStore(config.artifacts.dir);
+  const { hash } = await artifacts.putPlan(options.approved ?? DRY_RUN);
+  const rebuiltText = options.rebuilt ?? DRY_RUN;
   const toolkit: ResolvedToolkit = {
     version: pinned,
     executable: `/toolkits/${pinned}/bin/cdf`,
@@ -53,7 +61,7 @@ async function setup(pinned: string) {
     dryRun: async () => {
       calls.push('rebuild');
       mkdirSync(layout.run(run).build, { recursive: true });
-      return { toolkit, text: DRY_RUN, parsed: parseDryRunOutput(DRY_RUN) };
+      return { toolkit, text: rebuiltText, parsed: parseDryRunOutput(rebuiltText) };
     },
     diffExistingBuild: async () => {
       calls.push('re-diff existing build');
@@ -69,11 +77,11 @@ async function setup(pinned: string) {
     config,
     steps,
     workspace,
-    plans,
+    artifacts,
     ledger,
     logger: pino({ level: 'silent' }),
   });
-  return { apply, calls, workspace, layout, hash, ledger };
+  return { apply, calls, workspace, layout, hash, ledger, artifacts, config };
 }
 
 const request = (planHash: string) => ({
@@ -128,4 +136,67 @@ test('a plan approved as made with another Toolkit version is never applied', as
     /approved as made with Toolkit 0\.8\.271, but this worker resolves 0\.9\.28/,
   );
   expect(s.calls).toEqual([]);
+});
+
+test('the approved plan is read from the artifact store: a worker without the plan text in its data dir applies', async () => {
+  const s = await setup('0.9.28');
+  expect(s.config.artifacts.dir.startsWith(s.config.dataDir + path.sep)).toBe(false);
+  await new MockActivityEnvironment().run(s.apply, request(s.hash));
+  expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
+  expect(existsSync(path.join(s.config.dataDir, 'artifacts'))).toBe(false);
+});
+
+test('an approved plan the store does not have stops the apply before anything is deployed', async () => {
+  const s = await setup('0.9.28');
+  const missing = 'e'.repeat(64);
+  const err = await new MockActivityEnvironment()
+    .run(s.apply, request(missing))
+    .catch((e: unknown) => e as Error);
+  expect((err as Error).name).toBe('ArtifactNotFoundError');
+  expect((err as Error).message).toContain(`plan ${missing} is not in the artifact store`);
+  expect(s.calls).toEqual(['rebuild']);
+});
+
+test('a tampered approved plan in the store stops the apply, naming the hash', async () => {
+  const s = await setup('0.9.28');
+  const file = path.join(s.config.artifacts.dir, 'plans', s.hash.slice(0, 2), `${s.hash}.txt`);
+  writeFileSync(file, DRY_RUN_PARTLY_DEPLOYED);
+  const err = await new MockActivityEnvironment()
+    .run(s.apply, request(s.hash))
+    .catch((e: unknown) => e as Error);
+  expect((err as Error).name).toBe('ArtifactCorruptError');
+  expect((err as Error).message).toContain(`plan ${s.hash} is corrupt`);
+  expect(s.calls).toEqual(['rebuild']);
+});
+
+describe('a retried apply whose worker has to rebuild (the first attempt may have deployed part of the plan)', () => {
+  test('what is left of the approved plan is deployed', async () => {
+    const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
+    const result = (await new MockActivityEnvironment({ attempt: 2 }).run(s.apply, request(s.hash))) as {
+      attempts: number;
+    };
+    expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
+    expect(result.attempts).toBe(2);
+  });
+
+  test('on the first attempt the same smaller plan is a changed plan: nothing is deployed', async () => {
+    const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
+    const err = await new MockActivityEnvironment()
+      .run(s.apply, request(s.hash))
+      .catch((e: unknown) => e as Error);
+    expect((err as Error).name).toBe('PlanMismatchError');
+    expect(s.calls).toEqual(['rebuild']);
+  });
+
+  test('a change beyond the approved plan is refused: nothing more is deployed', async () => {
+    // Approved: what was left after a partial deploy; now CDF would need more than that.
+    const s = await setup('0.9.28', { approved: DRY_RUN_PARTLY_DEPLOYED, rebuilt: DRY_RUN });
+    const err = await new MockActivityEnvironment({ attempt: 3 })
+      .run(s.apply, request(s.hash))
+      .catch((e: unknown) => e as Error);
+    expect((err as Error).name).toBe('PlanMismatchError');
+    expect((err as Error).message).toMatch(/assets: 2 to create, 0 approved/);
+    expect((err as Error).message).toMatch(/spaces: 1 to create, 0 approved/);
+    expect(s.calls).toEqual(['rebuild']);
+  });
 });

@@ -301,3 +301,86 @@ test('requiredApprovals larger than the approver list is refused at start-up (ru
     ),
   ).toThrow(/environments\.prod\.approval\.requiredApprovals: cannot exceed the number of approvers/);
 });
+
+describe('artifacts: where plans and build reports are kept', () => {
+  const withArtifacts = (artifacts: unknown): Record<string, any> => ({ ...minimalRawConfig(), artifacts });
+
+  test('the default is a folder in the data dir; an s3 store takes its settings from the section', () => {
+    expect(parseConfig(minimalRawConfig(), '/srv/promo/etc/config.yaml').artifacts).toEqual({
+      store: 'filesystem',
+      dir: '/srv/promo/data/artifacts',
+      region: 'us-east-1',
+      forcePathStyle: false,
+    });
+    const cfg = parseConfig(
+      withArtifacts({
+        store: 's3',
+        endpoint: 'http://seaweedfs:8333',
+        bucket: 'cdf-promotion-artifacts',
+        prefix: 'cdf-promotion/',
+        forcePathStyle: true,
+      }),
+      '/srv/promo/etc/config.yaml',
+    );
+    expect(cfg.artifacts).toMatchObject({
+      store: 's3',
+      endpoint: 'http://seaweedfs:8333',
+      bucket: 'cdf-promotion-artifacts',
+      prefix: 'cdf-promotion/',
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
+  });
+
+  test('credentials in the configuration are refused, saying where they come from instead', () => {
+    for (const key of ['accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials', 'profile']) {
+      const err = expectConfigError(
+        withArtifacts({ store: 's3', bucket: 'b-bucket', [key]: 'AKIAEXAMPLE' }),
+        `artifacts: "${key}": S3 credentials are never read from the configuration file`,
+        'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      );
+      expect(err.message).not.toContain('AKIAEXAMPLE');
+    }
+    expectConfigError(
+      withArtifacts({ store: 's3', bucket: 'b-bucket', endpoint: 'https://AKIA:secret@s3.example.com' }),
+      'artifacts.endpoint: must not carry credentials',
+    );
+    // Other unknown keys keep the ordinary message.
+    expectConfigError(withArtifacts({ store: 's3', bucket: 'b-bucket', buckt: 'x' }), 'Unrecognized key');
+  });
+
+  test('s3 needs a bucket; the folder and the bucket settings do not mix', () => {
+    expectConfigError(withArtifacts({ store: 's3' }), 'artifacts.bucket: required when store is s3');
+    expectConfigError(
+      withArtifacts({ store: 's3', bucket: 'b-bucket', dir: '/shared' }),
+      'artifacts.dir: only for store: filesystem',
+    );
+    // A bucket without `store: s3` would silently keep plans on local disk.
+    expectConfigError(
+      withArtifacts({ bucket: 'b-bucket' }),
+      'artifacts.bucket: only for store: s3 (store is filesystem); set artifacts.store: s3',
+    );
+    expectConfigError(
+      withArtifacts({ store: 's3', bucket: 'Not_A_Bucket' }),
+      'artifacts.bucket: must be an S3 bucket name',
+    );
+  });
+
+  test('prefixes are key prefixes: no leading "/", no "." or ".." segments', () => {
+    for (const ok of ['cdf-promotion/', 'team/cdf-promotion', 'a.b/c_d-e/'])
+      expect(
+        parseConfig(withArtifacts({ store: 's3', bucket: 'b-bucket', prefix: ok }), '/x/c.yaml').artifacts
+          .prefix,
+      ).toBe(ok);
+    for (const bad of ['/abs', '../up', 'a/../b', 'a/./b', 'sp ace'])
+      expectConfigError(withArtifacts({ store: 's3', bucket: 'b-bucket', prefix: bad }), 'artifacts.prefix');
+  });
+
+  test('artifacts.dir resolves from the config file and may not sit in the Toolkit cache', () => {
+    const cfg = parseConfig(withArtifacts({ dir: '../shared/artifacts' }), '/srv/promo/etc/config.yaml');
+    expect(cfg.artifacts.dir).toBe('/srv/promo/shared/artifacts');
+    const raw = withArtifacts({ dir: '/var/cache/toolkits/plans' });
+    raw.toolkit = { versions: { install: { cacheDir: '/var/cache/toolkits' } } };
+    expectConfigError(raw, 'artifacts.dir: must not be inside toolkit.versions.install.cacheDir');
+  });
+});

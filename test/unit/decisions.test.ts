@@ -69,7 +69,7 @@ describe('data layout', () => {
       expect.objectContaining({
         root: '/var/lib/cdf',
         mirror: '/var/lib/cdf/mirror.git',
-        plans: '/var/lib/cdf/artifacts/plans',
+        artifacts: '/var/lib/cdf/artifacts',
         ledger: '/var/lib/cdf/ledger',
       }),
     );

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  changesBeyondApproved,
   composePlanText,
   notAbleToDeploy,
   planDifferences,
@@ -86,6 +87,41 @@ describe('planDifferences', () => {
     const diffs = planDifferences(create, unchanged);
     expect(diffs.length).toBeGreaterThan(0);
     expect(diffs).toEqual(expect.arrayContaining([expect.stringMatching(/^spaces counts differ$/)]));
+  });
+});
+
+describe('changesBeyondApproved (a retried apply after a partial deploy)', () => {
+  const partly = parseDryRunOutput(fixture('dry-run-after-deploy-error.txt'));
+  const withCounts = (over: Record<string, { create?: number; update?: number; delete?: number }>) => ({
+    ...create,
+    resources: create.resources.map((r) => ({ ...r, ...over[r.resource] })),
+  });
+
+  test('what is left of the approved plan, or nothing at all, is within it', () => {
+    expect(changesBeyondApproved(create, partly)).toEqual([]);
+    expect(changesBeyondApproved(create, unchanged)).toEqual([]);
+    expect(changesBeyondApproved(create, create)).toEqual([]);
+  });
+
+  test('a half-made create may show as an update; a new update, create or delete may not', () => {
+    const views = create.resources.find((r) => r.resource === 'views')!;
+    expect(changesBeyondApproved(create, withCounts({ views: { create: 0, update: views.create } }))).toEqual(
+      [],
+    );
+    expect(changesBeyondApproved(create, withCounts({ views: { update: views.create } }))).toEqual([
+      `views: ${views.create * 2} to create or update, ${views.create} approved`,
+    ]);
+    expect(changesBeyondApproved(create, withCounts({ views: { delete: 1 } }))).toEqual([
+      'views: 1 to delete, 0 approved',
+    ]);
+    expect(changesBeyondApproved(partly, create).length).toBeGreaterThan(0);
+  });
+
+  test('a per-resource diff that was not approved, or reads differently, is beyond it', () => {
+    const extra = { ...unchanged, resourceDiffs: [{ title: 'views: demo_space:Pump', body: '- a\n+ b' }] };
+    expect(changesBeyondApproved(create, extra)).toEqual([
+      'views: demo_space:Pump differs from the approved plan',
+    ]);
   });
 });
 
