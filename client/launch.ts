@@ -3,6 +3,7 @@
  * must never race on one environment), print how to follow up, and optionally wait for the result.
  */
 import type { Client } from '@temporalio/client';
+import { mdCode, mdText } from '../contracts/markdown';
 import type { PromotionResult } from '../contracts/types';
 import type { GlobalOptions } from './connection';
 import { UnsuccessfulOutcomeError } from './errors';
@@ -14,6 +15,30 @@ export interface LaunchRequest {
   workflowId: string;
   input: object;
   wait: boolean;
+  /** What the Temporal UI shows for the run before it has done anything: a one-line summary and markdown. */
+  summary?: string;
+  details?: string;
+}
+
+/** The UI's static summary and details of a run, from its request (escaped: the request is the caller's text). */
+export function staticMetadata(req: {
+  kind: 'promotion' | 'rollback';
+  environment: string;
+  ref: string;
+  requestedBy: string;
+  reason?: string | undefined;
+  override?: string | undefined;
+}): { summary: string; details: string } {
+  const verb = req.kind === 'promotion' ? 'promote' : 'roll back to';
+  const summary = `${verb} ${req.ref} to ${req.environment} (requested by ${req.requestedBy})`.slice(0, 200);
+  const details = [
+    `- environment: ${mdCode(req.environment)}`,
+    `- ${req.kind === 'promotion' ? 'ref' : 'target'}: ${mdCode(req.ref, 200)}`,
+    `- requested by: ${mdText(req.requestedBy)}`,
+    ...(req.reason ? [`- reason: ${mdText(req.reason, 2000)}`] : []),
+    ...(req.override ? [`- override: ${mdText(req.override, 2000)}`] : []),
+  ].join('\n');
+  return { summary, details };
 }
 
 export async function launch(client: Client, globals: GlobalOptions, req: LaunchRequest): Promise<void> {
@@ -22,6 +47,8 @@ export async function launch(client: Client, globals: GlobalOptions, req: Launch
     workflowId: req.workflowId,
     args: [req.input],
     workflowIdConflictPolicy: 'FAIL',
+    ...(req.summary ? { staticSummary: req.summary } : {}),
+    ...(req.details ? { staticDetails: req.details } : {}),
   });
   const started = {
     workflowId: handle.workflowId,

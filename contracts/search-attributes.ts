@@ -10,10 +10,17 @@ export const environmentSearchAttribute = defineSearchAttributeKey(
 );
 export const phaseSearchAttribute = defineSearchAttributeKey('PromotionPhase', SearchAttributeType.KEYWORD);
 export const commitSearchAttribute = defineSearchAttributeKey('CdfCommit', SearchAttributeType.KEYWORD);
+/** The run's outcome (succeeded, rejected, smoke_failed, ...), set when it ends: a closed run's status alone says
+ * COMPLETED for a rejected run and a succeeded one alike. */
+export const outcomeSearchAttribute = defineSearchAttributeKey(
+  'PromotionOutcome',
+  SearchAttributeType.KEYWORD,
+);
 
 /** `--search-attribute NAME=TYPE` pairs for `temporal server start-dev`. */
 export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; type: 'Keyword' }> = [
   { name: 'CdfEnvironment', type: 'Keyword' },
   { name: 'PromotionPhase', type: 'Keyword' },
   { name: 'CdfCommit', type: 'Keyword' },
+  { name: 'PromotionOutcome', type: 'Keyword' },
 ];

@@ -7,24 +7,11 @@
  * Everything a requester or a tool controls is escaped: no links, images, HTML or table breaks can be injected.
  */
 import type { EnvironmentPolicy } from '../contracts/activity-types';
+import { mdCode, mdText } from '../contracts/markdown';
 import type { PromotionStatus } from '../contracts/types';
 
 /** The UI shows at most 20 KB of details. */
 export const MAX_DETAILS_LENGTH = 20_000;
-
-/** Markdown-inert text on one line: every character markdown or HTML could act on is backslash-escaped. */
-export function mdText(value: string, max = 300): string {
-  const one = value.replace(/[\r\n\t]+/g, ' ').slice(0, max);
-  return one.replace(/[\\`*_{}[\]()<>#+\-.!|~&]/g, (c) => `\\${c}`);
-}
-
-/** Inline code for ids, hashes and commands: backticks inside are replaced, so the span cannot be closed early. */
-export function mdCode(value: string, max = 500): string {
-  return `\`${value
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/`/g, "'")
-    .slice(0, max)}\``;
-}
 
 export interface DetailsContext {
   workflowId: string;

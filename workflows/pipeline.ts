@@ -51,6 +51,7 @@ import { proveSigned, renderStatement } from '../contracts/signed-statement';
 import {
   commitSearchAttribute,
   environmentSearchAttribute,
+  outcomeSearchAttribute,
   phaseSearchAttribute,
 } from '../contracts/search-attributes';
 import type { ApplyWait, NameRules, Outcome, Phase, PromotionResult } from '../contracts/types';
@@ -692,6 +693,9 @@ export async function runPipeline(
   const finish = async (outcome: Outcome, failure?: string, alsoAlert = false): Promise<PromotionResult> => {
     status.outcome = outcome;
     if (failure) status.failure = failure;
+    // Runs recorded before the outcome was a search attribute replay without it.
+    if (patched('outcome-search-attribute'))
+      upsertSearchAttributes([{ key: outcomeSearchAttribute, value: outcome }]);
     // Alerts and cleanup must happen even if the workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
       if (paths && outcome === 'smoke_failed' && applied && input.kind === 'promotion')

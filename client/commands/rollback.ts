@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ROLLBACK_WORKFLOW_TYPE } from '../../contracts/messages';
 import { LAST_KNOWN_GOOD_REF, rollbackInputSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
-import { launch } from '../launch';
+import { launch, staticMetadata } from '../launch';
 import { PROGRAM_NAME } from '../output';
 import { SIGN_WITH_HELP, signRequest } from '../signing';
 import { checkWorkflowId, parseFlags } from '../validation';
@@ -75,6 +75,13 @@ export function registerRollback(program: Command): void {
           workflowId,
           input: { ...input, ...signed },
           wait: !!flags.wait,
+          ...staticMetadata({
+            kind: 'rollback',
+            environment: input.environment,
+            ref: input.commit ?? LAST_KNOWN_GOOD_REF,
+            requestedBy: input.requestedBy,
+            reason: input.reason,
+          }),
         }),
       );
     });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { PROMOTION_WORKFLOW_TYPE } from '../../contracts/messages';
 import { fromRef, promotionInputSchema } from '../../contracts/types';
 import { readGlobals, withClient } from '../connection';
-import { launch } from '../launch';
+import { launch, staticMetadata } from '../launch';
 import { PROGRAM_NAME } from '../output';
 import { SIGN_WITH_HELP, signRequest } from '../signing';
 import { checkWorkflowId, parseFlags } from '../validation';
@@ -91,6 +91,14 @@ export function registerStart(program: Command): void {
           workflowId,
           input: { ...input, ...signed },
           wait: !!flags.wait,
+          ...staticMetadata({
+            kind: 'promotion',
+            environment: input.environment,
+            ref,
+            requestedBy: input.requestedBy,
+            reason: input.reason,
+            override: input.override?.reason,
+          }),
         }),
       );
     });

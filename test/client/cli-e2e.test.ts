@@ -226,4 +226,29 @@ test('unknown workflow ids exit 3; reject ends a run as rejected; start --wait e
   expectExit(waited, 5);
   expect(waited.stdout).toMatch(/outcome:\s+rejected/);
   expect(waited.stderr.trim()).toMatch(/^error: run ended with outcome rejected/);
+
+  // The outcome is a search attribute: `list` shows it and filters by it (visibility lags a little).
+  type Row = { workflowId: string; outcome?: string; commit?: string; environment?: string };
+  let rows: Row[] = [];
+  for (let i = 0; i < 50 && !rows.some((r) => r.workflowId === id); i++) {
+    if (i) await new Promise((r) => setTimeout(r, 200));
+    const listed = await cli('list', '--env', 'prod', '--outcome', 'rejected', '--json');
+    expectExit(listed, 0);
+    rows = JSON.parse(listed.stdout) as Row[];
+  }
+  expect(rows.find((r) => r.workflowId === id)).toEqual(
+    expect.objectContaining({
+      outcome: 'rejected',
+      environment: 'prod',
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+    }),
+  );
+  expect(rows.every((r) => r.outcome === 'rejected')).toBe(true);
+  const commit = rows.find((r) => r.workflowId === id)!.commit!;
+  const byCommit = await cli('list', '--commit', commit.slice(0, 10));
+  expectExit(byCommit, 0);
+  expect(byCommit.stdout).toMatch(
+    new RegExp(`${id}\\s+prod\\s+${commit.slice(0, 12)}\\s+COMPLETED\\s+done\\s+rejected`),
+  );
+  expectExit(await cli('list', '--outcome', 'bogus'), 2);
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   commitSearchAttribute,
+  outcomeSearchAttribute,
   environmentSearchAttribute,
   phaseSearchAttribute,
 } from '../../contracts/search-attributes';
@@ -38,7 +39,12 @@ export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflow
       executable: { type: 'existing-path', path: temporalCliPath() },
       dbFilename: options.dbFilename,
       port: options.port,
-      searchAttributes: [environmentSearchAttribute, phaseSearchAttribute, commitSearchAttribute],
+      searchAttributes: [
+        environmentSearchAttribute,
+        phaseSearchAttribute,
+        commitSearchAttribute,
+        outcomeSearchAttribute,
+      ],
       extraArgs: [
         '--dynamic-config-value',
         'frontend.enableUpdateWorkflowExecution=true',
