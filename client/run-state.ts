@@ -8,6 +8,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { describeFailure } from '../contracts/errors';
 import { statusQuery } from '../contracts/messages';
 import { CliError, oneLine } from './errors';
@@ -80,3 +81,45 @@ export async function finalResult(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What a long step is doing now: the last output line its activity reported in a heartbeat. */
+export interface StepProgress {
+  activity: string;
+  attempt: number;
+  step?: string;
+  lastLine?: string;
+  /** Smoke checks report how many are done. */
+  done?: number;
+  total?: number;
+}
+
+/**
+ * The progress of the run's running activities, from their latest heartbeat details (the Toolkit steps send
+ * their last output lines; the smoke checks their count). Empty when nothing runs or nothing was reported.
+ */
+export async function stepProgress(handle: WorkflowHandle): Promise<StepProgress[]> {
+  const d = await handle.describe();
+  const out: StepProgress[] = [];
+  for (const a of d.raw.pendingActivities ?? []) {
+    const payload = a.heartbeatDetails?.payloads?.[0];
+    let details: Record<string, unknown> = {};
+    if (payload) {
+      try {
+        details = (defaultPayloadConverter.fromPayload(payload) as Record<string, unknown>) ?? {};
+      } catch {
+        details = {};
+      }
+    }
+    const lines = Array.isArray(details.lastLines) ? (details.lastLines as unknown[]) : [];
+    const last = lines.length ? lines[lines.length - 1] : undefined;
+    out.push({
+      activity: a.activityType?.name ?? '?',
+      attempt: a.attempt ?? 1,
+      ...(typeof details.step === 'string' ? { step: details.step } : {}),
+      ...(typeof last === 'string' ? { lastLine: last } : {}),
+      ...(typeof details.done === 'number' ? { done: details.done } : {}),
+      ...(typeof details.total === 'number' ? { total: details.total } : {}),
+    });
+  }
+  return out;
+}

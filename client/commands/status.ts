@@ -5,8 +5,24 @@ import type { PromotionStatus } from '../../contracts/types';
 import { readGlobals, withClient, type GlobalOptions } from '../connection';
 import { oneLine } from '../errors';
 import { checkOutcome } from '../launch';
-import { formatReport, formatResult, formatRunHeader, print, printJson, PROGRAM_NAME } from '../output';
-import { finalResult, queryStatus, snapshot, sleep, type RunSnapshot } from '../run-state';
+import {
+  formatReport,
+  formatResult,
+  formatRunHeader,
+  oneLineSafe,
+  print,
+  printJson,
+  PROGRAM_NAME,
+} from '../output';
+import {
+  finalResult,
+  queryStatus,
+  snapshot,
+  sleep,
+  stepProgress,
+  type RunSnapshot,
+  type StepProgress,
+} from '../run-state';
 import { checkWorkflowId } from '../validation';
 
 const WATCH_INTERVAL_MS = 1000;
@@ -23,7 +39,10 @@ export function registerStatus(program: Command): void {
         'With --watch, follow it until it is done (exit 5 if it ends in anything but succeeded or no_changes).',
     )
     .argument('<workflowId>', 'workflow id printed by start / rollback')
-    .option('--watch', 'poll every second and print each phase change until the run is done')
+    .option(
+      '--watch',
+      "poll every second and print each phase change until the run is done, with long steps' progress (the Toolkit's last output line)",
+    )
     .addHelpText(
       'after',
       `\nExamples:\n  $ ${PROGRAM_NAME} status promotion-prod-v1-4-0-20250101T120000\n` +
@@ -81,6 +100,7 @@ async function watch(client: Client, globals: GlobalOptions, workflowId: string)
   result.catch(() => undefined);
 
   let previous: PromotionStatus | undefined;
+  let lastProgress = '';
   for (;;) {
     let status: PromotionStatus | undefined;
     try {
@@ -91,6 +111,16 @@ async function watch(client: Client, globals: GlobalOptions, workflowId: string)
     }
     report(globals, status, previous);
     previous = status;
+    if (LONG_STEPS.has(status.phase) && !closed) {
+      // Best effort: progress is a nicety, a failed describe must not end the watch.
+      const progress = await stepProgress(handle).catch(() => [] as StepProgress[]);
+      const line = progress.map(describeProgress).filter(Boolean).join('; ');
+      if (line && line !== lastProgress) {
+        if (globals.json) printJson({ event: 'progress', phase: status.phase, activities: progress }, true);
+        else print(`${new Date().toISOString().slice(11, 19)}    ${oneLineSafe(line)}`);
+        lastProgress = line;
+      }
+    }
     if (status.phase === 'done' || closed) break;
     await sleep(WATCH_INTERVAL_MS);
   }
@@ -100,6 +130,16 @@ async function watch(client: Client, globals: GlobalOptions, workflowId: string)
   else if ('result' in final) print(`\n${formatResult(workflowId, final.result)}`);
   else print(`\nrun failed: ${final.failure}`);
   checkOutcome(final);
+}
+
+/** Phases whose activities report progress in their heartbeats. */
+const LONG_STEPS: ReadonlySet<PromotionStatus['phase']> = new Set(['diffing', 'applying', 'smoke_testing']);
+
+function describeProgress(p: StepProgress): string {
+  const retry = p.attempt > 1 ? ` (attempt ${p.attempt})` : '';
+  if (p.lastLine) return `${p.step ?? p.activity}${retry}: ${p.lastLine}`;
+  if (p.total !== undefined) return `${p.activity}${retry}: ${p.done ?? 0} of ${p.total} checks`;
+  return '';
 }
 
 function report(

@@ -127,8 +127,13 @@ test('start, refused approval, approval with plan hash, watch to succeeded', asy
   );
   expectExit(again, 0);
 
+  // The deploy's view upsert is slowed, so `--watch` sees the apply's heartbeat with the Toolkit's last line.
+  await stack.admin.addFault({ method: 'POST', pathPattern: '^/models/views$', latencyMs: 7000, count: 1 });
   const watched = await cli('status', info.workflowId, '--watch');
   expectExit(watched, 0);
+  expect(watched.stdout).toMatch(
+    /applying[\s\S]*\n\d{2}:\d{2}:\d{2} {4}(deploy|diff|build)( \(attempt \d+\))?: \S/,
+  );
   expect(watched.stdout).toMatch(/done/);
   expect(watched.stdout).toMatch(/outcome:\s+succeeded/);
 

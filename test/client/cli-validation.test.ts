@@ -3,6 +3,7 @@
  * here that tried to connect would fail with exit 1 instead of the expected 2, so these also prove validation
  * happens before connecting.
  */
+import { buildProgram } from '../../client/cli';
 import { describeRun, runCli } from './run-cli';
 
 const NOWHERE = '127.0.0.1:1';
@@ -108,8 +109,23 @@ describe('cli help', () => {
     ['status', ['<workflowId>', '--watch']],
     ['approve', ['<workflowId>', '--approver', '--plan-hash', '--comment']],
     ['reject', ['<workflowId>', '--approver', '--reason']],
-    ['list', ['--env', '--limit']],
+    ['list', ['--env', '--outcome', '--commit', '--limit']],
+    ['plan', ['<workflowId>', '--config']],
+    ['cancel', ['<workflowId>', '--by', '--reason']],
+    ['audit', ['<workflowId>']],
+    ['queue', ['--env']],
+    ['history', ['--env', '--limit']],
+    ['freeze', ['--env', '--until', '--reason', '--by']],
+    ['unfreeze', ['--env', '--by', '--reason']],
   ];
+
+  test('every command is in the list above', () => {
+    expect(
+      buildProgram()
+        .commands.map((c) => c.name())
+        .sort(),
+    ).toEqual(expectations.map(([c]) => c).sort());
+  });
 
   test.each(expectations)(
     '%s --help exits 0 and documents its flags with an example',
