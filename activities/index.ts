@@ -19,7 +19,7 @@ import { createEnvironmentEntitySteps } from './steps/environment-entity-steps';
 import { createLeftoverFinder } from './leftovers/leftovers';
 import { createApplyPlan } from './steps/apply-plan';
 import { createBuildAndDiff } from './steps/build-and-diff';
-import { createCleanupRun } from './steps/cleanup-run';
+import { createCleanupRun, createStoreAuditRecord } from './steps/cleanup-run';
 import { createFindCommitAuthors } from './steps/find-commit-authors';
 import { createPrepareCheckout } from './steps/prepare-checkout';
 import { createRemoveLeftovers } from './steps/remove-leftovers';
@@ -108,5 +108,6 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger, sanitize })),
     sendNotice: wrap('sendNotice', createSendNotice({ config, alerts: deps.alerts, logger, sanitize })),
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),
+    storeAuditRecord: wrap('storeAuditRecord', createStoreAuditRecord({ artifacts, logger })),
   };
 }

@@ -43,7 +43,13 @@ export function artifactHash(content: string | Uint8Array): string {
  * The name of a run's build report. Derived from the run's ids only (like its folders in config/data-layout),
  * so whichever worker builds the run writes the same object.
  */
+const safe = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+
 export function buildReportName(run: RunIds): string {
-  const safe = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
   return `build-reports/${safe(run.workflowId)}/${safe(run.runId)}.json`;
+}
+
+/** The name of a run's audit record: its request and result, kept beyond the Temporal namespace's retention. */
+export function auditRecordName(run: RunIds): string {
+  return `audit/${safe(run.workflowId)}/${safe(run.runId)}.json`;
 }

@@ -19,6 +19,7 @@ import type {
   LeftoverResource,
   Outcome,
   PlanSummary,
+  PromotionResult,
   SmokeCheckResult,
   WorkflowKind,
 } from './types';
@@ -196,6 +197,21 @@ export interface CleanupRequest {
   run: RunRef;
 }
 
+/** A finished run's audit record: what was asked, by whom, and how it ended (approvals with their proofs). */
+export interface AuditRecordRequest {
+  run: RunRef;
+  record: {
+    kind: WorkflowKind;
+    environment: string;
+    ref: string;
+    requestedBy: string;
+    reason?: string;
+    startedAt: string;
+    endedAt: string;
+    result: PromotionResult;
+  };
+}
+
 /**
  * The activities the workflows schedule, by name. Workflows proxy this interface (they never import activity
  * code); activities/index.ts implements it.
@@ -229,4 +245,6 @@ export interface PromotionActivities {
   sendAlert(req: AlertRequest): Promise<AlertDelivery>;
   sendNotice(req: NoticeRequest): Promise<AlertDelivery>;
   cleanupRun(req: CleanupRequest): Promise<void>;
+  /** Writes the run's audit record to the artifact store (`audit/<workflowId>/<runId>.json`). */
+  storeAuditRecord(req: AuditRecordRequest): Promise<{ uri: string }>;
 }

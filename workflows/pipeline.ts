@@ -731,6 +731,28 @@ export async function runPipeline(
           log.error('alert delivery failed for good', { error: status.alertFailure });
         }
       }
+      // Runs recorded before audit records replay without them.
+      if (patched('audit-record')) {
+        try {
+          await quick.storeAuditRecord({
+            run,
+            record: {
+              kind: input.kind,
+              environment: input.environment,
+              ref: input.ref,
+              requestedBy: input.requestedBy,
+              ...(input.reason ? { reason: input.reason } : {}),
+              startedAt: info.runStartTime.toISOString(),
+              endedAt: new Date(Date.now()).toISOString(),
+              result: toResult(status, input, outcome, alertsSent),
+            },
+          });
+        } catch (err) {
+          log.warn('the audit record could not be stored; the history still has everything', {
+            error: describeFailure(err),
+          });
+        }
+      }
       try {
         await quick.cleanupRun({ run });
       } catch (err) {

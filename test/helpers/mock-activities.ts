@@ -178,6 +178,7 @@ const UNORDERED = new Set<ActivityName>([
   'commitFacts',
   'lastKnownGood',
   'checkDeployWindow',
+  'storeAuditRecord',
 ]);
 
 export function mockActivities(
@@ -235,6 +236,9 @@ export function mockActivities(
       return { delivered: ['ops-webhook'] };
     },
     async cleanupRun() {},
+    async storeAuditRecord(req) {
+      return { uri: `memory://audit/${req.run.workflowId}/${req.run.runId}.json` };
+    },
   };
   const impl = { ...defaults, ...overrides };
   const calls = Object.fromEntries(

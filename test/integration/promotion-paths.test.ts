@@ -14,6 +14,8 @@ import {
 } from '../../contracts/environment-entity';
 import { approveUpdate } from '../../contracts/messages';
 import type { PromotionResult, PromotionStatus } from '../../contracts/types';
+import { auditRecordName } from '../../artifacts/artifact-store';
+import { openArtifactStore } from '../../artifacts/open-artifact-store';
 import { describeRun, runCli } from '../client/run-cli';
 import { startHarness, type Harness } from '../helpers/harness';
 import { TASK_QUEUE, failureAlerts, type Stack } from '../helpers/stack';
@@ -83,6 +85,20 @@ test('dev -> prod: prod promotes what dev last passed; a commit dev never passed
     expect.objectContaining({ outcome: 'succeeded', commit: stack.repo.first }),
   );
   expect((await entity('prod')).lastKnownGood?.commit).toBe(stack.repo.first);
+  // The run's audit record is in the shared artifact store, beyond the namespace's retention.
+  const desc = await fromDev.describe();
+  const audit = JSON.parse(
+    await openArtifactStore(stack.config.artifacts).getNamed(
+      auditRecordName({ workflowId: fromDev.workflowId, runId: desc.runId }),
+    ),
+  ) as { requestedBy: string; result: PromotionResult };
+  expect(audit).toEqual(
+    expect.objectContaining({
+      requestedBy: 'alice',
+      result: expect.objectContaining({ outcome: 'succeeded', from: 'dev', commit: stack.repo.first }),
+    }),
+  );
+  expect(audit.result.approvals.map((a) => a.approver)).toEqual(['bob']);
 
   // v2 never passed dev: refused at once, typed, before any diff.
   const refused = await cli('start', '--env', 'prod', '--ref', 'v2', '--requested-by', 'alice', '--wait');
