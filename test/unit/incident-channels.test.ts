@@ -25,6 +25,7 @@ import { createActivities, type ActivityDeps } from '../../activities/index';
 import type { ConfigRepository } from '../../activities/git/config-repository';
 import type { EnvironmentEntities } from '../../activities/environments/environment-entities';
 import { DeploymentLedger } from '../../activities/ledger/deployment-ledger';
+import { createResolveIncidents } from '../../activities/steps/resolve-incidents';
 import { composeAlert } from '../../activities/steps/send-alert';
 import { composeNotice } from '../../activities/steps/send-notice';
 import { createToolkitResolver } from '../../activities/toolkit/toolkit-resolver';
@@ -554,7 +555,7 @@ describe('configuration', () => {
   });
 });
 
-describe('activities: failures reach PagerDuty, notices do not', () => {
+describe('activities: notices skip PagerDuty, passing smoke checks resolve the incident', () => {
   const tmp = tempDir('cdf-incidents-');
   let receiver: AlertReceiver;
   beforeAll(async () => {
@@ -617,5 +618,51 @@ describe('activities: failures reach PagerDuty, notices do not', () => {
       delivered: ['ops-teams', 'ops-slack'],
     });
     expect(paths()).toEqual(['/teams', '/slack']);
+  });
+
+  test('passing smoke checks resolve the incident the failure opened, by the same key', async () => {
+    const { acts } = setup(2);
+    await runActivity(acts.sendAlert, request);
+    const results = await runActivity(acts.runSmokeChecks, { environment: 'prod' });
+    expect(results.every((r) => r.passed)).toBe(true);
+    const events = receiver.received
+      .filter((a) => a.path === '/pagerduty')
+      .map((a) => a.body as { event_action: string; dedup_key: string });
+    expect(events.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
+    expect(events[1]!.dedup_key).toBe(events[0]!.dedup_key);
+    // Only PagerDuty keeps incidents: Teams and Slack hear nothing of a success.
+    expect(paths()).toEqual(['/pagerduty', '/teams', '/slack', '/pagerduty']);
+  });
+
+  test('failing smoke checks resolve nothing', async () => {
+    const { acts } = setup(1);
+    const results = await runActivity(acts.runSmokeChecks, { environment: 'prod' });
+    expect(results.map((r) => r.passed)).toEqual([false]);
+    expect(receiver.received).toEqual([]);
+  });
+
+  test('a resolve that fails is tried again; one that keeps failing is logged and does not fail the step', async () => {
+    const { config } = setup(2);
+    const sender = new HttpAlertSender({ PD_KEY: ROUTING_KEY, PD_URL: `${receiver.url}/pagerduty` });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    const resolve = createResolveIncidents({
+      config,
+      alerts: sender,
+      logger,
+      sanitize: (t) => t.split(ROUTING_KEY).join('***'),
+      retryDelaysMs: [10, 10],
+    });
+    receiver.failNext(2);
+    expect(await runActivity(resolve, 'prod')).toEqual({ resolved: ['oncall'] });
+    expect(paths()).toEqual(['/pagerduty']);
+
+    receiver.failNext(3);
+    expect(await runActivity(resolve, 'prod')).toEqual({ resolved: [] });
+    expect(paths()).toEqual(['/pagerduty']);
+    expect(lines.join('')).toContain(
+      'could not resolve the incident; resolve it by hand: alert to pagerduty answered HTTP 503',
+    );
+    expect(lines.join('')).not.toContain(ROUTING_KEY);
   });
 });
