@@ -24,6 +24,7 @@ import { createFindCommitAuthors } from './steps/find-commit-authors';
 import { createPrepareCheckout } from './steps/prepare-checkout';
 import { createRemoveLeftovers } from './steps/remove-leftovers';
 import { createResolveEnvironment } from './steps/resolve-environment';
+import { createResolveIncidents } from './steps/resolve-incidents';
 import { createRunSmokeChecks } from './steps/run-smoke-checks';
 import { createSendAlert } from './steps/send-alert';
 import { createSendNotice } from './steps/send-notice';
@@ -104,7 +105,15 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
       'removeLeftovers',
       createRemoveLeftovers({ config, steps, workspace, ledger, logger }),
     ),
-    runSmokeChecks: wrap('runSmokeChecks', createRunSmokeChecks({ config, cdf: deps.cdf, logger })),
+    runSmokeChecks: wrap(
+      'runSmokeChecks',
+      createRunSmokeChecks({
+        config,
+        cdf: deps.cdf,
+        logger,
+        resolveIncidents: createResolveIncidents({ config, alerts: deps.alerts, logger, sanitize }),
+      }),
+    ),
     sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger, sanitize })),
     sendNotice: wrap('sendNotice', createSendNotice({ config, alerts: deps.alerts, logger, sanitize })),
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),

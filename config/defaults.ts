@@ -59,3 +59,10 @@ export const TRANSFORMATION_WINDOW_MS = 3_600_000;
 
 /** CDF cluster name passed to the Toolkit as CDF_CLUSTER when an environment does not set one. */
 export const DEFAULT_CDF_CLUSTER = 'sandbox';
+
+/** PagerDuty's Events API v2 (US service region); a channel's `url` or `urlEnv` names another. */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/** The severities PagerDuty's Events API v2 accepts, and the one a failed run is reported with by default. */
+export const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export const PAGERDUTY_DEFAULT_SEVERITY = 'error';

@@ -9,6 +9,8 @@ import {
   ARTIFACT_DEFAULTS,
   DEFAULT_CDF_CLUSTER,
   DEFAULT_DATA_DIR,
+  PAGERDUTY_DEFAULT_SEVERITY,
+  PAGERDUTY_SEVERITIES,
   TEMPORAL_DEFAULTS,
   TOOLKIT_DEFAULTS,
   TOOLKIT_INSTALL_DEFAULTS,
@@ -90,6 +92,25 @@ const alertChannelSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('slack'), name: z.string().optional(), urlEnv: envVarName }).strict(),
+  // An incoming webhook or a Workflows (Power Automate) webhook: either URL carries its credential (`sig=`).
+  z.object({ type: z.literal('teams'), name: z.string().optional(), urlEnv: envVarName }).strict(),
+  z
+    .object({
+      type: z.literal('pagerduty'),
+      name: z.string().optional(),
+      // The integration's routing key is what lets anyone open incidents on the service: a secret.
+      routingKeyEnv: envVarName,
+      // The Events API v2 endpoint is not a secret (EU accounts use events.eu.pagerduty.com); urlEnv is for
+      // endpoints that are, or that differ per deployment. Neither: PAGERDUTY_EVENTS_URL.
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+      urlEnv: envVarName.optional(),
+      severity: z.enum(PAGERDUTY_SEVERITIES).default(PAGERDUTY_DEFAULT_SEVERITY),
+    })
+    .strict()
+    .refine((c) => !(c.url && c.urlEnv), {
+      path: ['urlEnv'],
+      message: 'give url or urlEnv, not both',
+    }),
 ]);
 
 const smokeSchema = z

@@ -112,7 +112,8 @@ async function main(): Promise<void> {
 
   const alerts = await startAlertReceiver({
     port: ALERTS_PORT,
-    onAlert: (a) => log.warn({ channel: a.path, alert: a.body }, 'ALERT received by the local receiver'),
+    onAlert: (a) =>
+      log.warn({ channel: a.path, alert: printable(a.body) }, 'ALERT received by the local receiver'),
   });
 
   const repo = ensureDemoRepo(path.join(DATA, 'config-repo'));
@@ -128,6 +129,9 @@ async function main(): Promise<void> {
       CDF_TOKEN_PROD: 'sandbox-token-prod',
       ALERT_WEBHOOK_URL: `${alerts.url}/webhook`,
       SLACK_WEBHOOK_URL: `${alerts.url}/slack`,
+      TEAMS_WEBHOOK_URL: `${alerts.url}/teams`,
+      // 32 characters, as PagerDuty's routing keys are; config/local.yaml points prod's PagerDuty channel here.
+      PAGERDUTY_ROUTING_KEY: 'sandboxRoutingKey000000000000000',
     },
   });
   children.push(worker);
@@ -356,4 +360,11 @@ main().catch((err) => {
 function splitAddress(address: string): [string, number] {
   const cut = address.lastIndexOf(':');
   return [address.slice(0, cut), Number(address.slice(cut + 1))];
+}
+
+/** PagerDuty events carry the routing key: a sandbox value here, but logs are no place for one. */
+function printable(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && 'routing_key' in body
+    ? { ...body, routing_key: '***' }
+    : body;
 }

@@ -8,8 +8,16 @@ import { activityLogger } from '../activity-context';
 import type { CdfClientFactory } from '../cdf/cdf-client-factory';
 import { runSmokeChecks as runChecks } from '../smoke/smoke-checks';
 
-/** The playbook's post-deploy checks, read-only, with @cognite/sdk against the environment. */
-export function createRunSmokeChecks(deps: { config: WorkerConfig; cdf: CdfClientFactory; logger: Logger }) {
+/**
+ * The playbook's post-deploy checks, read-only, with @cognite/sdk against the environment. When every check
+ * passes, the run succeeds: the environment's open incident is resolved from here (see resolve-incidents.ts).
+ */
+export function createRunSmokeChecks(deps: {
+  config: WorkerConfig;
+  cdf: CdfClientFactory;
+  logger: Logger;
+  resolveIncidents: (environment: string) => Promise<unknown>;
+}) {
   return async function runSmokeChecks(req: SmokeRequest): Promise<SmokeCheckResult[]> {
     const log = activityLogger(deps.logger);
     const env = requireEnvironment(deps.config, req.environment);
@@ -22,6 +30,7 @@ export function createRunSmokeChecks(deps: { config: WorkerConfig; cdf: CdfClien
       { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length },
       'smoke checks done',
     );
+    if (results.every((r) => r.passed)) await deps.resolveIncidents(req.environment);
     return results;
   };
 }

@@ -1,21 +1,48 @@
 import type { Logger } from 'pino';
 import { requireEnvironment } from '../../config/environment-policy';
-import type { WorkerConfig } from '../../config/schema';
+import type { EnvironmentConfig, WorkerConfig } from '../../config/schema';
 import type { AlertDelivery, AlertRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger, type Sanitizer } from '../activity-context';
 import { channelName, type AlertMessage, type AlertSender } from '../alerts/alert-channels';
+import { incidentKey } from '../alerts/pagerduty';
 
-/** The message every channel renders: the request plus a title and a link to the run in the Temporal UI. */
+/** The run's page in the Temporal UI. */
+export function runUrl(
+  temporal: Pick<WorkerConfig['temporal'], 'uiUrl' | 'namespace'>,
+  workflowId: string,
+  runId: string,
+): string {
+  const ui = temporal.uiUrl.replace(/\/$/, '');
+  return `${ui}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+}
+
+/** Where a failure on the environment is: its CDF project on its cluster (PagerDuty's `source`). */
+export function alertSource(target: Pick<EnvironmentConfig, 'cdfProject' | 'baseUrl'>): string {
+  let host: string;
+  try {
+    host = new URL(target.baseUrl).host;
+  } catch {
+    host = target.baseUrl;
+  }
+  return `${host}/${target.cdfProject}`;
+}
+
+/**
+ * The message every channel renders: the request plus a title, a link to the run in the Temporal UI, and the
+ * environment's incident key and CDF project for the channels that track incidents.
+ */
 export function composeAlert(
   req: AlertRequest,
-  temporal: Pick<WorkerConfig['temporal'], 'uiUrl' | 'namespace'>,
+  temporal: Pick<WorkerConfig['temporal'], 'uiUrl' | 'namespace' | 'taskQueue'>,
+  target: Pick<EnvironmentConfig, 'cdfProject' | 'baseUrl'>,
 ): AlertMessage {
-  const ui = temporal.uiUrl.replace(/\/$/, '');
   return {
     ...req,
     title: `CDF ${req.kind} to ${req.environment} ${req.outcome.replace('_', ' ')}`,
-    runUrl: `${ui}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(req.workflowId)}/${encodeURIComponent(req.runId)}/history`,
+    runUrl: runUrl(temporal, req.workflowId, req.runId),
+    incidentKey: incidentKey(temporal, req.environment),
+    source: alertSource(target),
   };
 }
 
@@ -38,7 +65,7 @@ export function createSendAlert(deps: {
     const key = `${req.workflowId}/${req.runId}`;
     const done = delivered.get(key) ?? new Set<string>();
     delivered.set(key, done);
-    const message = composeAlert(req, deps.config.temporal);
+    const message = composeAlert(req, deps.config.temporal, env);
     const failures: string[] = [];
     let allConfiguration = true;
     for (const [i, channel] of env.alerts.entries()) {

@@ -4,8 +4,8 @@ import type { WorkerConfig } from '../../config/schema';
 import type { AlertDelivery, NoticeRequest } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger, type Sanitizer } from '../activity-context';
-import { channelName, type AlertSender, type NoticeMessage } from '../alerts/alert-channels';
-import { composeAlert } from './send-alert';
+import { channelName, takesNotices, type AlertSender, type NoticeMessage } from '../alerts/alert-channels';
+import { runUrl } from './send-alert';
 
 /** The exact commands that decide the run, as a person would paste them. */
 export function decisionCommands(
@@ -34,11 +34,10 @@ export function composeNotice(
   signed = false,
 ): NoticeMessage {
   const what = `CDF ${req.kind} to ${req.environment}`;
-  const { runUrl } = composeAlert({ ...req, outcome: 'succeeded', failure: '' }, temporal);
   return {
     ...req,
     title: req.notice === 'reminder' ? `Approval reminder: ${what}` : `Approval needed: ${what}`,
-    runUrl,
+    runUrl: runUrl(temporal, req.workflowId, req.runId),
     commands: decisionCommands(req, temporal.namespace, signed),
   };
 }
@@ -60,6 +59,8 @@ export function createSendNotice(deps: {
     const delivered: string[] = [];
     const failures: string[] = [];
     for (const [i, channel] of env.alerts.entries()) {
+      // PagerDuty pages people: it hears of failures, not of plans waiting for approval.
+      if (!takesNotices(channel)) continue;
       const name = channelName(channel, i);
       try {
         await deps.alerts.notify(channel, notice);

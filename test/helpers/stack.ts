@@ -130,20 +130,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-/** What the receiver got that is not an approval notice or reminder: the failure alerts. */
+/** What the receiver got that is not an approval notice or reminder, nor a PagerDuty resolve: the failure alerts. */
 export function failureAlerts(received: AlertReceiver['received']): AlertReceiver['received'] {
-  return received.filter((a) => !isNotice(a.body));
+  return received.filter((a) => !isNotice(a.body) && !isResolve(a.body));
 }
 
-/** Approval notices and reminders the receiver got (webhook event or Slack title). */
+/** Approval notices and reminders the receiver got (webhook event, Slack text or Teams card title). */
 export function approvalNotices(received: AlertReceiver['received']): AlertReceiver['received'] {
   return received.filter((a) => isNotice(a.body));
+}
+
+/** The title of a Teams card (its first text run), if the body is one. */
+export function teamsTitle(body: unknown): string | undefined {
+  const card = (
+    body as { attachments?: Array<{ content?: { body?: Array<{ inlines?: Array<{ text?: unknown }> }> } }> }
+  ).attachments?.[0]?.content;
+  const title = card?.body?.[0]?.inlines?.[0]?.text;
+  return typeof title === 'string' ? title : undefined;
 }
 
 function isNotice(body: unknown): boolean {
   const b = body as { event?: string; text?: string };
   return (
     (typeof b.event === 'string' && /needs-approval|approval-reminder/.test(b.event)) ||
-    (typeof b.text === 'string' && /^Approval (needed|reminder):/.test(b.text))
+    (typeof b.text === 'string' && /^Approval (needed|reminder):/.test(b.text)) ||
+    /^Approval (needed|reminder):/.test(teamsTitle(body) ?? '')
   );
+}
+
+/** A PagerDuty resolve: a run succeeded, nothing failed. */
+function isResolve(body: unknown): boolean {
+  return (body as { event_action?: unknown }).event_action === 'resolve';
 }

@@ -18,8 +18,10 @@ import { auditRecordName } from '../../artifacts/artifact-store';
 import { openArtifactStore } from '../../artifacts/open-artifact-store';
 import { describeRun, runCli } from '../client/run-cli';
 import { startHarness, type Harness } from '../helpers/harness';
-import { TASK_QUEUE, failureAlerts, type Stack } from '../helpers/stack';
+import { TASK_QUEUE, failureAlerts, teamsTitle, type Stack } from '../helpers/stack';
 import { recordHistory, waitForStatus } from '../helpers/workflows';
+
+const ROUTING_KEY = 'pdIntegrationKey0123456789abcdef'; // PagerDuty's are 32 characters
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -43,9 +45,25 @@ beforeAll(async () => {
             ...prod,
             promotion: { from: 'dev' },
             rollback: { automatic: 'without_approval' },
+            // The incident channels too: the failure pages, the automatic rollback's success resolves.
+            alerts: [
+              ...(prod.alerts ?? []),
+              {
+                type: 'pagerduty',
+                name: 'oncall',
+                routingKeyEnv: 'PAGERDUTY_ROUTING_KEY',
+                urlEnv: 'PAGERDUTY_URL',
+              },
+              { type: 'teams', name: 'ops-teams', urlEnv: 'TEAMS_WEBHOOK_URL' },
+            ],
           },
         },
       };
+    },
+    beforeWorker: (s) => {
+      s.secrets.PAGERDUTY_ROUTING_KEY = ROUTING_KEY;
+      s.secrets.PAGERDUTY_URL = `${s.alerts.url}/pagerduty`;
+      s.secrets.TEAMS_WEBHOOK_URL = `${s.alerts.url}/teams`;
     },
   });
   ({ env, stack } = harness);
@@ -150,6 +168,37 @@ test('failed smoke tests start the automatic rollback to the last known good; th
   expect(alert?.body).toEqual(
     expect.objectContaining({ outcome: 'smoke_failed', rollbackWorkflowId: rollbackId }),
   );
+  // PagerDuty: the failure opened prod's incident and the rollback's passing smoke checks resolved it, by the
+  // same key; approval notices (the broken run waited for one) never paged.
+  const events = stack.alerts.received
+    .filter((a) => a.path === '/pagerduty')
+    .map((a) => a.body as { event_action: string; dedup_key: string; payload?: Record<string, unknown> });
+  const triggers = events.filter((e) => e.event_action === 'trigger');
+  expect(triggers).toEqual([
+    expect.objectContaining({
+      dedup_key: `cdf-promote/default/${TASK_QUEUE}/prod`,
+      payload: expect.objectContaining({
+        severity: 'error',
+        class: 'smoke_failed',
+        custom_details: expect.objectContaining({
+          workflowId: broken.workflowId,
+          rollbackWorkflowId: rollbackId,
+        }),
+      }),
+    }),
+  ]);
+  expect(events.slice(events.indexOf(triggers[0]!) + 1)).toContainEqual({
+    routing_key: ROUTING_KEY,
+    event_action: 'resolve',
+    dedup_key: triggers[0]!.dedup_key,
+  });
+  // Teams: the approval notice and the failure card of the broken run, each linking to it.
+  const cards = stack.alerts.received
+    .filter((a) => a.path === '/teams' && JSON.stringify(a.body).includes(broken.workflowId))
+    .map((a) => teamsTitle(a.body));
+  expect(cards).toEqual(['Approval needed: CDF promotion to prod', 'CDF promotion to prod smoke failed']);
+  expect(stack.alerts.refused).toEqual([]);
+  expect(JSON.stringify(await broken.fetchHistory())).not.toContain(ROUTING_KEY);
 
   const state = await entity('prod');
   expect(state.lastKnownGood).toEqual(

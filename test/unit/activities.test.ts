@@ -43,6 +43,7 @@ class FakeAlertSender implements AlertSender {
   async notify(channel: AlertChannelConfig): Promise<void> {
     this.notices.push(channel.name ?? channel.type);
   }
+  async resolve(): Promise<void> {}
   sentTo(): string[] {
     return this.calls.map((c) => c.channel);
   }

@@ -31,6 +31,8 @@ const message: AlertMessage = {
   failedChecks: [{ name: 'data model sp:Model/1', kind: 'dataModel', passed: false, detail: 'not found' }],
   title: 'CDF promotion to prod smoke failed',
   runUrl: 'http://ui.example/namespaces/default/workflows/promote-prod-1/run-1/history',
+  incidentKey: 'cdf-promote/default/cdf-promotions/prod',
+  source: 'api.example/acme-prod',
 };
 
 describe('payloads', () => {

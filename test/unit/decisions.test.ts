@@ -163,9 +163,12 @@ test('composeAlert links to the run in the Temporal UI, escaping ids and namespa
       requestedBy: 'alice',
       failure: 'x',
     },
-    { uiUrl: 'http://ui.example:8233/', namespace: 'prod ns' },
+    { uiUrl: 'http://ui.example:8233/', namespace: 'prod ns', taskQueue: 'cdf-promotions' },
+    { cdfProject: 'acme-prod', baseUrl: 'https://westeurope-1.cognitedata.com' },
   );
   expect(message.title).toBe('CDF promotion to prod smoke failed');
+  expect(message.incidentKey).toBe('cdf-promote/prod ns/cdf-promotions/prod');
+  expect(message.source).toBe('westeurope-1.cognitedata.com/acme-prod');
   expect(message.runUrl).toBe(
     'http://ui.example:8233/namespaces/prod%20ns/workflows/promotion-prod%2Fmain/run%201/history',
   );
