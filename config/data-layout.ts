@@ -36,6 +36,8 @@ export interface DataLayout {
   ledger: string;
   /** Default on-demand cache of Toolkit versions (one virtualenv per version). */
   toolkits: string;
+  /** The process groups of running Toolkit commands, by worker pid (activities/process/orphan-guard.ts). */
+  processes: string;
   run(run: RunIds): RunLayout;
 }
 
@@ -47,6 +49,7 @@ export function dataLayout(dataDir: string): DataLayout {
     artifacts: path.join(root, 'artifacts'),
     ledger: path.join(root, 'ledger'),
     toolkits: path.join(root, 'toolkits'),
+    processes: path.join(root, 'processes'),
     run(run) {
       const dir = path.join(
         root,

@@ -17,6 +17,7 @@ import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
 import type { EnvironmentWorkflowInput } from '../contracts/environment-entity';
 import { createToolkitResolver } from '../activities/toolkit/toolkit-resolver';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
+import { sweepOrphanedGroups, useProcessRegistry } from '../activities/process/orphan-guard';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
 
@@ -63,6 +64,11 @@ export function createDefaultDeps(
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config, logger } = options;
+  // Toolkit commands a dead worker left running (its watchdog died with it) would race this worker's retries.
+  useProcessRegistry(dataLayout(config.dataDir).processes);
+  const swept = sweepOrphanedGroups();
+  if (swept.length)
+    logger.warn({ groups: swept }, 'ended Toolkit commands left running by a worker that is gone');
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   // Activities talk to environment entities through a client on the worker's own connection.
@@ -81,9 +87,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
     ...workflowSource,
-    // Cancellation reaches an activity only through a heartbeat response; by default heartbeats are throttled
-    // to 80% of the 15 s heartbeat timeout, which would leave a cancelled `cdf deploy` running for ~12 s.
-    maxHeartbeatThrottleInterval: '5s',
+    // Cancellation reaches an activity only through a heartbeat response, and a dead worker is noticed only when
+    // heartbeats stop: send them at most 2 s apart (the diff and apply heartbeat timeout is 8 s).
+    maxHeartbeatThrottleInterval: '2s',
     ...options.workerOptions,
   });
 }

@@ -25,13 +25,13 @@ export const quickActivity: ActivityOptions = {
  */
 export const diffActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  // Toolkit steps heartbeat every 5 s and the worker throttles to at most 5 s: three missed beats mean the
-  // worker is gone, and the attempt moves to another worker.
-  heartbeatTimeout: '15s',
+  // Toolkit steps heartbeat every 2 s and the worker sends them at most 2 s apart: four missed beats mean the
+  // worker is gone, and the attempt moves to another worker within 10 s (8 s + the 1 s retry interval).
+  heartbeatTimeout: '8s',
   // A cancelled run cleans its folder afterwards: wait until the Toolkit process has really stopped.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
-    initialInterval: '2s',
+    initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 5,
@@ -42,11 +42,11 @@ export const diffActivity: ActivityOptions = {
 /** `cdf deploy`: long, declarative (re-running converges), so retrying transient failures is safe. */
 export const applyActivity: ActivityOptions = {
   startToCloseTimeout: '90 minutes',
-  heartbeatTimeout: '15s',
+  heartbeatTimeout: '8s',
   // Never report "cancelled" while `cdf deploy` may still be writing to CDF.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
-    initialInterval: '2s',
+    initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
     maximumAttempts: 6,

@@ -3,6 +3,7 @@
  * The child is killed when the abort signal fires (activity cancellation) or the timeout passes.
  */
 import { spawn } from 'node:child_process';
+import { guardProcessGroup } from './orphan-guard';
 
 export interface RunCommandOptions {
   cwd: string;
@@ -11,6 +12,11 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
   /** Called with each complete output line (stdout and stderr interleaved). */
   onLine?: (line: string) => void;
+  /**
+   * End the command's process group if this worker dies (a watchdog process and the registry, orphan-guard.ts):
+   * for commands that change something outside (the Toolkit), not for quick reads such as git's.
+   */
+  guardOrphans?: boolean;
 }
 
 export interface CommandResult {
@@ -37,6 +43,9 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so a kill reaches grandchildren (python wrappers, shims)
     });
+    // The group must end with this worker, even if the worker is killed with SIGKILL (orphan-guard.ts).
+    const unguard =
+      options.guardOrphans && child.pid !== undefined ? guardProcessGroup(child.pid, command) : () => undefined;
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -81,6 +90,7 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
     if (options.signal?.aborted) terminate();
 
     child.on('error', (err) => {
+      unguard();
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -89,6 +99,7 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
     });
     child.on('close', (exitCode, signal) => {
       closed = true;
+      unguard();
       if (settled) return;
       settled = true;
       clearTimeout(timer);

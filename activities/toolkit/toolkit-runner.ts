@@ -102,6 +102,8 @@ export class CliToolkitRunner implements ToolkitRunner {
         timeoutMs,
         signal: ctx.signal,
         onLine: ctx.onLine ? (line) => ctx.onLine!(redact(line, secretValues)) : undefined,
+        // A Toolkit command must not go on deploying after its worker died (its retry runs elsewhere).
+        guardOrphans: true,
       });
     } catch (err) {
       // The executable is missing or not runnable: a configuration problem, retrying will not help.

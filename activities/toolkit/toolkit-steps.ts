@@ -16,7 +16,7 @@ import { parseDryRunOutput, type ParsedDryRun } from './dry-run-parser';
 import type { ResolvedToolkit, ToolkitResolver } from './toolkit-resolver';
 import type { ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
 
-const HEARTBEAT_EVERY_MS = 5_000;
+const HEARTBEAT_EVERY_MS = 2_000;
 const PROGRESS_LOG_EVERY_MS = 15_000;
 /** Heartbeats carry this many of the last output lines, each cut to LINE_CHARS. */
 const HEARTBEAT_LINES = 5;

@@ -1,0 +1,82 @@
+/**
+ * A Toolkit command never outlives its worker: killed with SIGKILL, the worker leaves a `cdf` process group that
+ * its watchdog ends within seconds; a group whose watchdog died too is ended by the next worker's sweep.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sweepOrphanedGroups, type GroupRecord } from '../../activities/process/orphan-guard';
+import { tempDir } from './helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const tmp = tempDir('orphan-guard');
+
+const groupAlive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until(predicate: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (predicate()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return predicate();
+}
+
+test('a worker killed with SIGKILL does not leave its command running', async () => {
+  const registry = path.join(tmp.dir, 'processes-kill');
+  // A stand-in worker: runs a long command through runCommand with the guard, as the Toolkit runner does.
+  const script = `
+    const { useProcessRegistry } = require('./activities/process/orphan-guard');
+    const { runCommand } = require('./activities/process/run-command');
+    useProcessRegistry(${JSON.stringify(registry)});
+    void runCommand(['sleep', '300'], { cwd: '/', env: {}, timeoutMs: 600000, guardOrphans: true });
+    setInterval(() => {}, 1000);
+  `;
+  const worker = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  expect(await until(() => existsSync(registry) && readdirSync(registry).length === 1, 15_000)).toBe(true);
+  const record = JSON.parse(
+    readFileSync(path.join(registry, readdirSync(registry)[0]!), 'utf8'),
+  ) as GroupRecord;
+  expect(record).toEqual(expect.objectContaining({ workerPid: worker.pid, command: 'sleep' }));
+  expect(groupAlive(record.pgid)).toBe(true);
+
+  worker.kill('SIGKILL');
+  // The watchdog polls every 250 ms and sends SIGTERM: `sleep` ends at once.
+  expect(await until(() => !groupAlive(record.pgid), 5_000)).toBe(true);
+});
+
+test("the next worker's sweep ends groups of dead workers, and leaves live workers' groups alone", async () => {
+  const dir = path.join(tmp.dir, 'processes-sweep');
+  spawnSync('mkdir', ['-p', dir]);
+  const deadPid = spawnSync('true').pid!;
+  const orphan = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+  const owned = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+  try {
+    const write = (pgid: number, workerPid: number) =>
+      writeFileSync(
+        path.join(dir, `${pgid}.json`),
+        JSON.stringify({ pgid, workerPid, command: 'cdf', startedAt: new Date().toISOString() }),
+      );
+    write(orphan.pid!, deadPid);
+    write(owned.pid!, process.pid);
+    writeFileSync(path.join(dir, 'garbage.json'), '{not json');
+    const ended = sweepOrphanedGroups(dir);
+    expect(ended.map((r) => r.pgid)).toEqual([orphan.pid]);
+    expect(await until(() => !groupAlive(orphan.pid!), 3_000)).toBe(true);
+    expect(groupAlive(owned.pid!)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([`${owned.pid}.json`]);
+  } finally {
+    owned.kill('SIGKILL');
+    orphan.kill('SIGKILL');
+  }
+});
