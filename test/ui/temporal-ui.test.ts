@@ -115,7 +115,7 @@ describeWithBrowser('the Temporal UI in headless Chromium', () => {
       // The R presses leave a keyboard focus ring around the page; not for the pictures.
       await page.evaluate('document.activeElement && document.activeElement.blur()');
       await shot(page, 'current-details-awaiting-approval');
-      if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await docsScreenshot(page);
+      if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await docsScreenshot(page, details);
 
       // (c) More Actions -> Send an Update -> approve, with a JSON payload. First someone who may not approve:
       // the dialog shows the workflow's reason. Then bob, with the plan hash read above.
@@ -169,7 +169,10 @@ describeWithBrowser('the Temporal UI in headless Chromium', () => {
  * With UPDATE_DOCS_SCREENSHOT=1, the README's picture (docs/images/temporal-ui-current-details.png): the run
  * page without the navigation, down to the end of the current details.
  */
-async function docsScreenshot(page: Page): Promise<void> {
+async function docsScreenshot(page: Page, details: Locator): Promise<void> {
+  // The header's figures (duration, history size) are as of when the page opened: reload for fresh ones.
+  await page.reload();
+  await details.getByText('promotion to prod: awaiting approval').waitFor();
   const main = await page.getByRole('main').boundingBox();
   const frame = await page.locator('#user-metadata-current-details').boundingBox();
   if (!main || !frame) throw new Error('the run page has no main region or current details to photograph');
