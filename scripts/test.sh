@@ -3,7 +3,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/ensure-tools.sh
+bash scripts/ensure-tools.sh --browser
 echo "==> typecheck"; npx tsc --noEmit -p tsconfig.json
 echo "==> lint"; npx eslint . && npx prettier --check . > /dev/null
 # Two workers: each integration file runs its own dev server, sandbox and temp dirs, and most of the time is

@@ -45,7 +45,9 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
     });
     // The group must end with this worker, even if the worker is killed with SIGKILL (orphan-guard.ts).
     const unguard =
-      options.guardOrphans && child.pid !== undefined ? guardProcessGroup(child.pid, command) : () => undefined;
+      options.guardOrphans && child.pid !== undefined
+        ? guardProcessGroup(child.pid, command)
+        : () => undefined;
     let stdout = '';
     let stderr = '';
     let timedOut = false;

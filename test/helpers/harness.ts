@@ -4,7 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startStack, type Stack, type StackOptions } from './stack';
-import { startTemporal } from './temporal-server';
+import { startTemporal, type ServerOptions } from './temporal-server';
 
 export interface Harness {
   env: TestWorkflowEnvironment;
@@ -13,9 +13,9 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: StackOptions & { beforeWorker?: (stack: Stack) => void } = {},
+  options: StackOptions & { beforeWorker?: (stack: Stack) => void; server?: ServerOptions } = {},
 ): Promise<Harness> {
-  const env = await startTemporal();
+  const env = await startTemporal(options.server);
   const stack = await startStack(options);
   options.beforeWorker?.(stack);
   const worker = await stack.startWorker(env.nativeConnection);

@@ -31,6 +31,8 @@ export function temporalCliPath(): string {
 export interface ServerOptions {
   dbFilename?: string;
   port?: number;
+  /** Also serve the Temporal web UI (the one the CLI embeds) on this loopback port. Off unless given. */
+  uiPort?: number;
 }
 
 export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflowEnvironment> {
@@ -39,6 +41,8 @@ export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflow
       executable: { type: 'existing-path', path: temporalCliPath() },
       dbFilename: options.dbFilename,
       port: options.port,
+      ui: options.uiPort !== undefined,
+      uiPort: options.uiPort,
       searchAttributes: [
         environmentSearchAttribute,
         phaseSearchAttribute,
