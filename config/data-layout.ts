@@ -51,11 +51,13 @@ export function dataLayout(dataDir: string): DataLayout {
     toolkits: path.join(root, 'toolkits'),
     processes: path.join(root, 'processes'),
     run(run) {
+      // Any workflow id the server accepts must stay a single folder under runs/: no separators, and no
+      // leading dots (".." would climb out of runs/).
       const dir = path.join(
         root,
         'runs',
-        run.workflowId.replace(/[^A-Za-z0-9._-]/g, '_'),
-        run.runId.replace(/[^A-Za-z0-9-]/g, '_'),
+        run.workflowId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_').slice(0, 200),
+        run.runId.replace(/[^A-Za-z0-9-]/g, '_').slice(0, 100),
       );
       const leftovers = path.join(dir, 'leftovers');
       return {

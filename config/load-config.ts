@@ -2,7 +2,7 @@
  * Reads and validates the worker configuration file. Relative paths are resolved against the file's folder so a
  * configuration works the same whatever directory the worker or CLI is started from.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigurationError } from '../contracts/errors';
@@ -130,11 +130,20 @@ function withAllowedSigners(
   return merged;
 }
 
+/** A worker configuration is a page or two of YAML; anything bigger is a mistake (or an attack on the parser). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export function loadConfig(file = process.env[CONFIG_ENV_VAR] ?? DEFAULT_CONFIG_PATH): WorkerConfig {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES)
+      throw new ConfigurationError(
+        `configuration file ${path.resolve(file)} is ${size} bytes; the limit is ${MAX_CONFIG_BYTES} (1 MiB)`,
+      );
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigurationError) throw err;
     throw new ConfigurationError(
       `cannot read configuration file ${path.resolve(file)} (set ${CONFIG_ENV_VAR} to choose another): ${(err as Error).message}`,
     );

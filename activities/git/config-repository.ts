@@ -62,26 +62,52 @@ export class ConfigRepository {
     return next;
   }
 
-  /** Resolves a branch, tag or sha to the full commit sha. */
+  /**
+   * Resolves a branch, tag or sha to the full commit sha. The same rule for a local path and a remote: a name must
+   * be a branch or a tag (not a pull-request ref, a remote-tracking ref or a stash), and a sha must be reachable
+   * from a branch or a tag, so no unreviewed commit that happens to be in the object store can be promoted.
+   */
   async resolve(ref: string): Promise<string> {
     if (ref.startsWith('-')) throw new PromotionError(ErrorType.GitRefNotFound, `invalid ref "${ref}"`);
     const dir = await this.repoDir(true);
+    const notFound = (why: string) =>
+      new PromotionError(
+        ErrorType.GitRefNotFound,
+        `ref "${ref}" does not name a commit in ${redactUrl(this.options.url)} ${why}`,
+      );
+    const candidates = /^[0-9a-f]{7,40}$/.test(ref)
+      ? [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]
+      : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+    for (const candidate of candidates) {
+      const sha = await this.revParse(dir, candidate);
+      if (!sha) continue;
+      if (candidate !== ref) return sha;
+      // A bare sha: only commits on a branch or a tag count.
+      const on = await runCommand(
+        [
+          'git',
+          'for-each-ref',
+          '--count=1',
+          '--format=%(refname)',
+          `--contains=${sha}`,
+          'refs/heads',
+          'refs/tags',
+        ],
+        { cwd: dir, env: gitEnv(), timeoutMs: 60_000 },
+      );
+      if (on.exitCode === 0 && on.stdout.trim()) return sha;
+      throw notFound('on any branch or tag (only branches, tags and commits on them can be promoted)');
+    }
+    throw notFound('(a branch, a tag, or the sha of a commit on one)');
+  }
+
+  private async revParse(dir: string, spec: string): Promise<string | undefined> {
     const res = await runCommand(
-      ['git', 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`],
-      {
-        cwd: dir,
-        env: gitEnv(),
-        timeoutMs: 60_000,
-      },
+      ['git', 'rev-parse', '--verify', '--quiet', '--end-of-options', `${spec}^{commit}`],
+      { cwd: dir, env: gitEnv(), timeoutMs: 60_000 },
     );
     const sha = res.stdout.trim();
-    if (res.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha)) {
-      throw new PromotionError(
-        ErrorType.GitRefNotFound,
-        `ref "${ref}" does not name a commit in ${redactUrl(this.options.url)}`,
-      );
-    }
-    return sha;
+    return res.exitCode === 0 && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
   }
 
   /** Whether `commit` is reachable from the head of `branch` (fetched when the ref was resolved). */

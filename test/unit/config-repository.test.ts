@@ -83,3 +83,25 @@ test('.env files anywhere in a checkout are removed (the Toolkit would load them
   expect((await removeDotEnvFiles(worktree)).sort()).toEqual(['.env', 'org/.env']);
   expect(existsSync(path.join(worktree, '.env'))).toBe(false);
 });
+
+test('a local-path repository follows the same rule: branches, tags and commits on them only', async () => {
+  git(origin, 'checkout', '--quiet', '-b', 'pr-branch');
+  writeFileSync(path.join(origin, 'config.yaml'), 'v: unreviewed\n');
+  git(origin, 'commit', '--quiet', '-am', 'unreviewed');
+  const unreviewed = git(origin, 'rev-parse', 'HEAD');
+  git(origin, 'update-ref', 'refs/pull/7/head', unreviewed);
+  git(origin, 'update-ref', 'refs/remotes/origin/feature', unreviewed);
+  git(origin, 'checkout', '--quiet', 'main');
+  git(origin, 'branch', '-D', 'pr-branch');
+
+  const repo = new ConfigRepository({ url: origin, mirrorDir: path.join(dir, 'unused') });
+  const v1 = git(origin, 'rev-parse', 'v1');
+  expect(await repo.resolve('main')).toBe(v1);
+  expect(await repo.resolve('v1')).toBe(v1);
+  expect(await repo.resolve(v1.slice(0, 10))).toBe(v1);
+  await expect(repo.resolve('pull/7/head')).rejects.toThrow(/does not name a commit/);
+  await expect(repo.resolve('refs/pull/7/head')).rejects.toThrow(/does not name a commit/);
+  await expect(repo.resolve('origin/feature')).rejects.toThrow(/does not name a commit/);
+  await expect(repo.resolve(unreviewed)).rejects.toThrow(/not name a commit .* on any branch or tag/);
+  await expect(repo.resolve(unreviewed.slice(0, 12))).rejects.toThrow(/on any branch or tag/);
+});

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../contracts/errors';
-import { CONFIG_ENV_VAR, loadConfig, parseConfig } from '../../config/load-config';
+import { CONFIG_ENV_VAR, MAX_CONFIG_BYTES, loadConfig, parseConfig } from '../../config/load-config';
 import { BUILTIN_PROFILES } from '../../config/toolkit-profiles';
 import { exampleConfigWithDemoKeys, minimalRawConfig, tempDir } from './helpers';
 
@@ -253,6 +253,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(file)).toThrow(file);
     expect(() => loadConfig(file)).toThrow(CONFIG_ENV_VAR);
     expect(CONFIG_ENV_VAR).toBe('CDF_PROMOTION_CONFIG');
+  });
+
+  test('a configuration file over 1 MiB is refused before it is parsed', () => {
+    const file = path.join(tmp.dir, 'huge.yaml');
+    writeFileSync(file, `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
+    expect(() => loadConfig(file)).toThrow(ConfigurationError);
+    expect(() => loadConfig(file)).toThrow(/huge\.yaml is \d+ bytes; the limit is 1048576 \(1 MiB\)/);
   });
 
   test('invalid YAML is a ConfigurationError naming the file', () => {

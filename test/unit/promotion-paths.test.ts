@@ -6,6 +6,8 @@
 import { ConfigurationError } from '../../contracts/errors';
 import { MAX_FREEZE_LOG, type AcquireRequest, type LedgerRecord } from '../../contracts/environment-entity';
 import { promotionInputSchema, rollbackInputSchema } from '../../contracts/types';
+import path from 'node:path';
+import { dataLayout } from '../../config/data-layout';
 import { windowState, type DeployWindow } from '../../config/deploy-windows';
 import { parseConfig } from '../../config/load-config';
 import {
@@ -259,4 +261,25 @@ test('a signed request is good for one run: another run under a workflow id the 
   expect(acquire(s, signed, T)).toEqual(expect.objectContaining({ accepted: true }));
   expect(acquire(newEnvironmentState('dev'), { ...req('x'), signedRequest: true }, T).accepted).toBe(true);
   expect(acquire(s, { ...req('promotion-prod-1'), runId: 'unsigned-rerun' }, T).accepted).toBe(true);
+});
+
+test('run folders stay one folder under runs/ for any workflow id the server accepts', () => {
+  const root = '/srv/data';
+  const layout = dataLayout(root);
+  for (const workflowId of [
+    '..',
+    '.',
+    '../../etc',
+    '..\\..',
+    '/abs',
+    'a/../../b',
+    '.hidden',
+    'x'.repeat(1000),
+    'ümlaut id',
+    '\u0000nul',
+  ]) {
+    const dir = layout.run({ workflowId, runId: '../../run' }).dir;
+    expect(path.dirname(path.dirname(dir))).toBe(path.join(root, 'runs'));
+    expect(path.basename(path.dirname(dir))).not.toMatch(/^\.|\//);
+  }
 });
