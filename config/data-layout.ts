@@ -56,7 +56,10 @@ export function dataLayout(dataDir: string): DataLayout {
       const dir = path.join(
         root,
         'runs',
-        run.workflowId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_').slice(0, 200),
+        run.workflowId
+          .replace(/[^A-Za-z0-9._-]/g, '_')
+          .replace(/^\./, '_')
+          .slice(0, 200),
         run.runId.replace(/[^A-Za-z0-9-]/g, '_').slice(0, 100),
       );
       const leftovers = path.join(dir, 'leftovers');
