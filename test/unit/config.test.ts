@@ -3,21 +3,7 @@ import path from 'node:path';
 import { ConfigurationError } from '../../contracts/errors';
 import { CONFIG_ENV_VAR, MAX_CONFIG_BYTES, loadConfig, parseConfig } from '../../config/load-config';
 import { BUILTIN_PROFILES } from '../../config/toolkit-profiles';
-import { exampleConfigWithDemoKeys, minimalRawConfig, tempDir } from './helpers';
-
-function expectConfigError(raw: unknown, ...fragments: string[]): ConfigurationError {
-  let caught: unknown;
-  try {
-    parseConfig(raw, '/srv/promo/config.yaml');
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(ConfigurationError);
-  const err = caught as ConfigurationError;
-  expect(err.type).toBe('ConfigurationError');
-  for (const f of fragments) expect(err.message).toContain(f);
-  return err;
-}
+import { exampleConfigWithDemoKeys, expectConfigError, minimalRawConfig, tempDir } from './helpers';
 
 describe('parseConfig defaults', () => {
   test('a minimal config WITHOUT a toolkit block is accepted and defaults to the cdf profile', () => {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../config/load-config';
+import { ConfigurationError } from '../../contracts/errors';
 import { type RawConfig, type WorkerConfig } from '../../config/schema';
 import { ensureDemoKeys } from '../../scripts/demo-keys';
 
@@ -46,4 +47,19 @@ export function exampleConfigWithDemoKeys(file: string): string {
   const signers = /^allowedSignersFile:\s*(\S+)/m.exec(text)?.[1];
   if (signers) ensureDemoKeys(path.dirname(path.resolve(path.dirname(copy), signers)));
   return copy;
+}
+
+/** Parses `raw` expecting a ConfigurationError whose message holds every fragment; returns the error. */
+export function expectConfigError(raw: unknown, ...fragments: string[]): ConfigurationError {
+  let caught: unknown;
+  try {
+    parseConfig(raw, '/srv/promo/config.yaml');
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ConfigurationError);
+  const err = caught as ConfigurationError;
+  expect(err.type).toBe('ConfigurationError');
+  for (const f of fragments) expect(err.message).toContain(f);
+  return err;
 }

@@ -3,7 +3,6 @@
  * (deployed, passed, quarantined), freezes and their limits, deployment windows across time zones and daylight
  * saving, and the configuration's refusals of paths that cannot work.
  */
-import { ConfigurationError } from '../../contracts/errors';
 import { MAX_FREEZE_LOG, type AcquireRequest, type LedgerRecord } from '../../contracts/environment-entity';
 import { promotionInputSchema, rollbackInputSchema } from '../../contracts/types';
 import path from 'node:path';
@@ -22,7 +21,7 @@ import {
   release,
   unfreeze,
 } from '../../workflows/environment-queue';
-import { minimalRawConfig } from './helpers';
+import { expectConfigError, minimalRawConfig } from './helpers';
 
 const T = '2026-11-29T12:00:00.000Z';
 const later = (ms: number) => new Date(Date.parse(T) + ms).toISOString();
@@ -172,16 +171,6 @@ describe('configuration of paths and windows', () => {
     mutate(raw.environments);
     return raw;
   };
-  const refused = (raw: unknown, ...fragments: string[]) => {
-    let caught: unknown;
-    try {
-      parseConfig(raw, '/srv/promo/config.yaml');
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(ConfigurationError);
-    for (const f of fragments) expect((caught as Error).message).toContain(f);
-  };
   test('a path dev -> prod is accepted with its defaults', () => {
     const config = parseConfig(
       withEnvs((e) => (e.prod.promotion = { from: 'dev' })),
@@ -193,12 +182,12 @@ describe('configuration of paths and windows', () => {
     );
   });
   test('from an unknown environment, or round in a circle, is refused naming the key', () => {
-    refused(
+    expectConfigError(
       withEnvs((e) => (e.prod.promotion = { from: 'staging' })),
       'environments.prod.promotion.from',
       'no environment "staging"',
     );
-    refused(
+    expectConfigError(
       withEnvs((e) => {
         e.prod.promotion = { from: 'dev' };
         e.dev.promotion = { from: 'prod' };
@@ -207,16 +196,16 @@ describe('configuration of paths and windows', () => {
     );
   });
   test('windows must close after they open, in a real time zone', () => {
-    refused(
+    expectConfigError(
       withEnvs((e) => (e.prod.deployWindows = [{ from: '16:00', to: '08:00' }])),
       'deployWindows.0.to',
       'later than from',
     );
-    refused(
+    expectConfigError(
       withEnvs((e) => (e.prod.deployWindows = [{ from: '08:00', to: '16:00', timezone: 'Mars/Olympus' }])),
       'IANA time zone',
     );
-    refused(
+    expectConfigError(
       withEnvs((e) => (e.prod.deployWindows = [{ from: '8am', to: '16:00' }])),
       'time of day',
     );
