@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load-config';
 import { ConfigurationError } from '../contracts/errors';
 import { createWorker } from './create-worker';
 import { createLogger } from './logger';
-import { installRuntime } from './runtime';
+import { installRuntime, metricsBindAddress } from './runtime';
 
 export interface RunWorkerOptions {
   /** A prebuilt workflow bundle (tests build one per run); default: the one beside the compiled worker. */
@@ -26,7 +26,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       `alert channels are not usable:\n${alertProblems.map((p) => `  - ${p}`).join('\n')}`,
     );
   }
-  installRuntime(logger);
+  installRuntime(logger, config.metrics);
   const connection = await connectWithRetry(config.temporal.address, logger);
   const worker = await createWorker({
     config,
@@ -43,6 +43,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       environments: Object.keys(config.environments),
       artifacts: config.artifacts.store,
       config: config.source,
+      metrics: config.metrics.enabled ? `http://${metricsBindAddress(config.metrics)}/metrics` : 'off',
     },
     'worker started',
   );
