@@ -4,6 +4,7 @@
  * (`cdf_promote_*`, contracts/metrics.ts) from the one exporter the SDK's core runs. Call once per process, before
  * any connection or worker.
  */
+import type { MetricMeter } from '@temporalio/common';
 import {
   DefaultLogger,
   Runtime,
@@ -13,8 +14,17 @@ import {
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/schema';
+import type { PromotionActivities } from '../contracts/activity-types';
 import { ConfigurationError } from '../contracts/errors';
-import { METRICS } from '../contracts/metrics';
+import { PROMOTION_WORKFLOW_TYPE, ROLLBACK_WORKFLOW_TYPE } from '../contracts/messages';
+import {
+  ALERTS_FAILED_METRIC,
+  ALERTS_SENT_METRIC,
+  FAILED_RUN_OUTCOMES,
+  METRICS,
+  RUNS_METRIC,
+} from '../contracts/metrics';
+import { OUTCOMES } from '../contracts/types';
 
 /** `host:port` as the exporter binds it (an IPv6 address in brackets). */
 export function metricsBindAddress(metrics: Pick<WorkerConfig['metrics'], 'host' | 'port'>): string {
@@ -57,5 +67,42 @@ export function installRuntime(logger: Logger, metrics?: WorkerConfig['metrics']
         `metrics: cannot serve on ${metricsBindAddress(metrics)} (metrics.host, metrics.port): ${(err as Error).message}`,
       );
     throw err;
+  }
+}
+
+/** The activities that deliver to alert channels, and what each delivers. */
+const DELIVERIES = [
+  ['sendAlert', 'alert'],
+  ['sendNotice', 'notice'],
+] as const satisfies ReadonlyArray<readonly [keyof PromotionActivities, string]>;
+
+/**
+ * Starts the counters an alert rule watches at 0, for every label set this worker's configuration can produce,
+ * with the labels the SDK gives the workflow's and the activities' own series. A counter that first appears at 1
+ * hides its first increase from `increase()` and `rate()`: without this, the first failed deploy after a worker
+ * starts would never fire `CdfPromoteRunsFailed` (deploy/prometheus/alerts.yml).
+ */
+export function initializeCounters(
+  meter: MetricMeter,
+  config: Pick<WorkerConfig, 'temporal' | 'environments'>,
+): void {
+  const { namespace, taskQueue } = config.temporal;
+  const worker = meter.withTags({ namespace, taskQueue });
+  const runs = worker.createCounter(RUNS_METRIC.name, undefined, RUNS_METRIC.help);
+  const sent = worker.createCounter(ALERTS_SENT_METRIC.name, undefined, ALERTS_SENT_METRIC.help);
+  const failed = worker.createCounter(ALERTS_FAILED_METRIC.name, undefined, ALERTS_FAILED_METRIC.help);
+  const kinds = [
+    ['promotion', PROMOTION_WORKFLOW_TYPE],
+    ['rollback', ROLLBACK_WORKFLOW_TYPE],
+  ] as const;
+  for (const [environment, env] of Object.entries(config.environments)) {
+    for (const [kind, workflowType] of kinds)
+      for (const outcome of [...OUTCOMES, ...FAILED_RUN_OUTCOMES])
+        runs.add(0, { workflowType, environment, kind, outcome });
+    for (const channelType of new Set(env.alerts.map((a) => a.type)))
+      for (const [activityType, message] of DELIVERIES) {
+        sent.add(0, { activityType, channel_type: channelType, message });
+        failed.add(0, { activityType, channel_type: channelType, message });
+      }
   }
 }

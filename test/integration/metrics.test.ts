@@ -129,6 +129,19 @@ test('one /metrics endpoint: runs, approval waits, Toolkit commands and alert de
     ]),
   );
   expect(runs.some((s) => s.labels.environment === 'staging')).toBe(false);
+  // The workflow's series is the one the worker started at 0, so the first failure of a kind is an increase.
+  expect(
+    pick(samples, RUNS_METRIC.name, { environment: 'prod', kind: 'promotion', outcome: 'rejected' }),
+  ).toHaveLength(1);
+  expect(
+    pick(samples, RUNS_METRIC.name, {
+      ...sdk,
+      workflowType: 'rollbackWorkflow',
+      environment: 'prod',
+      kind: 'rollback',
+      outcome: 'apply_failed',
+    }).map((s) => s.value),
+  ).toEqual([0]);
 
   // The plan's one wait for approval, ended by the rejection, in the seconds histogram.
   const wait = { environment: 'prod', kind: 'promotion', decision: 'rejected' };
@@ -158,6 +171,8 @@ test('one /metrics endpoint: runs, approval waits, Toolkit commands and alert de
   expect(total(samples, ALERTS_FAILED_METRIC.name, { ...notice, channel_type: 'webhook' })).toBe(1);
   expect(total(samples, ALERTS_SENT_METRIC.name, { ...notice, channel_type: 'slack' })).toBe(1);
   expect(total(samples, ALERTS_SENT_METRIC.name, { ...notice, channel_type: 'webhook' })).toBe(0);
+  const failureAlert = { ...sdk, activityType: 'sendAlert', message: 'alert', channel_type: 'slack' };
+  expect(pick(samples, ALERTS_FAILED_METRIC.name, failureAlert).map((s) => s.value)).toEqual([0]);
 
   // The SDK's metrics share the endpoint: every one the dashboard and docs/operations.md use.
   for (const name of SDK_METRICS) {

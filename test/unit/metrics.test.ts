@@ -17,24 +17,29 @@ import {
 } from '../../contracts/metrics';
 import type { StepTiming } from '../../contracts/types';
 import { measureRun, type RunEnd } from '../../workflows/run-metrics';
-import { metricsBindAddress, prometheusExporter } from '../../worker/runtime';
+import { initializeCounters, metricsBindAddress, prometheusExporter } from '../../worker/runtime';
 import { buildConfig, minimalRawConfig } from './helpers';
 
-/** A meter that keeps what it was given. */
+/** A meter that keeps what it was given, with the tags `withTags` added. */
 function recordingMeter(): {
   meter: MetricMeter;
   records: Array<{ name: string; value: number; tags: MetricTags }>;
 } {
   const records: Array<{ name: string; value: number; tags: MetricTags }> = [];
-  const metric = (name: string) => ({
-    add: (value: number, tags: MetricTags = {}) => records.push({ name, value, tags }),
-    record: (value: number, tags: MetricTags = {}) => records.push({ name, value, tags }),
-  });
-  const meter = {
-    createCounter: (name: string) => metric(name),
-    createHistogram: (name: string) => metric(name),
-  } as unknown as MetricMeter;
-  return { meter, records };
+  const meterWith = (base: MetricTags): MetricMeter => {
+    const metric = (name: string) => ({
+      add: (value: number, tags: MetricTags = {}) =>
+        records.push({ name, value, tags: { ...base, ...tags } }),
+      record: (value: number, tags: MetricTags = {}) =>
+        records.push({ name, value, tags: { ...base, ...tags } }),
+    });
+    return {
+      createCounter: (name: string) => metric(name),
+      createHistogram: (name: string) => metric(name),
+      withTags: (tags: MetricTags) => meterWith({ ...base, ...tags }),
+    } as unknown as MetricMeter;
+  };
+  return { meter: meterWith({}), records };
 }
 
 const T0 = Date.parse('2026-11-29T10:00:00Z');
@@ -217,6 +222,54 @@ describe('the Prometheus exporter (worker/runtime.ts)', () => {
       },
     });
     expect(Object.keys(exporter)).toEqual(['prometheus']); // no metricPrefix: temporal_ for the SDK's
+  });
+});
+
+describe('counters start at 0 (worker/runtime.ts initializeCounters)', () => {
+  test('every run outcome of every environment and kind, and every channel type of each, with the SDK labels', () => {
+    const raw = minimalRawConfig();
+    raw.environments.prod.alerts = [
+      { type: 'webhook', urlEnv: 'HOOK_A' },
+      { type: 'webhook', urlEnv: 'HOOK_B' },
+      { type: 'slack', urlEnv: 'SLACK' },
+    ];
+    raw.environments.dev = { ...raw.environments.prod, cdfProject: 'acme-dev', alerts: [] };
+    const config = buildConfig(raw);
+    const { meter, records } = recordingMeter();
+    initializeCounters(meter, config);
+    expect(records.every((r) => r.value === 0)).toBe(true);
+    const runs = records.filter((r) => r.name === 'cdf_promote_runs_total');
+    expect(runs).toHaveLength(2 * 2 * 10);
+    expect(runs).toContainEqual({
+      name: 'cdf_promote_runs_total',
+      value: 0,
+      tags: {
+        namespace: 'default',
+        taskQueue: 'cdf-promotions',
+        workflowType: 'rollbackWorkflow',
+        environment: 'dev',
+        kind: 'rollback',
+        outcome: 'apply_failed',
+      },
+    });
+    expect(
+      runs.filter((r) => r.tags.workflowType === 'promotionWorkflow').map((r) => r.tags.kind),
+    ).not.toContain('rollback');
+    const deliveries = records
+      .filter((r) => r.name !== 'cdf_promote_runs_total')
+      .map((r) => `${r.name} ${r.tags.activityType} ${r.tags.channel_type} ${r.tags.message}`);
+    expect(deliveries.sort()).toEqual(
+      [
+        'cdf_promote_alerts_failed_total sendAlert slack alert',
+        'cdf_promote_alerts_failed_total sendAlert webhook alert',
+        'cdf_promote_alerts_failed_total sendNotice slack notice',
+        'cdf_promote_alerts_failed_total sendNotice webhook notice',
+        'cdf_promote_alerts_sent_total sendAlert slack alert',
+        'cdf_promote_alerts_sent_total sendAlert webhook alert',
+        'cdf_promote_alerts_sent_total sendNotice slack notice',
+        'cdf_promote_alerts_sent_total sendNotice webhook notice',
+      ].sort(),
+    );
   });
 });
 
