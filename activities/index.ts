@@ -11,10 +11,12 @@ import type { PromotionActivities } from '../contracts/activity-types';
 import path from 'node:path';
 import { createSanitizer, instrument } from './activity-context';
 import type { AlertSender } from './alerts/alert-channels';
+import { meteredAlertSender } from './alerts/metered-alert-sender';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
 import type { ConfigRepository } from './git/config-repository';
 import type { EnvironmentEntities } from './environments/environment-entities';
 import type { DeploymentLedger } from './ledger/deployment-ledger';
+import { createActivityMetrics, type ActivityMetrics } from './metrics';
 import { createEnvironmentEntitySteps } from './steps/environment-entity-steps';
 import { createLeftoverFinder } from './leftovers/leftovers';
 import { createApplyPlan } from './steps/apply-plan';
@@ -51,10 +53,14 @@ export interface ActivityDeps {
   logger: Logger;
   /** Values that must never leave the worker in a failure (alert channel URLs, ...). */
   secretsToMask?: string[];
+  /** Where alert deliveries are counted; default: the running activity's metric meter. */
+  metrics?: ActivityMetrics;
 }
 
 export function createActivities(deps: ActivityDeps): PromotionActivities {
   const { config, logger, artifacts, ledger } = deps;
+  // Every channel's deliveries are counted, whichever sender the worker (or a test) injected.
+  const alerts = meteredAlertSender(deps.alerts, deps.metrics ?? createActivityMetrics());
   const workspace = new RunWorkspace(dataLayout(config.dataDir), deps.repository);
 
   const steps = createToolkitSteps({
@@ -111,11 +117,11 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
         config,
         cdf: deps.cdf,
         logger,
-        resolveIncidents: createResolveIncidents({ config, alerts: deps.alerts, logger, sanitize }),
+        resolveIncidents: createResolveIncidents({ config, alerts: alerts, logger, sanitize }),
       }),
     ),
-    sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: deps.alerts, logger, sanitize })),
-    sendNotice: wrap('sendNotice', createSendNotice({ config, alerts: deps.alerts, logger, sanitize })),
+    sendAlert: wrap('sendAlert', createSendAlert({ config, alerts: alerts, logger, sanitize })),
+    sendNotice: wrap('sendNotice', createSendNotice({ config, alerts: alerts, logger, sanitize })),
     cleanupRun: wrap('cleanupRun', createCleanupRun({ workspace, logger })),
     storeAuditRecord: wrap('storeAuditRecord', createStoreAuditRecord({ artifacts, logger })),
   };

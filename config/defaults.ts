@@ -22,6 +22,18 @@ export const ARTIFACT_DEFAULTS = {
   forcePathStyle: false,
 } as const;
 
+/**
+ * The worker's Prometheus endpoint (`/metrics`: the Temporal SDK's metrics and the service's own). Off unless the
+ * configuration turns it on: a worker should not open a port nobody asked for, and several workers on one host need
+ * a port each. 9464 is the usual port of OpenTelemetry's Prometheus exporter and collides with nothing of ours
+ * (7233, 8233, 4010, 4020).
+ */
+export const METRICS_DEFAULTS = {
+  enabled: false,
+  host: '0.0.0.0',
+  port: 9464,
+} as const;
+
 export const CONFIG_ENV_VAR = 'CDF_PROMOTION_CONFIG';
 export const DEFAULT_CONFIG_PATH = 'config/promotion.yaml';
 

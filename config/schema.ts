@@ -3,12 +3,14 @@
  * names of the environment variables that hold them. Worker, activities, CLI and the documentation test all read
  * this module; it imports nothing of theirs.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   APPROVAL_DEFAULTS,
   ARTIFACT_DEFAULTS,
   DEFAULT_CDF_CLUSTER,
   DEFAULT_DATA_DIR,
+  METRICS_DEFAULTS,
   PAGERDUTY_DEFAULT_SEVERITY,
   PAGERDUTY_SEVERITIES,
   TEMPORAL_DEFAULTS,
@@ -428,6 +430,18 @@ const artifactsSchema = z
     }
   });
 
+const metricsSchema = z
+  .object({
+    enabled: z.boolean().default(METRICS_DEFAULTS.enabled),
+    // The SDK's exporter binds a socket address: an IP literal, never a name it would have to resolve.
+    host: z
+      .string()
+      .refine((h) => isIP(h) !== 0, 'must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, not a host name')
+      .default(METRICS_DEFAULTS.host),
+    port: z.number().int().min(1).max(65535).default(METRICS_DEFAULTS.port),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     temporal: z
@@ -480,6 +494,8 @@ export const configSchema = z
       })
       // prefault, not default: the empty object is parsed, so every toolkit default applies.
       .prefault({}),
+    // Prometheus metrics on http://<host>:<port>/metrics (docs/operations.md); off unless enabled.
+    metrics: metricsSchema.prefault({}),
     environments: z
       .record(environmentNameSchema, environmentSchema)
       .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment')

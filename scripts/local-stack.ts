@@ -20,6 +20,7 @@ import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
 import { loadConfig } from '../config/load-config';
 import { createLogger } from '../worker/logger';
+import { metricsBindAddress } from '../worker/runtime';
 import { ensureDemoKeys, type DemoKeys } from './demo-keys';
 import { DEMO_TOOLKIT_VERSIONS, ensureDemoRepo } from './demo-repo';
 
@@ -205,7 +206,17 @@ async function main(): Promise<void> {
     ? await demoPlanSummary(client, demoId, openArtifactStore(config.artifacts))
     : undefined;
   await connection.close();
-  printInstructions(demoId, repo.first, config.temporal.uiUrl, path.relative(ROOT, keys.dir), plan);
+  const metricsUrl = config.metrics.enabled
+    ? `http://${metricsBindAddress(config.metrics)}/metrics`
+    : undefined;
+  printInstructions(
+    demoId,
+    repo.first,
+    config.temporal.uiUrl,
+    path.relative(ROOT, keys.dir),
+    plan,
+    metricsUrl,
+  );
 }
 
 /**
@@ -306,6 +317,7 @@ function printInstructions(
   uiUrl: string,
   keyDir: string,
   plan?: string,
+  metricsUrl?: string,
 ): void {
   const cli = 'node dist/client/cli.js';
   const id = demoId ?? '<workflow-id>';
@@ -314,6 +326,9 @@ function printInstructions(
     '================ CDF promotion service is running ================',
     `Temporal UI:   ${uiUrl}/namespaces/default/workflows`,
     `fake CDF:      http://127.0.0.1:${SANDBOX_PORT}/_fake-cdf/state   (alerts print here as "ALERT received")`,
+    ...(metricsUrl
+      ? [`Metrics:       ${metricsUrl}   (the worker's Prometheus endpoint, docs/operations.md)`]
+      : []),
     demoId
       ? `Demo run:      ${demoId} (promotes what dev runs, tag v2 with Cognite Toolkit ${DEMO_TOOLKIT_VERSIONS.second}, to prod, which runs v1 deployed with ${DEMO_TOOLKIT_VERSIONS.first})`
       : '',

@@ -15,6 +15,7 @@ import { ConfigRepository } from '../activities/git/config-repository';
 import { EntityLedger, EnvironmentEntities } from '../activities/environments/environment-entities';
 import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
 import type { EnvironmentWorkflowInput } from '../contracts/environment-entity';
+import { createActivityMetrics } from '../activities/metrics';
 import { createToolkitResolver } from '../activities/toolkit/toolkit-resolver';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
 import { sweepOrphanedGroups, useProcessRegistry } from '../activities/process/orphan-guard';
@@ -46,12 +47,13 @@ export function createDefaultDeps(
 ): ActivityDeps {
   const layout = dataLayout(config.dataDir);
   const entities = new EnvironmentEntities(client, config.temporal.taskQueue, entityInput);
+  const metrics = createActivityMetrics();
   return {
     entities,
     legacyLedger: new DeploymentLedger(layout.ledger),
     config,
     logger,
-    toolkit: new CliToolkitRunner({ config, secrets }),
+    toolkit: new CliToolkitRunner({ config, secrets, metrics }),
     repository: new ConfigRepository({ url: config.repository.url, mirrorDir: layout.mirror }),
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
@@ -59,6 +61,7 @@ export function createDefaultDeps(
     ledger: new EntityLedger(entities),
     resolver: createToolkitResolver(config.toolkit),
     secretsToMask: alertChannelSecrets(config.environments, secrets),
+    metrics,
   };
 }
 

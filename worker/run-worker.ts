@@ -3,13 +3,13 @@
  * channels, connect to Temporal (retrying while the server comes up), then poll the task queue until SIGINT or
  * SIGTERM. worker/main.ts runs it in production; the several-workers test runs it in real OS processes too.
  */
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { checkAlertChannels } from '../activities/alerts/alert-channels';
 import { loadConfig } from '../config/load-config';
 import { ConfigurationError } from '../contracts/errors';
 import { createWorker } from './create-worker';
 import { createLogger } from './logger';
-import { installRuntime } from './runtime';
+import { initializeCounters, installRuntime, metricsBindAddress } from './runtime';
 
 export interface RunWorkerOptions {
   /** A prebuilt workflow bundle (tests build one per run); default: the one beside the compiled worker. */
@@ -26,7 +26,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       `alert channels are not usable:\n${alertProblems.map((p) => `  - ${p}`).join('\n')}`,
     );
   }
-  installRuntime(logger);
+  installRuntime(logger, config.metrics);
+  if (config.metrics.enabled) initializeCounters(Runtime.instance().metricMeter, config);
   const connection = await connectWithRetry(config.temporal.address, logger);
   const worker = await createWorker({
     config,
@@ -43,6 +44,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       environments: Object.keys(config.environments),
       artifacts: config.artifacts.store,
       config: config.source,
+      metrics: config.metrics.enabled ? `http://${metricsBindAddress(config.metrics)}/metrics` : 'off',
     },
     'worker started',
   );

@@ -67,6 +67,7 @@ import { approvalDecision, missingGroupApprovals, stillToDecide, type ApprovalSt
 import { renderCurrentDetails } from './current-details';
 import { checkRequest, closedGates, lineageUpstream, rollbackTargetRefusal } from './promotion-gates';
 import { registerDecisionHandlers } from './decision-handlers';
+import { recordRunEnded, recordRunFailed } from './run-metrics';
 import {
   ALERTING_OUTCOMES,
   cancellationTouchedCdf,
@@ -693,6 +694,8 @@ export async function runPipeline(
   const finish = async (outcome: Outcome, failure?: string, alsoAlert = false): Promise<PromotionResult> => {
     status.outcome = outcome;
     if (failure) status.failure = failure;
+    // Outcome and approval waits for Prometheus; not commands, and never recorded while replaying (run-metrics.ts).
+    recordRunEnded(input, status.timings, outcome, policy !== undefined);
     // Runs recorded before the outcome was a search attribute replay without it.
     if (patched('outcome-search-attribute'))
       upsertSearchAttributes([{ key: outcomeSearchAttribute, value: outcome }]);
@@ -805,6 +808,7 @@ export async function runPipeline(
         paths && err instanceof ApplicationFailure && err.type === ErrorType.InvalidInput
           ? 'refused'
           : 'abandoned';
+      recordRunFailed(input, status.timings, err, policy !== undefined);
       await CancellationScope.nonCancellable(() => releaseEnvironment(refused, describeFailure(err)));
       throw err;
     }

@@ -11,8 +11,10 @@ import { runCommand, type CommandResult } from '../process/run-command';
 import { redact } from '../redact';
 import { requireSecret } from '../secrets';
 import type { CommandProfile, Placeholder } from '../../config/toolkit-profiles';
+import type { ToolkitResult } from '../../contracts/metrics';
+import type { ActivityMetrics } from '../metrics';
 import { renderArgv } from './command-profiles';
-import { classifyToolkitFailure } from './failure-classifier';
+import { classifyToolkitFailure, type FailureClass } from './failure-classifier';
 import { lastLine } from './output-lines';
 
 export type ToolkitStep = 'build' | 'diff' | 'apply' | 'clean';
@@ -50,6 +52,25 @@ export interface CliToolkitRunnerOptions {
   config: Pick<WorkerConfig, 'toolkit' | 'repository' | 'environments'>;
   /** Where secret values are read from; the worker passes process.env. */
   secrets: NodeJS.ProcessEnv;
+  /** Receives each command's duration and result (cdf_promote_toolkit_command_seconds). */
+  metrics?: Pick<ActivityMetrics, 'toolkitCommand'>;
+}
+
+/**
+ * How a Toolkit command ended, as the command-duration metric labels it (contracts/metrics.ts TOOLKIT_RESULTS).
+ * `failure` is the classifier's verdict on a non-zero exit.
+ */
+export function toolkitResult(
+  ended: { exitCode: number | null; timedOut: boolean } | 'not_started',
+  cancelled: boolean,
+  failure?: FailureClass,
+): ToolkitResult {
+  if (ended === 'not_started') return 'not_started';
+  // Cancellation first: a killed process exits non-zero, and that is not the Toolkit failing.
+  if (cancelled) return 'cancelled';
+  if (ended.timedOut) return 'timeout';
+  if (ended.exitCode === 0) return 'ok';
+  return failure === 'transient' ? 'transient' : 'failed';
 }
 
 export class CliToolkitRunner implements ToolkitRunner {
@@ -94,6 +115,9 @@ export class CliToolkitRunner implements ToolkitRunner {
           ? toolkit.timeouts.build
           : toolkit.timeouts.diff;
 
+    const started = Date.now();
+    const observe = (result: ToolkitResult, ms: number): void =>
+      this.options.metrics?.toolkitCommand(step, result, ms / 1000);
     let result: CommandResult;
     try {
       result = await runCommand(argv, {
@@ -106,17 +130,20 @@ export class CliToolkitRunner implements ToolkitRunner {
         guardOrphans: true,
       });
     } catch (err) {
+      observe('not_started', Date.now() - started);
       // The executable is missing or not runnable: a configuration problem, retrying will not help.
       throw new PromotionError(ErrorType.Configuration, `cannot run ${argv[0]}: ${(err as Error).message}`);
     }
     const output = redact(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`, secretValues);
+    const failed = result.exitCode !== 0 || result.timedOut;
+    const tail = failed ? output.trim().split('\n').slice(-40).join('\n') : '';
+    const cls = failed ? classifyToolkitFailure(tail, result.timedOut) : undefined;
+    observe(toolkitResult(result, ctx.signal?.aborted === true, cls), result.durationMs);
     if (ctx.signal?.aborted) throw new PromotionError(ErrorType.ToolkitTransient, `${step} was cancelled`);
-    if (result.exitCode !== 0 || result.timedOut) {
-      const tail = output.trim().split('\n').slice(-40).join('\n');
+    if (failed) {
       const how = result.timedOut
         ? `timed out after ${timeoutMs} ms`
         : `exited with ${result.exitCode ?? result.signal}`;
-      const cls = classifyToolkitFailure(tail, result.timedOut);
       throw new PromotionError(
         cls === 'transient' ? ErrorType.ToolkitTransient : ErrorType.ToolkitFailed,
         `toolkit ${step} ${how}: ${lastLine(tail, { prefer: /error/i, maxLength: 500 }) || '(no output)'}`,

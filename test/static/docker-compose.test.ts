@@ -2,9 +2,10 @@
  * Static checks of the docker-compose deployment (Docker does not run in CI): the things a user would notice only
  * after `docker compose up` failed or, worse, half-worked.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { METRICS, SDK_METRICS } from '../../contracts/metrics';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../contracts/search-attributes';
 import { ConfigurationError } from '../../contracts/errors';
 import { parseConfig } from '../../config/load-config';
@@ -209,16 +210,21 @@ describe('docker-compose.yml', () => {
     expect(script).toMatch(/postgresql\/v12/);
   });
 
-  test('Temporal (7233) and the Web UI (8080) are published on loopback only, and the UI talks to the server', () => {
-    expect(publishedPorts(service('temporal'))).toEqual([
-      { published: '7233', target: '7233', hostIp: '127.0.0.1' },
-    ]);
-    expect(publishedPorts(service('temporal-ui'))).toEqual([
-      { published: '8080', target: '8080', hostIp: '127.0.0.1' },
-    ]);
-    // Nothing else is published at all.
+  test('Temporal (7233), the Web UI (8080), Prometheus (9090) and Grafana (3000) are published on loopback only, and the UI talks to the server', () => {
+    const published: Record<string, string> = {
+      temporal: '7233',
+      'temporal-ui': '8080',
+      prometheus: '9090',
+      grafana: '3000',
+    };
+    for (const [name, port] of Object.entries(published))
+      expect({ name, ports: publishedPorts(service(name)) }).toEqual({
+        name,
+        ports: [{ published: port, target: port, hostIp: '127.0.0.1' }],
+      });
+    // Nothing else is published at all: the workers' metrics are scraped on the compose network.
     for (const [name, svc] of Object.entries(services)) {
-      if (name === 'temporal' || name === 'temporal-ui' || !isDict(svc)) continue;
+      if (name in published || !isDict(svc)) continue;
       expect({ name, ports: publishedPorts(svc) }).toEqual({ name, ports: [] });
     }
     expect(environment(service('temporal-ui')).TEMPORAL_ADDRESS).toBe('temporal:7233');
@@ -441,6 +447,243 @@ describe('docker-compose.yml: several workers and their artifact store', () => {
     const artifactsKeys = Object.keys((raw as { artifacts: Record<string, unknown> }).artifacts);
     expect(artifactsKeys.filter((k) => /key|secret|token|credential/i.test(k))).toEqual([]);
     expect(readFileSync(configPath, 'utf8')).not.toMatch(/\bAKIA[0-9A-Z]{12,}/); // an AWS access key id
+  });
+});
+
+// ---- metrics: Prometheus and Grafana --------------------------------------------------------------------------
+
+/** Every metric name a query may use: ours and the SDK's (histograms with their series suffixes), and `up`. */
+const KNOWN_METRICS = new Set([
+  ...[...METRICS.map((m) => m.name), ...SDK_METRICS].flatMap((name) => [
+    name,
+    `${name}_bucket`,
+    `${name}_count`,
+    `${name}_sum`,
+  ]),
+  'up', // Prometheus's own, per scrape target
+]);
+
+/** PromQL words that look like metric names: aggregation modifiers, set operators, `bool`, `offset`. */
+const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool']);
+const PROMQL_WORDS_ANY_CASE = new Set(['and', 'or', 'unless', 'offset', 'inf', 'nan']);
+
+/**
+ * The metric names a PromQL expression selects. Strings, label matchers, range windows and label lists are removed
+ * first (they hold label names and Grafana variables); what is left that is not a function call or a keyword is a
+ * metric name.
+ */
+function metricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  return [...stripped.matchAll(/(?<![\w.$:])[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+    .filter((m) => !/^\s*\(/.test(stripped.slice(m.index + m[0].length)))
+    .map((m) => m[0])
+    .filter((w) => !PROMQL_WORDS.has(w) && !PROMQL_WORDS_ANY_CASE.has(w.toLowerCase()));
+}
+
+function readYaml(file: string): unknown {
+  return parseYaml(readFileSync(file, 'utf8')) as unknown;
+}
+
+/** The value of a `--flag=value` argument in a service's command. */
+function flag(svc: Dict, name: string): string | undefined {
+  const args = Array.isArray(svc.command) ? svc.command.map(String) : commandText(svc).split(/\s+/);
+  const arg = args.find((a) => a.startsWith(`${name}=`));
+  return arg?.slice(name.length + 1);
+}
+
+describe('docker-compose.yml: metrics, Prometheus and Grafana', () => {
+  const { config } = deployedConfig(path.join(ROOT, 'deploy', 'config', 'promotion.yaml'));
+  const prometheus = service('prometheus');
+  const grafana = service('grafana');
+  const prometheusConfigFile = hostPath(prometheus, flag(prometheus, '--config.file') ?? '');
+  const prometheusConfig = prometheusConfigFile ? readYaml(prometheusConfigFile) : undefined;
+
+  test('the PromQL checker finds metric names and nothing else', () => {
+    expect(
+      metricNames(
+        'sum by (environment, le) (rate(foo_bucket{a="b{c}", d=~"$env"}[$window])) / on(x) group_left bar offset 5m > bool 0.5 and Baz',
+      ),
+    ).toEqual(['foo_bucket', 'bar', 'Baz']);
+    expect(metricNames('histogram_quantile(0.95, sum by (le) (increase(x_seconds_bucket[1h])))')).toEqual([
+      'x_seconds_bucket',
+    ]);
+  });
+
+  test('Prometheus and Grafana are pinned official images', () => {
+    expect(String(prometheus.image)).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(String(grafana.image)).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+  });
+
+  test('every worker serves metrics, on all its interfaces (Prometheus is another container)', () => {
+    expect(config.metrics).toMatchObject({ enabled: true, host: '0.0.0.0' });
+  });
+
+  test('Prometheus scrapes exactly the worker services, on the metrics port of deploy/config/promotion.yaml', () => {
+    expect(prometheusConfigFile && existsSync(prometheusConfigFile)).toBe(true);
+    const mount = mounts(prometheus).find(
+      (m) => m.bind && prometheusConfigFile?.startsWith(path.resolve(ROOT, m.source)),
+    );
+    expect(mount?.readOnly).toBe(true);
+    const jobs =
+      (prometheusConfig as { scrape_configs?: Array<Record<string, unknown>> }).scrape_configs ?? [];
+    const targets = jobs.flatMap((job) =>
+      ((job.static_configs as Array<{ targets: string[] }> | undefined) ?? []).flatMap((c) => c.targets),
+    );
+    expect(workerNames.length).toBeGreaterThanOrEqual(2);
+    expect([...targets].sort()).toEqual(workerNames.map((name) => `${name}:${config.metrics.port}`).sort());
+    // Its data survives container replacement.
+    const data = mounts(prometheus).find((m) => m.target === flag(prometheus, '--storage.tsdb.path'));
+    expect(data && !data.bind && namedVolumes.includes(data.source)).toBe(true);
+  });
+
+  test('the alert rules Prometheus loads exist and use only metrics the code defines', () => {
+    const ruleFiles = (prometheusConfig as { rule_files?: string[] }).rule_files ?? [];
+    expect(ruleFiles.length).toBeGreaterThan(0);
+    const alerts: string[] = [];
+    for (const file of ruleFiles) {
+      const host = hostPath(prometheus, file);
+      expect({ file, exists: !!host && existsSync(host) }).toEqual({ file, exists: true });
+      const groups = (readYaml(host!) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> })
+        .groups;
+      for (const rule of groups.flatMap((g) => g.rules)) {
+        alerts.push(rule.alert);
+        const names = metricNames(rule.expr);
+        expect({ alert: rule.alert, used: names.length > 0 }).toEqual({ alert: rule.alert, used: true });
+        for (const name of names)
+          expect({ alert: rule.alert, name, known: KNOWN_METRICS.has(name) }).toEqual({
+            alert: rule.alert,
+            name,
+            known: true,
+          });
+      }
+    }
+    // The ones docs/operations.md explains.
+    const doc = readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8');
+    for (const alert of alerts)
+      expect({ alert, documented: doc.includes(alert) }).toEqual({ alert, documented: true });
+  });
+
+  test("Grafana's admin password comes only from the secrets file; no anonymous access, no sign-up", () => {
+    const env = environment(grafana);
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]*\}$/);
+    expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(env.GF_USERS_ALLOW_SIGN_UP).toBe('false');
+    const example = readFileSync(path.join(ROOT, 'deploy', 'secrets.env.example'), 'utf8');
+    expect(example).toMatch(/^GRAFANA_ADMIN_PASSWORD=$/m);
+  });
+
+  describe('Grafana provisioning', () => {
+    const provisioning = hostPath(grafana, '/etc/grafana/provisioning');
+    const datasourceFiles = provisioning
+      ? readdirSync(path.join(provisioning, 'datasources')).map((f) =>
+          path.join(provisioning, 'datasources', f),
+        )
+      : [];
+    const datasources = datasourceFiles.flatMap(
+      (f) => (readYaml(f) as { datasources: Array<Record<string, unknown>> }).datasources,
+    );
+    const providers = provisioning
+      ? readdirSync(path.join(provisioning, 'dashboards')).flatMap(
+          (f) =>
+            (
+              readYaml(path.join(provisioning, 'dashboards', f)) as {
+                providers: Array<{ options: { path: string } }>;
+              }
+            ).providers,
+        )
+      : [];
+    const dashboardFiles = providers.flatMap((p) => {
+      const dir = hostPath(grafana, p.options.path);
+      return dir
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => path.join(dir, f))
+        : [];
+    });
+    const dashboards = dashboardFiles.map(
+      (f) =>
+        JSON.parse(readFileSync(f, 'utf8')) as {
+          uid: string;
+          panels: Array<Record<string, unknown>>;
+          templating?: { list: Array<Record<string, unknown>> };
+        },
+    );
+
+    test('mounts read-only a Prometheus data source at the prometheus service', () => {
+      for (const m of mounts(grafana).filter((m) => m.bind))
+        expect({ m: m.target, ro: m.readOnly }).toEqual({ m: m.target, ro: true });
+      expect(datasources).toEqual([
+        expect.objectContaining({
+          type: 'prometheus',
+          url: 'http://prometheus:9090',
+          uid: expect.any(String),
+        }),
+      ]);
+    });
+
+    test('provisions the dashboard, the home dashboard among them', () => {
+      expect(dashboards.map((d) => d.uid)).toContain('cdf-promote');
+      const home = hostPath(grafana, environment(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '');
+      expect(home && dashboardFiles.includes(home)).toBe(true);
+    });
+
+    /** Every panel of a dashboard (rows may nest theirs) with its PromQL queries. */
+    const panels = dashboards.flatMap((d) =>
+      d.panels.flatMap((p) => [p, ...((p.panels as Array<Record<string, unknown>> | undefined) ?? [])]),
+    );
+    const queries = panels.flatMap((p) =>
+      ((p.targets as Array<{ expr?: string; datasource?: { uid?: string } }> | undefined) ?? []).map((t) => ({
+        panel: String(p.title),
+        expr: t.expr ?? '',
+        datasource: t.datasource?.uid ?? (p.datasource as { uid?: string } | undefined)?.uid,
+      })),
+    );
+
+    test('every query reads the provisioned data source and only metrics the code defines', () => {
+      expect(queries.length).toBeGreaterThan(10);
+      const uid = datasources[0]?.uid;
+      for (const q of queries) {
+        expect({ panel: q.panel, datasource: q.datasource }).toEqual({ panel: q.panel, datasource: uid });
+        const names = metricNames(q.expr);
+        expect({ panel: q.panel, used: names.length > 0 }).toEqual({ panel: q.panel, used: true });
+        for (const name of names)
+          expect({ panel: q.panel, name, known: KNOWN_METRICS.has(name) }).toEqual({
+            panel: q.panel,
+            name,
+            known: true,
+          });
+      }
+      // Variables that query Prometheus, too.
+      for (const v of dashboards.flatMap((d) => d.templating?.list ?? [])) {
+        const query =
+          typeof v.query === 'object' && v.query ? (v.query as { query?: string }).query : undefined;
+        const m = /^label_values\(\s*([a-zA-Z_:][\w:]*)\s*,/.exec(query ?? '');
+        if (query !== undefined)
+          expect({ variable: v.name, name: m?.[1], known: KNOWN_METRICS.has(m?.[1] ?? '') }).toEqual({
+            variable: v.name,
+            name: m?.[1],
+            known: true,
+          });
+      }
+    });
+
+    test('shows every metric of ours and the SDK panels: task slots and schedule-to-start latency', () => {
+      const used = new Set(queries.flatMap((q) => metricNames(q.expr)));
+      const base = (name: string) => name.replace(/_(bucket|count|sum)$/, '');
+      const usedBase = new Set([...used].map(base));
+      for (const m of METRICS)
+        expect({ metric: m.name, shown: usedBase.has(m.name) }).toEqual({ metric: m.name, shown: true });
+      for (const name of [
+        'temporal_worker_task_slots_available',
+        'temporal_workflow_task_schedule_to_start_latency',
+        'temporal_activity_schedule_to_start_latency',
+      ])
+        expect({ metric: name, shown: usedBase.has(name) }).toEqual({ metric: name, shown: true });
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PromotionError } from '../../contracts/errors';
-import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
+import { CliToolkitRunner, type CliToolkitRunnerOptions } from '../../activities/toolkit/toolkit-runner';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
 /**
@@ -63,7 +63,12 @@ describe('CliToolkitRunner', () => {
 
   function runner(
     mode: string,
-    opts: { executable?: string; timeouts?: Record<string, number>; profile?: string } = {},
+    opts: {
+      executable?: string;
+      timeouts?: Record<string, number>;
+      profile?: string;
+      metrics?: CliToolkitRunnerOptions['metrics'];
+    } = {},
   ) {
     const raw = minimalRawConfig();
     raw.repository = { url: 'https://example.invalid/x.git', projectDir: 'project', organizationDir: 'org' };
@@ -81,7 +86,7 @@ describe('CliToolkitRunner', () => {
       approval: { approvers: ['bob', 'carol'] },
     };
     const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
-    return new CliToolkitRunner({ config, secrets: { ...TOKENS } });
+    return new CliToolkitRunner({ config, secrets: { ...TOKENS }, metrics: opts.metrics });
   }
 
   async function failure(p: Promise<unknown>): Promise<PromotionError> {
@@ -288,5 +293,35 @@ describe('CliToolkitRunner', () => {
     expect(err.message).toContain('cancelled');
     expect(childPid).toBeDefined();
     expect(() => process.kill(childPid!, 0)).toThrow();
+  });
+
+  test('reports every command to the metrics: its step, how it ended and how long it took', async () => {
+    const seen: Array<{ command: string; result: string; seconds: number }> = [];
+    const metrics = {
+      toolkitCommand: (command: string, result: string, seconds: number) =>
+        seen.push({ command, result, seconds }),
+    };
+    const target = { environment: 'prod', worktreeDir: worktree, buildDir };
+    await runner('echo', { metrics }).run('build', target);
+    await failure(runner('fail503', { metrics }).run('diff', target));
+    await failure(runner('failValidation', { metrics }).run('apply', target));
+    const missing = path.join(tmp.dir, 'bin', 'not-installed');
+    await failure(runner('echo', { metrics, executable: missing }).run('clean', target));
+    await failure(runner('sleep', { metrics, timeouts: { diff: 300 } }).run('diff', target));
+    const ac = new AbortController();
+    const onLine = (l: string) => (l.startsWith('started') ? ac.abort() : undefined);
+    await failure(runner('sleep', { metrics }).run('apply', { ...target, signal: ac.signal, onLine }));
+
+    expect(seen.map(({ command, result }) => `${command} ${result}`)).toEqual([
+      'build ok',
+      'diff transient',
+      'apply failed',
+      'clean not_started',
+      'diff timeout',
+      'apply cancelled',
+    ]);
+    for (const { seconds } of seen) expect(seconds >= 0 && seconds < 10).toBe(true);
+    // The timed-out command ran for its whole limit.
+    expect(seen[4]!.seconds).toBeGreaterThanOrEqual(0.3);
   });
 });
