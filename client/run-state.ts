@@ -111,7 +111,8 @@ export async function stepProgress(handle: WorkflowHandle): Promise<StepProgress
       }
     }
     const lines = Array.isArray(details.lastLines) ? (details.lastLines as unknown[]) : [];
-    const last = lines.length ? lines[lines.length - 1] : undefined;
+    // The last line that says something: the Toolkit's tables end with border lines of box-drawing characters.
+    const last = [...lines].reverse().find((l) => typeof l === 'string' && /[A-Za-z0-9]/.test(l));
     out.push({
       activity: a.activityType?.name ?? '?',
       attempt: a.attempt ?? 1,

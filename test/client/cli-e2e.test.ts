@@ -132,7 +132,7 @@ test('start, refused approval, approval with plan hash, watch to succeeded', asy
   const watched = await cli('status', info.workflowId, '--watch');
   expectExit(watched, 0);
   expect(watched.stdout).toMatch(
-    /applying[\s\S]*\n\d{2}:\d{2}:\d{2} {4}(deploy|diff|build)( \(attempt \d+\))?: \S/,
+    /applying[\s\S]*\n\d{2}:\d{2}:\d{2} {4}(apply|deploy|diff|build)( \(attempt \d+\))?: .*[A-Za-z0-9]/,
   );
   expect(watched.stdout).toMatch(/done/);
   expect(watched.stdout).toMatch(/outcome:\s+succeeded/);
