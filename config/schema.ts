@@ -17,6 +17,7 @@ import {
   TOOLKIT_DEFAULTS,
   TOOLKIT_INSTALL_DEFAULTS,
   TRANSFORMATION_WINDOW_MS,
+  WORKER_DEFAULTS,
 } from './defaults';
 import { TIME_OF_DAY, WEEKDAYS, isTimeZone } from './deploy-windows';
 import { parseDuration } from './duration';
@@ -496,6 +497,13 @@ export const configSchema = z
       .prefault({}),
     // Prometheus metrics on http://<host>:<port>/metrics (docs/operations.md); off unless enabled.
     metrics: metricsSchema.prefault({}),
+    worker: z
+      .object({
+        // A bounded cache: runs parked at approval for days need not stay in memory.
+        maxCachedWorkflows: z.number().int().min(1).max(100_000).default(WORKER_DEFAULTS.maxCachedWorkflows),
+      })
+      .strict()
+      .prefault({}),
     environments: z
       .record(environmentNameSchema, environmentSchema)
       .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment')

@@ -93,6 +93,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     // Cancellation reaches an activity only through a heartbeat response, and a dead worker is noticed only when
     // heartbeats stop: send them at most 2 s apart (the diff and apply heartbeat timeout is 8 s).
     maxHeartbeatThrottleInterval: '2s',
+    // Runs parked at approval are evicted past this many and replayed when they are woken.
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     ...options.workerOptions,
   });
 }

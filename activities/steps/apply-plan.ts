@@ -11,7 +11,7 @@ import { ledgerEntry, resourcesOfBuild, type DeploymentLedger } from '../ledger/
 import { changesBeyondApproved, planDifferences } from '../plan/plan-document';
 import { readBuildReport } from '../toolkit/build-report';
 import { parseDeployOutput, parseDryRunOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';
-import type { ToolkitSteps } from '../toolkit/toolkit-steps';
+import { deployStarted, type ToolkitSteps } from '../toolkit/toolkit-steps';
 import type { RunWorkspace } from '../workspace/run-workspace';
 
 export interface ApplyPlanDeps {
@@ -64,7 +64,10 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
     // A build is deployed only by the Toolkit version that made it (0.9 cannot read a 0.8 build folder).
     // A marker from before versions were recorded says nothing about the version: rebuild to be sure.
     const otherVersion = built !== undefined && built.toolkitVersion !== toolkit.version;
-    let current: ParsedDryRun | undefined;
+    // What the last attempt recorded, not the attempt number, says whether CDF may be half-deployed: an attempt
+    // that died in its pre-deploy check changed nothing, and this one checks again as strictly.
+    const resumed = deployStarted();
+    let current: ParsedDryRun;
     if (built?.planHash !== req.planHash || buildMissing || otherVersion) {
       // The build that was diffed is gone (new machine, cleaned disk, reset run) or was made by another
       // Toolkit version: rebuild the pinned commit with its own version.
@@ -75,41 +78,45 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
       const rebuilt = await deps.steps.dryRun(target, folders.build);
       current = rebuilt.parsed;
       toolkit = rebuilt.toolkit;
-    } else if (Context.current().info.attempt === 1) {
-      // CDF may have changed while the plan waited for approval (hours, days). Later attempts skip this:
-      // after a partial apply the plan differs by design.
+    } else {
+      // CDF may have changed while the plan waited for approval (hours, days), or a deploy was cut short.
       current = await deps.steps.diffExistingBuild(target, toolkit, folders.build);
     }
-    if (current) {
-      // The approved text comes from the artifact store every worker shares, checked against its hash: this
-      // worker may never have seen the plan (another machine made it) or may have lost its run folder.
-      const approved = parseDryRunOutput(await deps.artifacts.getPlan(req.planHash));
-      const attempt = Context.current().info.attempt;
-      if (attempt === 1) {
-        const changed = planDifferences(approved, current);
-        if (changed.length > 0) {
-          throw new PromotionError(
-            ErrorType.PlanMismatch,
-            `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
-          );
-        }
-      } else {
-        // An earlier attempt may have deployed part of the plan before its worker died: what is left may be
-        // less than was approved, never more.
-        const beyond = changesBeyondApproved(approved, current);
-        if (beyond.length > 0) {
-          throw new PromotionError(
-            ErrorType.PlanMismatch,
-            `CDF needs changes the approved plan does not have (${beyond.join('; ')}); nothing more was applied, start a new promotion`,
-          );
-        }
-        log.info({ attempt }, 'what is left of the approved plan is within it; deploying the rest');
+    // The approved text comes from the artifact store every worker shares, checked against its hash: this
+    // worker may never have seen the plan (another machine made it) or may have lost its run folder.
+    const approved = parseDryRunOutput(await deps.artifacts.getPlan(req.planHash));
+    if (!resumed) {
+      const changed = planDifferences(approved, current);
+      if (changed.length > 0) {
+        throw new PromotionError(
+          ErrorType.PlanMismatch,
+          `the plan changed since it was approved (${changed.join('; ')}); nothing was applied, start a new promotion`,
+        );
       }
-      await deps.workspace.recordBuiltPlan(req.run, {
-        planHash: req.planHash,
-        toolkitVersion: toolkit.version,
-      });
+    } else {
+      // An earlier attempt began deploying before it died: what is left may be less than was approved, never
+      // more. What the new dry-run shows is recorded before anything is applied again.
+      const beyond = changesBeyondApproved(approved, current);
+      const left = current.totals;
+      log.warn(
+        {
+          attempt: Context.current().info.attempt,
+          left: { create: left.create, update: left.update, delete: left.delete },
+          beyondApproved: beyond,
+        },
+        'an earlier attempt had started cdf deploy: the dry-run shows what is left of the approved plan',
+      );
+      if (beyond.length > 0) {
+        throw new PromotionError(
+          ErrorType.PlanMismatch,
+          `CDF needs changes the approved plan does not have (${beyond.join('; ')}); nothing more was applied, start a new promotion`,
+        );
+      }
     }
+    await deps.workspace.recordBuiltPlan(req.run, {
+      planHash: req.planHash,
+      toolkitVersion: toolkit.version,
+    });
     const out = await deps.steps.run('apply', target, toolkit, folders.build);
     let counts: Counts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
     try {

@@ -95,7 +95,18 @@ async function withProgress<T>(
   const log = activityLogger(logger);
   const lastLines: string[] = [];
   let lines = 0;
-  const beat = (): void => ctx.heartbeat({ step: what, lines, lastLines: lastLines.slice(-HEARTBEAT_LINES) });
+  // Once an attempt of this activity has started `cdf deploy`, every later heartbeat says so, in this attempt and
+  // the next ones (a retry reads it from the last heartbeat the dead attempt sent: deployStarted()).
+  const deployed = deployStarted() || what === 'apply';
+  const beat = (): void =>
+    ctx.heartbeat({
+      step: what,
+      lines,
+      lastLines: lastLines.slice(-HEARTBEAT_LINES),
+      ...(deployed ? { deployStarted: true } : {}),
+    });
+  // The first beat at once: a worker that dies a second into the deploy must still have said it began.
+  beat();
   const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
   const progress = setInterval(
     () =>
@@ -184,4 +195,14 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
       return parseDryRunOutput((await run('diff', target, toolkit, buildDir)).stdout);
     },
   };
+}
+
+/**
+ * Whether an earlier attempt of the running activity had started `cdf deploy`, from the last heartbeat it sent
+ * (not from the attempt number: an attempt that died in its pre-deploy check changed nothing).
+ */
+export function deployStarted(): boolean {
+  const details = Context.current().info.heartbeatDetails as
+    { step?: unknown; deployStarted?: unknown } | undefined;
+  return details?.deployStarted === true || details?.step === 'apply';
 }

@@ -136,8 +136,8 @@ test('two workers with separate data dirs and one S3 store: SIGKILL mid-diff and
   expect(result.outcome).toBe('succeeded');
   expect(result.planHash).toBe(approvedHash);
 
-  // The retry ran on another worker, which had no build: it rebuilt, found only the rest of the approved plan
-  // left in CDF, and deployed that.
+  // The retry ran on another worker, which had no build: the dead attempt's last heartbeat said its deploy had
+  // begun, so it rebuilt, recorded what the dry-run shows (the rest of the approved plan) and deployed that.
   const finisher = workers.find(
     (w) => w !== applyVictim && lines(w, workflowId, (l) => l.msg === 'apply finished').length,
   );
@@ -147,8 +147,8 @@ test('two workers with separate data dirs and one S3 store: SIGKILL mid-diff and
     lines(finisher!, workflowId, (l) => /^no build of the approved plan/.test(String(l.msg))).length,
   ).toBeGreaterThan(0);
   expect(
-    lines(finisher!, workflowId, (l) => /what is left of the approved plan is within it/.test(String(l.msg))),
-  ).toEqual([expect.objectContaining({ attempt: 2 })]);
+    lines(finisher!, workflowId, (l) => /an earlier attempt had started cdf deploy/.test(String(l.msg))),
+  ).toEqual([expect.objectContaining({ attempt: 2, beyondApproved: [] })]);
 
   // The environment's ledger records the approved plan as the one applied.
   const state = await env.client.workflow

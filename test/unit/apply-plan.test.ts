@@ -169,17 +169,27 @@ test('a tampered approved plan in the store stops the apply, naming the hash', a
   expect(s.calls).toEqual(['rebuild']);
 });
 
-describe('a retried apply whose worker has to rebuild (the first attempt may have deployed part of the plan)', () => {
-  test('what is left of the approved plan is deployed', async () => {
+describe('a retried apply: what the last attempt recorded in its heartbeat decides, not the attempt number', () => {
+  const deployHadStarted = { attempt: 2, heartbeatDetails: { step: 'apply', deployStarted: true } };
+
+  test('a deploy had started: what is left of the approved plan is deployed, after a fresh dry-run', async () => {
     const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
-    const result = (await new MockActivityEnvironment({ attempt: 2 }).run(s.apply, request(s.hash))) as {
+    const result = (await new MockActivityEnvironment(deployHadStarted).run(s.apply, request(s.hash))) as {
       attempts: number;
     };
     expect(s.calls).toEqual(['rebuild', 'apply with 0.9.28']);
     expect(result.attempts).toBe(2);
   });
 
-  test('on the first attempt the same smaller plan is a changed plan: nothing is deployed', async () => {
+  test('a deploy had started and the build is still here: it is dry-run again before the deploy', async () => {
+    const s = await setup('0.9.28');
+    mkdirSync(s.layout.run(run).build, { recursive: true });
+    await s.workspace.recordBuiltPlan(run, { planHash: s.hash, toolkitVersion: '0.9.28' });
+    await new MockActivityEnvironment(deployHadStarted).run(s.apply, request(s.hash));
+    expect(s.calls).toEqual(['re-diff existing build', 'apply with 0.9.28']);
+  });
+
+  test('the first attempt: the same smaller plan is a changed plan, nothing is deployed', async () => {
     const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
     const err = await new MockActivityEnvironment()
       .run(s.apply, request(s.hash))
@@ -188,10 +198,23 @@ describe('a retried apply whose worker has to rebuild (the first attempt may hav
     expect(s.calls).toEqual(['rebuild']);
   });
 
-  test('a change beyond the approved plan is refused: nothing more is deployed', async () => {
+  test('a retry whose previous attempt died in its pre-deploy check is checked as strictly as the first', async () => {
+    const s = await setup('0.9.28', { rebuilt: DRY_RUN_PARTLY_DEPLOYED });
+    const err = await new MockActivityEnvironment({
+      attempt: 3,
+      heartbeatDetails: { step: 'diff', lines: 40 },
+    })
+      .run(s.apply, request(s.hash))
+      .catch((e: unknown) => e as Error);
+    expect((err as Error).name).toBe('PlanMismatchError');
+    expect((err as Error).message).toMatch(/the plan changed since it was approved/);
+    expect(s.calls).toEqual(['rebuild']);
+  });
+
+  test('a change beyond the approved plan is refused even after a partial deploy: nothing more is deployed', async () => {
     // Approved: what was left after a partial deploy; now CDF would need more than that.
     const s = await setup('0.9.28', { approved: DRY_RUN_PARTLY_DEPLOYED, rebuilt: DRY_RUN });
-    const err = await new MockActivityEnvironment({ attempt: 3 })
+    const err = await new MockActivityEnvironment({ ...deployHadStarted, attempt: 3 })
       .run(s.apply, request(s.hash))
       .catch((e: unknown) => e as Error);
     expect((err as Error).name).toBe('PlanMismatchError');
