@@ -77,7 +77,8 @@ test('rollback to an older commit restores the fake CDF to that commit', async (
     { environment: 'prod', ref: 'v1', requestedBy: 'alice' },
     uniqueId('promotion-prod'),
   );
-  expect(v1.outcome).toBe('succeeded');
+  // Each commit runs the Toolkit version its cdf.toml pins: v1 0.8.271, v2 0.9.28, and the rollback 0.8.271 again.
+  expect(v1).toMatchObject({ outcome: 'succeeded', toolkitVersion: '0.8.271' });
   const stateAtV1 = await definedState('demo-prod');
 
   const v2 = await approveAndWait(
@@ -85,7 +86,7 @@ test('rollback to an older commit restores the fake CDF to that commit', async (
     { environment: 'prod', ref: 'v2', requestedBy: 'alice' },
     uniqueId('promotion-prod'),
   );
-  expect(v2.outcome).toBe('succeeded');
+  expect(v2).toMatchObject({ outcome: 'succeeded', toolkitVersion: '0.9.28' });
   expect(await definedState('demo-prod')).not.toEqual(stateAtV1);
 
   const rollback = await approveAndWait(
@@ -98,7 +99,7 @@ test('rollback to an older commit restores the fake CDF to that commit', async (
     },
     uniqueId('rollback-prod'),
   );
-  expect(rollback.outcome).toBe('succeeded');
+  expect(rollback).toMatchObject({ outcome: 'succeeded', toolkitVersion: '0.8.271' });
   expect(rollback.kind).toBe('rollback');
   expect(rollback.commit).toBe(stack.repo.first);
   expect(rollback.planSummary?.totals.update).toBeGreaterThanOrEqual(3);
@@ -115,6 +116,8 @@ test('a rollback accepts a short sha and pins the full one', async () => {
   const result: PromotionResult = await handle.result();
   expect(result.outcome).toBe('succeeded');
   expect(result.commit).toBe(stack.repo.second);
+  // v2 pins Toolkit 0.9.28: the rollback plans and applies with it.
+  expect(result.toolkitVersion).toBe('0.9.28');
   expect(result.timings.map((t) => t.step)).not.toContain('awaiting_approval');
   await recordHistory(handle, 'rollback-without-approval');
 });
