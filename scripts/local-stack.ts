@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store';
 import { openArtifactStore } from '../artifacts/open-artifact-store';
 import { approveUpdate, PROMOTION_WORKFLOW_TYPE, statusQuery } from '../contracts/messages';
 import { environmentState } from '../client/environment-state';
+import { staticMetadata } from '../client/launch';
 import { signDecision, signRequest } from '../client/signing';
 import { fromRef } from '../contracts/types';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
@@ -31,6 +32,7 @@ const SANDBOX_PORT = 4010;
 const ALERTS_PORT = 4020;
 
 const log = createLogger({ name: 'local-stack' });
+const DEMO_REASON = 'demo promotion started by npm start: what dev runs, to prod';
 
 function temporalPath(): string {
   const match = /^TEMPORAL_CLI_PATH=(.+)$/m.exec(readFileSync(path.join(ROOT, 'data', 'tools.env'), 'utf8'));
@@ -179,15 +181,25 @@ async function main(): Promise<void> {
     }
     demoId = `promotion-prod-from-dev-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     // prod is signed: alice signs her request, as `cdf-promote start --sign-with data/local/keys/alice` does.
+    const ui = staticMetadata({
+      kind: 'promotion',
+      environment: 'prod',
+      ref: fromRef('dev'),
+      requestedBy: 'alice',
+      reason: DEMO_REASON,
+    });
     await client.workflow.start(PROMOTION_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: demoId,
+      // What the Temporal UI shows for the run, as for runs our CLI starts.
+      staticSummary: ui.summary,
+      staticDetails: ui.details,
       args: [
         {
           environment: 'prod',
           from: 'dev',
           requestedBy: 'alice',
-          reason: 'demo promotion started by npm start: what dev runs, to prod',
+          reason: DEMO_REASON,
           ...(await signRequest(
             {
               action: 'promote',
