@@ -11,12 +11,12 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import {
   ENVIRONMENT_WORKFLOW_TYPE,
+  entityStartOptions,
   environmentStateQuery,
   environmentWorkflowId,
   freezeUpdate,
   unfreezeUpdate,
   type EnvironmentState,
-  type EnvironmentWorkflowInput,
   type Freeze,
   type FreezeLogEntry,
   type FreezeRequest,
@@ -72,12 +72,10 @@ export async function freezeEnvironment(
   taskQueue: string,
   req: FreezeRequest,
 ): Promise<Freeze> {
-  const start = new WithStartWorkflowOperation(ENVIRONMENT_WORKFLOW_TYPE, {
-    workflowId: environmentWorkflowId(environment, taskQueue),
-    taskQueue,
-    args: [{ environment } satisfies EnvironmentWorkflowInput],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  const start = new WithStartWorkflowOperation(
+    ENVIRONMENT_WORKFLOW_TYPE,
+    entityStartOptions(environment, taskQueue),
+  );
   try {
     return await client.workflow.executeUpdateWithStart(freezeUpdate, {
       args: [req],

@@ -24,6 +24,21 @@ const DEFAULT_TASK_QUEUE = 'cdf-promotions';
 export const environmentWorkflowId = (environment: string, taskQueue: string): string =>
   taskQueue === DEFAULT_TASK_QUEUE ? `environment-${environment}` : `environment-${environment}@${taskQueue}`;
 
+/**
+ * How the entity is started on demand (update-with-start): by a run's activity, or by `cdf-promote freeze` before
+ * any run has asked. An entity that already runs is used as it is.
+ */
+export const entityStartOptions = (
+  environment: string,
+  taskQueue: string,
+  input: Partial<EnvironmentWorkflowInput> = {},
+) => ({
+  workflowId: environmentWorkflowId(environment, taskQueue),
+  taskQueue,
+  args: [{ ...input, environment } satisfies EnvironmentWorkflowInput] as [EnvironmentWorkflowInput],
+  workflowIdConflictPolicy: 'USE_EXISTING' as const,
+});
+
 /** What a run does when the environment is held: wait its turn, give up, or take over a holder that waits. */
 export const WHEN_BUSY = ['queue', 'refuse', 'supersede'] as const;
 export type WhenBusy = (typeof WHEN_BUSY)[number];

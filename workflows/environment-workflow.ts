@@ -69,6 +69,8 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
   /** The holder to tell that a freeze was lifted (it may be waiting to apply). */
   let toUnfreeze: HolderInfo | undefined;
 
+  // Validators decide on a copy: a refused update must leave no trace, not even in memory.
+  const probe = (): typeof state => JSON.parse(JSON.stringify(state)) as typeof state;
   const refuse = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
@@ -95,8 +97,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       validator: (req) => {
         if (typeof req?.workflowId !== 'string' || typeof req.runId !== 'string')
           refuse(ErrorType.InvalidInput, 'acquire needs workflowId and runId');
-        const probe = JSON.parse(JSON.stringify(state)) as typeof state;
-        const outcome = acquire(probe, req, now());
+        const outcome = acquire(probe(), req, now());
         if (!outcome.accepted)
           refuse(outcome.invalid ? ErrorType.InvalidInput : ErrorType.EnvironmentBusy, outcome.reason);
       },
@@ -113,7 +114,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
     {
       description: D.beginApply,
       validator: (run) => {
-        const outcome = beginApply(JSON.parse(JSON.stringify(state)) as typeof state, run, now());
+        const outcome = beginApply(probe(), run, now());
         if (!outcome.accepted) refuse(ErrorType.Superseded, outcome.reason);
       },
     },
@@ -147,7 +148,7 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
       validator: (req) => {
         if (typeof req?.by !== 'string' || !req.by.trim() || req.by.length > 100)
           refuse(ErrorType.InvalidInput, 'unfreeze needs who (by)');
-        if (!unfreeze(JSON.parse(JSON.stringify(state)) as typeof state, req, now()))
+        if (!unfreeze(probe(), req, now()))
           refuse(ErrorType.InvalidInput, `${state.environment} is not frozen`);
       },
     },

@@ -46,7 +46,7 @@ import {
   type LedgerRecord,
 } from '../contracts/environment-entity';
 import { ErrorType, describeFailure, invalidInput } from '../contracts/errors';
-import { MESSAGE_DESCRIPTIONS } from '../contracts/messages';
+import { MESSAGE_DESCRIPTIONS, ROLLBACK_WORKFLOW_TYPE } from '../contracts/messages';
 import { proveSigned, renderStatement } from '../contracts/signed-statement';
 import {
   commitSearchAttribute,
@@ -669,7 +669,7 @@ export async function runPipeline(
     const workflowId = `${info.workflowId}-rollback`;
     status.rollback = { workflowId };
     try {
-      const child = await startChild('rollbackWorkflow', {
+      const child = await startChild(ROLLBACK_WORKFLOW_TYPE, {
         workflowId,
         parentClosePolicy: ParentClosePolicy.ABANDON,
         args: [

@@ -16,6 +16,7 @@ import {
   acquireUpdate,
   beginApplyUpdate,
   commitFactsQuery,
+  entityStartOptions,
   environmentStateQuery,
   environmentWorkflowId,
   recordDeploymentUpdate,
@@ -48,12 +49,10 @@ export class EnvironmentEntities {
   }
 
   async acquire(environment: string, req: AcquireRequest): Promise<AcquireResult> {
-    const start = new WithStartWorkflowOperation(ENVIRONMENT_WORKFLOW_TYPE, {
-      workflowId: environmentWorkflowId(environment, this.taskQueue),
-      taskQueue: this.taskQueue,
-      args: [{ ...this.entityInput, environment } satisfies EnvironmentWorkflowInput],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    const start = new WithStartWorkflowOperation(
+      ENVIRONMENT_WORKFLOW_TYPE,
+      entityStartOptions(environment, this.taskQueue, this.entityInput),
+    );
     try {
       return await this.client.workflow.executeUpdateWithStart(acquireUpdate, {
         args: [req],

@@ -14,14 +14,15 @@ const whoAndWhy = z.object({ by: personNameSchema, reason: z.string().trim().min
 /** `--until`: an ISO time, or a duration from now ("2h", "3d"). */
 export function parseUntil(value: string | undefined, now = Date.now()): string {
   if (value === undefined) throw new UsageError('missing required option --until');
-  if (/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)\s*$/.test(value))
+  if (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)))
+    return new Date(Date.parse(value)).toISOString();
+  try {
     return new Date(now + parseDuration(value)).toISOString();
-  const t = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(t))
+  } catch {
     throw new UsageError(
       `invalid --until: "${value}" is neither an ISO time (2026-12-24T18:00:00Z) nor a duration (2h, 3d)`,
     );
-  return new Date(t).toISOString();
+  }
 }
 
 /**

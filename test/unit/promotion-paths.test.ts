@@ -6,6 +6,7 @@
 import { MAX_FREEZE_LOG, type AcquireRequest, type LedgerRecord } from '../../contracts/environment-entity';
 import { promotionInputSchema, rollbackInputSchema } from '../../contracts/types';
 import path from 'node:path';
+import { parseUntil } from '../../client/commands/freeze';
 import { dataLayout } from '../../config/data-layout';
 import { windowState, type DeployWindow } from '../../config/deploy-windows';
 import { parseConfig } from '../../config/load-config';
@@ -271,4 +272,13 @@ test('run folders stay one folder under runs/ for any workflow id the server acc
     expect(path.dirname(path.dirname(dir))).toBe(path.join(root, 'runs'));
     expect(path.basename(path.dirname(dir))).not.toMatch(/^\.|\//);
   }
+});
+
+test('freeze --until takes an ISO time or a duration from now; anything else is a usage error', () => {
+  expect(parseUntil('2h', Date.parse(T))).toBe(later(2 * 3600_000));
+  expect(parseUntil('3d', Date.parse(T))).toBe(later(3 * 24 * 3600_000));
+  expect(parseUntil('2026-12-24T18:00:00+01:00')).toBe('2026-12-24T17:00:00.000Z');
+  for (const bad of ['tomorrow', '2026-12-24', '-2h', ''])
+    expect(() => parseUntil(bad)).toThrow(/invalid --until/);
+  expect(() => parseUntil(undefined)).toThrow(/missing required option --until/);
 });
