@@ -246,5 +246,5 @@ export interface PromotionActivities {
   sendNotice(req: NoticeRequest): Promise<AlertDelivery>;
   cleanupRun(req: CleanupRequest): Promise<void>;
   /** Writes the run's audit record to the artifact store (`audit/<workflowId>/<runId>.json`). */
-  storeAuditRecord(req: AuditRecordRequest): Promise<{ uri: string }>;
+  storeAuditRecord(req: AuditRecordRequest): Promise<{ key: string }>;
 }

@@ -17,12 +17,13 @@ export function createCleanupRun(deps: { workspace: RunWorkspace; logger: Logger
  * namespace's retention and any one worker's disk. Everything in it is already in the run's history (no secret).
  */
 export function createStoreAuditRecord(deps: { artifacts: Pick<ArtifactStore, 'putNamed'>; logger: Logger }) {
-  return async function storeAuditRecord(req: AuditRecordRequest): Promise<{ uri: string }> {
+  return async function storeAuditRecord(req: AuditRecordRequest): Promise<{ key: string }> {
     const stored = await deps.artifacts.putNamed(
       auditRecordName(req.run),
       `${JSON.stringify({ workflowId: req.run.workflowId, runId: req.run.runId, ...req.record }, null, 2)}\n`,
     );
     activityLogger(deps.logger).info({ uri: stored.uri }, 'audit record stored');
-    return { uri: stored.uri };
+    // The key inside the store, not the object's path: history must not hold a worker's paths.
+    return { key: stored.key };
   };
 }

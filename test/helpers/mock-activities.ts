@@ -237,7 +237,7 @@ export function mockActivities(
     },
     async cleanupRun() {},
     async storeAuditRecord(req) {
-      return { uri: `memory://audit/${req.run.workflowId}/${req.run.runId}.json` };
+      return { key: `audit/${req.run.workflowId}/${req.run.runId}.json` };
     },
   };
   const impl = { ...defaults, ...overrides };

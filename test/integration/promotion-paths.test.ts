@@ -117,6 +117,8 @@ test('dev -> prod: prod promotes what dev last passed; a commit dev never passed
     }),
   );
   expect(audit.result.approvals.map((a) => a.approver)).toEqual(['bob']);
+  // Nothing of the worker's disk layout reaches history (the audit activity answers with the store's key).
+  expect(JSON.stringify(await fromDev.fetchHistory())).not.toContain(stack.dir);
 
   // v2 never passed dev: refused at once, typed, before any diff.
   const refused = await cli('start', '--env', 'prod', '--ref', 'v2', '--requested-by', 'alice', '--wait');
