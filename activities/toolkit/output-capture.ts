@@ -23,6 +23,7 @@ type Stream = 'stdout' | 'stderr';
 export class OutputCapture implements OutputSink {
   private readonly parser: DryRunParser;
   private readonly files: Partial<Record<Stream, WriteStream>> = {};
+  private readonly drains: Partial<Record<Stream, Promise<void>>> = {};
   private failure: Error | undefined;
 
   /** `dir`: where the output files go (emptied first); absent: the output is only parsed. */
@@ -44,15 +45,16 @@ export class OutputCapture implements OutputSink {
     if (stream === 'stdout') this.parser.write(text);
     if (!this.dir || this.failure) return;
     const file = this.files[stream] ?? this.open(stream);
-    if (file.write(text)) return;
+    if (file.write(text) && !this.drains[stream]) return;
     // The disk is behind: hold the command's output until the file has taken what it was given.
-    return new Promise((resolve) => {
+    return (this.drains[stream] ??= new Promise<void>((resolve) => {
       const done = (): void => {
         file.off('drain', done).off('error', done).off('close', done);
+        this.drains[stream] = undefined;
         resolve();
       };
       file.on('drain', done).on('error', done).on('close', done);
-    });
+    }));
   }
 
   /** Closes the files and gives the parsed plan (PlanParseError when it cannot be read) and where the files are. */
