@@ -477,6 +477,15 @@ function isNoResourcesPanel(p: Panel): boolean {
   return (p.title === DEPLOY_TITLE || p.title === DRY_RUN_TITLE) && panelText(p) === NO_RESOURCES_TEXT;
 }
 
+/**
+ * A copy of `s` that holds only its own characters. V8 makes a substring a view into the string it was cut from:
+ * a diff's title kept from a line of a 64 KB chunk of output would keep the whole chunk, and all the titles of a
+ * large plan would keep all of its text.
+ */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 export interface DryRunParserOptions {
   /**
    * `text` (the default) keeps each verbose diff's text in `resourceDiffs`; `sha256` keeps only its digest
@@ -546,7 +555,10 @@ export class DryRunParser {
     // Only the diffs before the summary belong to the plan.
     if (this.summary || !DIFF_TITLE.test(p.title)) return;
     const body = diffBody(p);
-    this.diffs.push({ title: p.title, body: this.options.diffBodies === 'sha256' ? diffDigest(body) : body });
+    this.diffs.push({
+      title: ownCopy(p.title),
+      body: this.options.diffBodies === 'sha256' ? diffDigest(body) : ownCopy(body),
+    });
   }
 
   private missingPanel(what: string): PlanParseError {
