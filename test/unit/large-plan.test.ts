@@ -5,13 +5,14 @@
  * has always read, under its sha256, and the token the command printed is masked in it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { openArtifactStore } from '../../artifacts/open-artifact-store';
 import { dataLayout } from '../../config/data-layout';
-import { composePlanText } from '../../activities/plan/plan-document';
+import { composePlanText, leftoverSection, planPreamble } from '../../activities/plan/plan-document';
+import { writePlanFile } from '../../activities/plan/plan-file';
 import { createBuildAndDiff } from '../../activities/steps/build-and-diff';
 import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
 import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
@@ -98,4 +99,41 @@ test('a plan of a few MB is stored byte for byte under its sha256, with the toke
   expect(result.planSummary.resources).toEqual(parsed.resources);
   // The dry-run's output files were a step on the way, not something the run keeps.
   expect(existsSync(workspace.folders(run).planOutput)).toBe(false);
+});
+
+test("the plan file is composePlanText byte for byte: stderr after stdout, a rollback's leftovers at the end", async () => {
+  const dir = path.join(tmp.dir, 'compose');
+  mkdirSync(dir, { recursive: true });
+  const stdout = 'Pumpe Ærø ✓\r\n╭─ Deploy summary (dry run) ─╮\n';
+  const stderr = 'warning: x\n';
+  writeFileSync(path.join(dir, 'stdout.txt'), stdout);
+  writeFileSync(path.join(dir, 'stderr.txt'), stderr);
+  const leftovers = {
+    report: {
+      fromCommit: 'e'.repeat(40),
+      resources: [{ kind: 'Space', id: 'old_space' }],
+      existing: 1,
+      action: 'remove' as const,
+    },
+    cleanPreview: 'Clean summary (dry run)\n',
+  };
+  for (const [withStderr, left, version] of [
+    [true, leftovers, '0.9.28'],
+    [false, undefined, null],
+    [false, leftovers, undefined],
+  ] as const) {
+    const file = path.join(dir, 'plan.txt');
+    const { hash, bytes } = await writePlanFile(file, {
+      preamble: planPreamble(version),
+      output: {
+        stdoutFile: path.join(dir, 'stdout.txt'),
+        ...(withStderr ? { stderrFile: path.join(dir, 'stderr.txt') } : {}),
+      },
+      after: leftoverSection(COMMIT, left),
+    });
+    const expected = composePlanText(withStderr ? `${stdout}\n${stderr}` : stdout, COMMIT, left, version);
+    expect(readFileSync(file, 'utf8')).toBe(expected);
+    expect(bytes).toBe(Buffer.byteLength(expected));
+    expect(hash).toBe(createHash('sha256').update(expected, 'utf8').digest('hex'));
+  }
 });
