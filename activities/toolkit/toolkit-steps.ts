@@ -12,7 +12,7 @@ import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
 import type { RunWorkspace } from '../workspace/run-workspace';
 import { buildRefusal, readBuildReport, type BuildReport } from './build-report';
-import { PlanParseError, parseDryRunOutput, type ParsedDryRun } from './dry-run-parser';
+import { PlanParseError, type ParsedDryRun } from './dry-run-parser';
 import { OutputCapture, type CapturedOutput } from './output-capture';
 import type { ResolvedToolkit, ToolkitResolver } from './toolkit-resolver';
 import type { OutputSink, ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
@@ -82,14 +82,7 @@ export interface ToolkitStepsDeps {
   logger: Logger;
 }
 
-export function parsePlan(stdout: string): ParsedDryRun {
-  try {
-    return parseDryRunOutput(stdout);
-  } catch (err) {
-    throw planParseFailure(err);
-  }
-}
-
+/** A plan the parser cannot read, as the diff reports it (the apply's own dry-run throws PlanParseError as is). */
 function planParseFailure(err: unknown): PromotionError {
   return new PromotionError(
     ErrorType.PlanParse,
