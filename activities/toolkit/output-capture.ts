@@ -20,10 +20,20 @@ export interface CapturedOutput {
 
 type Stream = 'stdout' | 'stderr';
 
+/**
+ * Lines are written in batches of about this many characters: one write per line (a million for a 50 MB plan)
+ * queues as many requests behind a busy disk, which live long enough to fill V8's old space with garbage.
+ */
+const BATCH_CHARS = 64 * 1024;
+
 export class OutputCapture implements OutputSink {
   private readonly parser: DryRunParser;
   private readonly files: Partial<Record<Stream, WriteStream>> = {};
   private readonly drains: Partial<Record<Stream, Promise<void>>> = {};
+  private readonly batches: Record<Stream, { lines: string[]; chars: number }> = {
+    stdout: { lines: [], chars: 0 },
+    stderr: { lines: [], chars: 0 },
+  };
   private failure: Error | undefined;
 
   /** `dir`: where the output files go (emptied first); absent: the output is only parsed. */
@@ -45,7 +55,11 @@ export class OutputCapture implements OutputSink {
     if (stream === 'stdout') this.parser.write(text);
     if (!this.dir || this.failure) return;
     const file = this.files[stream] ?? this.open(stream);
-    if (file.write(text) && !this.drains[stream]) return;
+    const batch = this.batches[stream];
+    batch.lines.push(text);
+    batch.chars += text.length;
+    if (batch.chars < BATCH_CHARS) return;
+    if (this.flush(stream) && !this.drains[stream]) return;
     // The disk is behind: hold the command's output until the file has taken what it was given.
     return (this.drains[stream] ??= new Promise<void>((resolve) => {
       const done = (): void => {
@@ -59,6 +73,7 @@ export class OutputCapture implements OutputSink {
 
   /** Closes the files and gives the parsed plan (PlanParseError when it cannot be read) and where the files are. */
   async finish(): Promise<{ parsed: ParsedDryRun; output?: CapturedOutput }> {
+    if (!this.failure) for (const stream of ['stdout', 'stderr'] as const) this.flush(stream);
     await this.close();
     if (this.failure)
       throw new Error(`cannot write the dry-run output to ${this.dir}: ${this.failure.message}`);
@@ -75,6 +90,17 @@ export class OutputCapture implements OutputSink {
   async discard(): Promise<void> {
     await this.close();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Writes the stream's batch; false when the file asks to wait for 'drain'. */
+  private flush(stream: Stream): boolean {
+    const batch = this.batches[stream];
+    const file = this.files[stream];
+    if (!file || batch.lines.length === 0) return true;
+    const text = batch.lines.join('');
+    batch.lines = [];
+    batch.chars = 0;
+    return file.write(text);
   }
 
   private open(stream: Stream): WriteStream {
