@@ -84,7 +84,7 @@ export abstract class ObjectArtifactStore implements ArtifactStore {
   async putPlanFile(file: string, hash: string): Promise<StoredArtifact> {
     const key = planKey(hash);
     // As putPlan: an object already there with the right content is this plan, anything else is replaced.
-    if ((await this.streamObject(key, () => undefined)) !== hash) await this.writeFile(key, file, TEXT);
+    if ((await this.streamObject(key)) !== hash) await this.writeFile(key, file, TEXT);
     return { hash, key, uri: this.uriOf(key) };
   }
 
@@ -99,8 +99,8 @@ export abstract class ObjectArtifactStore implements ArtifactStore {
       );
   }
 
-  /** Streams the object's text to `consume` and gives its sha256, or undefined when there is no object. */
-  private async streamObject(key: string, consume: (text: string) => void): Promise<string | undefined> {
+  /** Streams the object's text to `consume` (if any) and gives its sha256, or undefined when there is no object. */
+  private async streamObject(key: string, consume?: (text: string) => void): Promise<string | undefined> {
     const stream = await this.readStream(key);
     if (!stream) return undefined;
     const hash = createHash('sha256');
@@ -109,13 +109,13 @@ export abstract class ObjectArtifactStore implements ArtifactStore {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         hash.update(chunk);
-        consume(decoder.write(chunk));
+        if (consume) consume(decoder.write(chunk));
       }
     } catch (err) {
       stream.destroy();
       throw this.readFailure(key, err);
     }
-    consume(decoder.end());
+    consume?.(decoder.end());
     return hash.digest('hex');
   }
 
