@@ -27,6 +27,16 @@ export interface ArtifactStore {
    * ArtifactCorruptError when its content no longer hashes to `hash`.
    */
   getPlan(hash: string): Promise<string>;
+  /**
+   * Stores the plan text in `file` under `hash`, the sha256 its writer computed while writing it (a large plan is
+   * never held in memory whole). Storing a plan that is already there writes nothing.
+   */
+  putPlanFile(file: string, hash: string): Promise<StoredArtifact>;
+  /**
+   * Gives the plan text under `hash` to `consume` piece by piece as it is read, then checks it against the hash:
+   * the same errors as getPlan, ArtifactCorruptError only after the pieces, so the caller must drop what it got.
+   */
+  readPlan(hash: string, consume: (text: string) => void): Promise<void>;
   /** Stores (or replaces, atomically) a named object, with the hash of its content for the read to check. */
   putNamed(name: string, content: string): Promise<StoredArtifact>;
   /** A named object, checked against the hash it was stored with (same errors as getPlan). */

@@ -4,7 +4,8 @@
  * and are renamed into place, so a reader on any machine sees a whole object or none.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { ArtifactStoreError } from './artifact-errors';
 import { ObjectArtifactStore } from './object-artifact-store';
@@ -35,13 +36,40 @@ export class FilesystemArtifactStore extends ObjectArtifactStore {
     }
   }
 
+  protected async readStream(key: string): Promise<Readable | undefined> {
+    const file = this.uriOf(key);
+    try {
+      // Opened first, so a missing file is told apart from one that fails while it is read.
+      return (await open(file, 'r')).createReadStream();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw this.readFailure(key, err);
+    }
+  }
+
+  protected readFailure(key: string, err: unknown): Error {
+    return new ArtifactStoreError(`cannot read ${this.uriOf(key)}: ${errorCode(err)}`);
+  }
+
   protected async write(key: string, body: Uint8Array): Promise<void> {
+    await this.replace(key, (tmp) => writeFile(tmp, body, { mode: 0o640 }));
+  }
+
+  protected async writeFile(key: string, source: string): Promise<void> {
+    await this.replace(key, async (tmp) => {
+      await copyFile(source, tmp);
+      await chmod(tmp, 0o640);
+    });
+  }
+
+  private async replace(key: string, fill: (tmp: string) => Promise<void>): Promise<void> {
     const file = this.uriOf(key);
     // Unique across processes and machines that share the folder; renamed within the same folder (atomic).
     const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     try {
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(tmp, body, { mode: 0o640 });
+      await fill(tmp);
       await rename(tmp, file);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);

@@ -7,6 +7,9 @@
  *   named/<name>              a named object: a header line `cdf-promote artifact sha256:<hex>`, then the content
  * The plan layout is the one `<dataDir>/artifacts/plans` has always had, so existing plans stay readable.
  */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { ArtifactCorruptError, ArtifactNameError, ArtifactNotFoundError } from './artifact-errors';
 import { artifactHash, type ArtifactStore, type StoredArtifact } from './artifact-store';
 
@@ -42,6 +45,15 @@ export abstract class ObjectArtifactStore implements ArtifactStore {
   /** Writes the object in one step: a reader sees the previous object or the whole new one, never a part. */
   protected abstract write(key: string, body: Uint8Array, contentType: string): Promise<void>;
 
+  /** The object under `key` as a stream, or undefined when there is none; errors while reading are the backend's. */
+  protected abstract readStream(key: string): Promise<Readable | undefined>;
+
+  /** write() of a file's content, streamed from the file. */
+  protected abstract writeFile(key: string, file: string, contentType: string): Promise<void>;
+
+  /** A read error as the store reports it (ArtifactStoreError naming the object). */
+  protected abstract readFailure(key: string, err: unknown): Error;
+
   /** Where `key` is (a file path or an s3:// URL), for messages and StoredArtifact.uri. */
   protected abstract uriOf(key: string): string;
 
@@ -67,6 +79,44 @@ export abstract class ObjectArtifactStore implements ArtifactStore {
         `plan ${hash} is corrupt in the artifact store (${this.uriOf(key)}): its content hashes to ${actual}`,
       );
     return Buffer.from(body).toString('utf8');
+  }
+
+  async putPlanFile(file: string, hash: string): Promise<StoredArtifact> {
+    const key = planKey(hash);
+    // As putPlan: an object already there with the right content is this plan, anything else is replaced.
+    if ((await this.streamObject(key)) !== hash) await this.writeFile(key, file, TEXT);
+    return { hash, key, uri: this.uriOf(key) };
+  }
+
+  async readPlan(hash: string, consume: (text: string) => void): Promise<void> {
+    const key = planKey(hash);
+    const actual = await this.streamObject(key, consume);
+    if (actual === undefined)
+      throw new ArtifactNotFoundError(`plan ${hash} is not in the artifact store (${this.uriOf(key)})`);
+    if (actual !== hash)
+      throw new ArtifactCorruptError(
+        `plan ${hash} is corrupt in the artifact store (${this.uriOf(key)}): its content hashes to ${actual}`,
+      );
+  }
+
+  /** Streams the object's text to `consume` (if any) and gives its sha256, or undefined when there is no object. */
+  private async streamObject(key: string, consume?: (text: string) => void): Promise<string | undefined> {
+    const stream = await this.readStream(key);
+    if (!stream) return undefined;
+    const hash = createHash('sha256');
+    // A UTF-8 character cut between two chunks is decoded whole, as one Buffer.toString of the object would.
+    const decoder = new StringDecoder('utf8');
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        if (consume) consume(decoder.write(chunk));
+      }
+    } catch (err) {
+      stream.destroy();
+      throw this.readFailure(key, err);
+    }
+    consume?.(decoder.end());
+    return hash.digest('hex');
   }
 
   async putNamed(name: string, content: string): Promise<StoredArtifact> {

@@ -6,6 +6,9 @@
  * configuration file.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { ArtifactStoreError } from './artifact-errors';
 import { ObjectArtifactStore } from './object-artifact-store';
 
@@ -58,6 +61,56 @@ export class S3ArtifactStore extends ObjectArtifactStore {
       if (e.name === 'NoSuchKey' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket'))
         return undefined;
       throw this.failure('read', key, err);
+    }
+  }
+
+  protected async readStream(key: string): Promise<Readable | undefined> {
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.where.bucket, Key: `${this.prefix}${key}` }),
+      );
+      // In Node the SDK's body is the response stream itself (an IncomingMessage with helpers mixed in).
+      return (out.Body as Readable | undefined) ?? Readable.from([]);
+    } catch (err) {
+      const e = err as SdkError;
+      if (e.name === 'NoSuchKey' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket'))
+        return undefined;
+      throw this.failure('read', key, err);
+    }
+  }
+
+  protected readFailure(key: string, err: unknown): Error {
+    return this.failure('read', key, err);
+  }
+
+  protected async writeFile(key: string, file: string, contentType: string): Promise<void> {
+    // A file's stream cannot be rewound: the SDK's own retry of a failed upload would send it empty, so each
+    // attempt here opens the file again.
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (err) {
+      throw new ArtifactStoreError(`cannot read ${file} to store it as ${this.uriOf(key)}: ${String(err)}`);
+    }
+    for (let attempt = 1; ; attempt++) {
+      const body = createReadStream(file);
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.where.bucket,
+            Key: `${this.prefix}${key}`,
+            Body: body,
+            ContentLength: size,
+            ContentType: contentType,
+          }),
+        );
+        return;
+      } catch (err) {
+        const status = (err as SdkError).$metadata?.httpStatusCode;
+        if (attempt >= 3 || (status !== undefined && status < 500)) throw this.failure('write', key, err);
+      } finally {
+        body.destroy();
+      }
     }
   }
 

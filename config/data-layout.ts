@@ -18,6 +18,8 @@ export interface RunLayout {
   checkout: string;
   /** `cdf build` output that the dry-run and the apply use. */
   build: string;
+  /** The dry-run's output (secrets masked) while the plan document is made of it; removed once it is stored. */
+  planOutput: string;
   /** Holds the hash of the plan the build was last diffed into, and the Toolkit version that built it. */
   planHashMarker: string;
   /** `--log-dir` of the Toolkit: request/response logs stay out of the checkout. */
@@ -67,6 +69,7 @@ export function dataLayout(dataDir: string): DataLayout {
         dir,
         checkout: path.join(dir, 'checkout'),
         build: path.join(dir, 'build'),
+        planOutput: path.join(dir, 'plan-output'),
         planHashMarker: path.join(dir, 'plan-hash'),
         toolkitLogs: path.join(dir, 'toolkit-logs'),
         leftovers: {

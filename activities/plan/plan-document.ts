@@ -4,7 +4,7 @@
  * a fresh dry-run is compared with the approved one before applying. Pure functions: no I/O.
  */
 import type { LeftoverReport, PlanSummary } from '../../contracts/types';
-import type { ParsedDryRun } from '../toolkit/dry-run-parser';
+import { diffDigest, type ParsedDryRun } from '../toolkit/dry-run-parser';
 
 export interface LeftoverSection {
   report: LeftoverReport;
@@ -25,11 +25,20 @@ export function composePlanText(
   leftovers?: LeftoverSection,
   toolkitVersion?: string | null,
 ): string {
-  const head = toolkitVersion === undefined ? '' : `${planHeader(toolkitVersion)}\n`;
-  if (!leftovers) return `${head}${dryRunText}`;
+  return `${planPreamble(toolkitVersion)}${dryRunText}${leftoverSection(targetCommit, leftovers)}`;
+}
+
+/** What comes before the dry-run's text in the plan document (see composePlanText). */
+export function planPreamble(toolkitVersion?: string | null): string {
+  return toolkitVersion === undefined ? '' : `${planHeader(toolkitVersion)}\n`;
+}
+
+/** What comes after the dry-run's text: for rollbacks, the leftovers (see composePlanText). */
+export function leftoverSection(targetCommit: string, leftovers?: LeftoverSection): string {
+  if (!leftovers) return '';
   const { report } = leftovers;
   return (
-    `${head}${dryRunText}\n\n=== Rollback leftovers: in CDF from ${report.fromCommit}, not in ${targetCommit} ===\n` +
+    `\n\n=== Rollback leftovers: in CDF from ${report.fromCommit}, not in ${targetCommit} ===\n` +
     `${report.resources.map((r) => `  ${r.kind} ${r.id}`).join('\n')}\n` +
     `Action: ${report.action === 'remove' ? 'remove with cdf clean after the apply' : 'keep (environment setting rollback.removeLeftovers is false)'}\n\n` +
     leftovers.cleanPreview
@@ -61,7 +70,7 @@ export function planDifferences(approved: ParsedDryRun, current: ParsedDryRun): 
   const c = counts(current);
   for (const name of new Set([...a.keys(), ...c.keys()]))
     if (a.get(name) !== c.get(name)) out.push(`${name} counts differ`);
-  const diffs = (p: ParsedDryRun) => new Map(p.resourceDiffs.map((d) => [d.title, d.body]));
+  const diffs = (p: ParsedDryRun) => new Map(p.resourceDiffs.map((d) => [d.title, diffDigest(d.body)]));
   const ad = diffs(approved);
   const cd = diffs(current);
   for (const title of new Set([...ad.keys(), ...cd.keys()]))
@@ -89,8 +98,9 @@ export function changesBeyondApproved(approved: ParsedDryRun, current: ParsedDry
         `${now.resource}: ${now.create + now.update} to create or update, ${was.create + was.update} approved`,
       );
   }
-  const approvedDiffs = new Map(approved.resourceDiffs.map((d) => [d.title, d.body]));
+  const approvedDiffs = new Map(approved.resourceDiffs.map((d) => [d.title, diffDigest(d.body)]));
   for (const d of current.resourceDiffs)
-    if (approvedDiffs.get(d.title) !== d.body) out.push(`${d.title} differs from the approved plan`);
+    if (approvedDiffs.get(d.title) !== diffDigest(d.body))
+      out.push(`${d.title} differs from the approved plan`);
   return out;
 }

@@ -13,6 +13,17 @@ export interface RunCommandOptions {
   /** Called with each complete output line (stdout and stderr interleaved). */
   onLine?: (line: string) => void;
   /**
+   * Called with each line of stdout or of stderr as it arrives, `\n` included when the line had one (the last
+   * line may have none), so the exact text can be rebuilt. A returned promise pauses that stream until it settles:
+   * a slow consumer (a file on a busy disk) holds the command back instead of output piling up in memory.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', line: string) => void | Promise<void>;
+  /**
+   * Collect stdout and stderr into the result (the default). False for output that `onOutput` consumes (a large
+   * plan): the result's stdout and stderr are then empty, and memory does not grow with the output.
+   */
+  collectOutput?: boolean;
+  /**
    * End the command's process group if this worker dies (a watchdog process and the registry, orphan-guard.ts):
    * for commands that change something outside (the Toolkit), not for quick reads such as git's.
    */
@@ -54,22 +65,41 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
     let settled = false;
     // 'close' (all pipes shut), not exitCode: a wrapper may exit while its background children hold the pipes.
     let closed = false;
-    const partial = { out: '', err: '' };
+    const collect = options.collectOutput !== false;
+    const partial = { stdout: '', stderr: '' };
 
-    const emit = (chunk: string, which: 'out' | 'err'): void => {
-      const text = partial[which] + chunk;
-      const lines = text.split(/\r?\n/);
-      partial[which] = lines.pop() ?? '';
-      for (const line of lines) options.onLine?.(line);
+    // Lines are cut at `\n` only, so `onOutput` gets every byte back (a `\r\n` ends with `\r\n`); onLine gets
+    // them without the line break, as it always has.
+    const deliver = (which: 'stdout' | 'stderr', line: string): Promise<void> | undefined => {
+      if (options.onLine) {
+        const bare = line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line;
+        options.onLine(bare);
+      }
+      const pending = options.onOutput?.(which, line);
+      return pending instanceof Promise ? pending : undefined;
     };
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      emit(c, 'out');
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-      emit(c, 'err');
-    });
+    const consume = (which: 'stdout' | 'stderr', stream: NodeJS.ReadableStream, chunk: string): void => {
+      if (collect) {
+        if (which === 'stdout') stdout += chunk;
+        else stderr += chunk;
+      }
+      if (!options.onLine && !options.onOutput) return;
+      const text = partial[which] + chunk;
+      let start = 0;
+      const waits: Promise<void>[] = [];
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        const wait = deliver(which, text.slice(start, nl + 1));
+        if (wait) waits.push(wait);
+        start = nl + 1;
+      }
+      partial[which] = text.slice(start);
+      if (waits.length) {
+        stream.pause();
+        void Promise.allSettled(waits).then(() => stream.resume());
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', (c: string) => consume('stdout', child.stdout, c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => consume('stderr', child.stderr, c));
 
     const killTree = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined || closed) return;
@@ -106,8 +136,12 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      for (const which of ['out', 'err'] as const) if (partial[which]) options.onLine?.(partial[which]);
-      resolve({ argv, exitCode, signal, stdout, stderr, timedOut, durationMs: Date.now() - started });
+      const last = (['stdout', 'stderr'] as const)
+        .filter((which) => partial[which])
+        .map((which) => deliver(which, partial[which]));
+      const done = { argv, exitCode, signal, stdout, stderr, timedOut, durationMs: Date.now() - started };
+      // The last lines' consumer finishes before the result is given, so it has everything when it is read.
+      void Promise.allSettled(last.filter(Boolean)).then(() => resolve(done));
     });
   });
 }

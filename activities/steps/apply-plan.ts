@@ -10,7 +10,7 @@ import { activityLogger } from '../activity-context';
 import { ledgerEntry, resourcesOfBuild, type DeploymentLedger } from '../ledger/deployment-ledger';
 import { changesBeyondApproved, planDifferences } from '../plan/plan-document';
 import { readBuildReport } from '../toolkit/build-report';
-import { parseDeployOutput, parseDryRunOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';
+import { DryRunParser, parseDeployOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';
 import { deployStarted, type ToolkitSteps } from '../toolkit/toolkit-steps';
 import type { RunWorkspace } from '../workspace/run-workspace';
 
@@ -18,7 +18,7 @@ export interface ApplyPlanDeps {
   config: WorkerConfig;
   steps: ToolkitSteps;
   workspace: RunWorkspace;
-  artifacts: Pick<ArtifactStore, 'getPlan'>;
+  artifacts: Pick<ArtifactStore, 'readPlan'>;
   ledger: Pick<DeploymentLedger, 'append'>;
   logger: Logger;
 }
@@ -83,8 +83,11 @@ export function createApplyPlan(deps: ApplyPlanDeps) {
       current = await deps.steps.diffExistingBuild(target, toolkit, folders.build);
     }
     // The approved text comes from the artifact store every worker shares, checked against its hash: this
-    // worker may never have seen the plan (another machine made it) or may have lost its run folder.
-    const approved = parseDryRunOutput(await deps.artifacts.getPlan(req.planHash));
+    // worker may never have seen the plan (another machine made it) or may have lost its run folder. Parsed as it
+    // is read (a plan can be 50 MB), its diffs kept as digests like the fresh dry-run's.
+    const reading = new DryRunParser({ diffBodies: 'sha256' });
+    await deps.artifacts.readPlan(req.planHash, (text) => reading.write(text));
+    const approved = reading.end();
     if (!resumed) {
       const changed = planDifferences(approved, current);
       if (changed.length > 0) {

@@ -1,13 +1,21 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { buildReportName, type ArtifactStore } from '../../artifacts/artifact-store';
+import { buildReportName, type ArtifactStore, type StoredArtifact } from '../../artifacts/artifact-store';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { DiffRequest, DiffResult } from '../../contracts/activity-types';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
 import type { createLeftoverFinder } from '../leftovers/leftovers';
-import { composePlanText, notAbleToDeploy, summarizePlan } from '../plan/plan-document';
+import {
+  leftoverSection,
+  notAbleToDeploy,
+  type LeftoverSection,
+  planPreamble,
+  summarizePlan,
+} from '../plan/plan-document';
+import { writePlanFile } from '../plan/plan-file';
 import type { ToolkitSteps } from '../toolkit/toolkit-steps';
 import type { RunWorkspace } from '../workspace/run-workspace';
 
@@ -15,7 +23,7 @@ export interface BuildAndDiffDeps {
   config: WorkerConfig;
   steps: ToolkitSteps;
   workspace: RunWorkspace;
-  artifacts: Pick<ArtifactStore, 'putPlan' | 'putNamed'>;
+  artifacts: Pick<ArtifactStore, 'putPlanFile' | 'putNamed'>;
   findLeftovers: ReturnType<typeof createLeftoverFinder>;
   logger: Logger;
 }
@@ -31,13 +39,33 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
     requireEnvironment(deps.config, req.environment);
     const folders = deps.workspace.folders(req.run);
     const target = deps.workspace.commitTarget(req.run, req.environment, req.commit);
-    const { text, parsed, report, toolkit } = await deps.steps.dryRun(target, folders.build);
-    const refusal = notAbleToDeploy(parsed);
-    if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);
-    const leftovers = req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
-    const stored = await deps.artifacts.putPlan(
-      composePlanText(text, req.commit, leftovers, toolkit.version),
+    // The dry-run's output goes to files and is parsed on the way; the plan document is streamed from them into
+    // the store, so a plan of any size is never held in memory (docs/operations.md, "Large plans").
+    const { output, parsed, report, toolkit } = await deps.steps.dryRun(
+      target,
+      folders.build,
+      folders.planOutput,
     );
+    const storePlan = async (leftovers: LeftoverSection | undefined): Promise<StoredArtifact> => {
+      if (!output) throw new Error('the dry-run kept no output to make the plan document of');
+      const file = path.join(folders.planOutput, 'plan.txt');
+      const plan = await writePlanFile(file, {
+        preamble: planPreamble(toolkit.version),
+        output,
+        after: leftoverSection(req.commit, leftovers),
+      });
+      return deps.artifacts.putPlanFile(file, plan.hash);
+    };
+    let leftovers: LeftoverSection | undefined;
+    let stored: StoredArtifact;
+    try {
+      const refusal = notAbleToDeploy(parsed);
+      if (refusal) throw new PromotionError(ErrorType.NotAbleToDeploy, refusal);
+      leftovers = req.kind === 'rollback' && report ? await deps.findLeftovers(req, report) : undefined;
+      stored = await storePlan(leftovers);
+    } finally {
+      await rm(folders.planOutput, { recursive: true, force: true });
+    }
     const hash = stored.hash;
     if (report) {
       // What the build made of the commit, kept beside the plan: the run's folder is a cache of one worker.

@@ -13,6 +13,7 @@
  * onto several lines (bottom-aligned), wraps multi-word cells (`data` / `models`) and truncates single
  * words with `…` (`Resou…`, `conta…`).
  */
+import { createHash } from 'node:crypto';
 import type { ResourceChangeCounts } from '../../contracts/types';
 import { lastLine } from './output-lines';
 
@@ -24,6 +25,7 @@ export class PlanParseError extends Error {
 
 export interface ResourceDiff {
   title: string;
+  /** The diff's text; with `diffBodies: 'sha256'` only its digest, `sha256:<hex>` (diffDigest). */
   body: string;
 }
 
@@ -172,33 +174,55 @@ function normalise(text: string): string[] {
   return stripAnsi(text).replace(/\r\n?/g, '\n').split('\n');
 }
 
+/**
+ * Finds rich ROUNDED panels one normalised line at a time (no ANSI, no line breaks), so a plan of any size can be
+ * read as it streams by: only the open panel's lines are held. The first malformed panel is kept as `error`
+ * (and the rest ignored), for the caller to throw once the whole output is in.
+ */
+class PanelScanner {
+  private open: (Panel & { rawTitle: string }) | undefined;
+  private lineNo = 0;
+  error: PlanParseError | undefined;
+
+  constructor(private readonly onPanel: (panel: Panel) => void) {}
+
+  line(text: string): void {
+    this.lineNo += 1;
+    if (this.error) return;
+    const line = text.trimEnd();
+    const open = this.open;
+    if (open) {
+      if (line.startsWith('╰')) {
+        this.open = undefined;
+        this.onPanel({ title: open.title, body: open.body, startLine: open.startLine });
+      } else if (!line.startsWith('│')) this.fail(open);
+      // Only the outer borders are stripped; a `│` inside the content stays.
+      else open.body.push(line.slice(1).replace(/│$/, '').trimEnd());
+      return;
+    }
+    const m = /^╭─(?: (.*?) )?─*╮$/.exec(line);
+    if (m) this.open = { title: (m[1] ?? '').trim(), rawTitle: m[1] ?? '', body: [], startLine: this.lineNo };
+  }
+
+  end(): void {
+    if (this.open && !this.error) this.fail(this.open);
+  }
+
+  private fail(open: { rawTitle: string; startLine: number }): void {
+    this.open = undefined;
+    this.error = new PlanParseError(
+      `Panel "${open.rawTitle}" starting on line ${open.startLine} is not closed by a ╰ border`,
+    );
+  }
+}
+
 /** Finds every rich ROUNDED panel in the output. */
 export function findPanels(text: string): Panel[] {
-  const lines = normalise(text);
   const panels: Panel[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const top = (lines[i] ?? '').trimEnd();
-    const m = /^╭─(?: (.*?) )?─*╮$/.exec(top);
-    if (!m) continue;
-    const body: string[] = [];
-    let j = i + 1;
-    let closed = false;
-    for (; j < lines.length; j++) {
-      const line = (lines[j] ?? '').trimEnd();
-      if (line.startsWith('╰')) {
-        closed = true;
-        break;
-      }
-      if (!line.startsWith('│')) break;
-      // Only the outer borders are stripped; a `│` inside the content stays.
-      body.push(line.slice(1).replace(/│$/, '').trimEnd());
-    }
-    if (!closed) {
-      throw new PlanParseError(`Panel "${m[1] ?? ''}" starting on line ${i + 1} is not closed by a ╰ border`);
-    }
-    panels.push({ title: (m[1] ?? '').trim(), body, startLine: i + 1 });
-    i = j;
-  }
+  const scanner = new PanelScanner((p) => panels.push(p));
+  for (const line of normalise(text)) scanner.line(line);
+  scanner.end();
+  if (scanner.error) throw scanner.error;
   return panels;
 }
 
@@ -428,75 +452,182 @@ function dryRunCounts(row: TableRow): ResourceChangeCounts {
   return counts;
 }
 
-function resourceDiffs(panels: Panel[]): ResourceDiff[] {
-  const diffs: ResourceDiff[] = [];
-  for (const p of panels) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9 ()_-]*: \S/.test(p.title)) continue;
-    const lines = p.body.map((l) => (l.startsWith('  ') ? l.slice(2) : l.trimStart()));
-    while (lines.length && lines[0]?.trim() === '') lines.shift();
-    while (lines.length && lines[lines.length - 1]?.trim() === '') lines.pop();
-    diffs.push({ title: p.title, body: lines.join('\n') });
-  }
-  return diffs;
+const DIFF_TITLE = /^[A-Za-z0-9][A-Za-z0-9 ()_-]*: \S/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const ERROR_LINE = /^ERROR \([A-Za-z]+\):/;
+/** How many of the last non-blank lines are kept for the "last output line" of an error. */
+const KEPT_TAIL_LINES = 64;
+
+function diffBody(panel: Panel): string {
+  const lines = panel.body.map((l) => (l.startsWith('  ') ? l.slice(2) : l.trimStart()));
+  while (lines.length && lines[0]?.trim() === '') lines.shift();
+  while (lines.length && lines[lines.length - 1]?.trim() === '') lines.pop();
+  return lines.join('\n');
+}
+
+/**
+ * What two plans' diffs are compared by: a body's sha256, so a plan parsed with `diffBodies: 'sha256'` (which
+ * holds only that) compares with one that holds the text.
+ */
+export function diffDigest(body: string): string {
+  return DIGEST.test(body) ? body : `sha256:${createHash('sha256').update(body, 'utf8').digest('hex')}`;
 }
 
 function isNoResourcesPanel(p: Panel): boolean {
   return (p.title === DEPLOY_TITLE || p.title === DRY_RUN_TITLE) && panelText(p) === NO_RESOURCES_TEXT;
 }
 
-export function parseDryRunOutput(text: string): ParsedDryRun {
-  const panels = findPanels(text);
-  const summaries = panels.filter((p) => p.title === DRY_RUN_TITLE || isNoResourcesPanel(p));
-  if (summaries.length === 0) {
-    if (panels.some((p) => p.title === DEPLOY_TITLE)) {
-      throw new PlanParseError('Found a real "Deploy summary" panel where a dry-run summary was expected');
-    }
-    throw missingPanelError(text, `"${DRY_RUN_TITLE}" or "${NO_RESOURCES_TEXT}" panel`);
-  }
-  if (summaries.length > 1) {
-    throw new PlanParseError(`Found ${summaries.length} deploy summary panels; expected exactly one`);
-  }
-  const summary = summaries[0] as Panel;
-  const diffs = resourceDiffs(panels.filter((p) => p.startLine < summary.startLine));
+/**
+ * A copy of `s` that holds only its own characters. V8 makes a substring a view into the string it was cut from:
+ * a diff's title kept from a line of a 64 KB chunk of output would keep the whole chunk, and all the titles of a
+ * large plan would keep all of its text.
+ */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
 
-  if (isNoResourcesPanel(summary)) {
+export interface DryRunParserOptions {
+  /**
+   * `text` (the default) keeps each verbose diff's text in `resourceDiffs`; `sha256` keeps only its digest
+   * (`sha256:<hex>`, see diffDigest), which is all a comparison of two plans needs: a large plan's diffs are
+   * then not held in memory a second time.
+   */
+  diffBodies?: 'text' | 'sha256';
+}
+
+/**
+ * parseDryRunOutput fed as the output arrives: `write` takes any piece of the text (lines may be cut anywhere),
+ * `end` gives the result or throws the PlanParseError the whole text would have. Holds the open panel, the
+ * diffs' titles (and bodies or digests) and a few last lines, never the text.
+ */
+export class DryRunParser {
+  private partial = '';
+  private readonly scanner = new PanelScanner((p) => this.panel(p));
+  private readonly diffs: ResourceDiff[] = [];
+  private summary: Panel | undefined;
+  private summaries = 0;
+  private sawDeploy = false;
+  private errorLine: string | undefined;
+  private readonly tail: string[] = [];
+
+  constructor(private readonly options: DryRunParserOptions = {}) {}
+
+  write(chunk: string): void {
+    const text = this.partial ? this.partial + chunk : chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      this.rawLine(text.slice(start, nl), true);
+      start = nl + 1;
+    }
+    this.partial = text.slice(start);
+  }
+
+  end(): ParsedDryRun {
+    this.rawLine(this.partial, false);
+    this.partial = '';
+    this.scanner.end();
+    if (this.scanner.error) throw this.scanner.error;
+    return this.result();
+  }
+
+  /** One line of the raw text, without its `\n`; `terminated` when it had one. */
+  private rawLine(raw: string, terminated: boolean): void {
+    let line = stripAnsi(raw);
+    if (terminated && line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.trim()) {
+      this.tail.push(line);
+      if (this.tail.length > KEPT_TAIL_LINES) this.tail.shift();
+    }
+    // As normalise() does: a lone \r (a progress bar redrawing) also ends a line.
+    for (const piece of line.includes('\r') ? line.split('\r') : [line]) {
+      if (this.errorLine === undefined && ERROR_LINE.test(piece.trim())) this.errorLine = piece.trim();
+      this.scanner.line(piece);
+    }
+  }
+
+  private panel(p: Panel): void {
+    if (p.title === DEPLOY_TITLE) this.sawDeploy = true;
+    if (p.title === DRY_RUN_TITLE || isNoResourcesPanel(p)) {
+      this.summaries += 1;
+      this.summary ??= p;
+      return;
+    }
+    // Only the diffs before the summary belong to the plan.
+    if (this.summary || !DIFF_TITLE.test(p.title)) return;
+    const body = diffBody(p);
+    this.diffs.push({
+      title: ownCopy(p.title),
+      body: this.options.diffBodies === 'sha256' ? diffDigest(body) : ownCopy(body),
+    });
+  }
+
+  private missingPanel(what: string): PlanParseError {
+    const last = lastLine(this.tail.join('\n'));
+    const hint = this.errorLine
+      ? ` The Toolkit reported: "${this.errorLine}".`
+      : last
+        ? ` Last output line: "${last.slice(0, 200)}".`
+        : ' The output was empty.';
+    return new PlanParseError(`No ${what} found in the Toolkit output.${hint}`);
+  }
+
+  private result(): ParsedDryRun {
+    const summary = this.summary;
+    if (!summary) {
+      if (this.sawDeploy) {
+        throw new PlanParseError('Found a real "Deploy summary" panel where a dry-run summary was expected');
+      }
+      throw this.missingPanel(`"${DRY_RUN_TITLE}" or "${NO_RESOURCES_TEXT}" panel`);
+    }
+    if (this.summaries > 1) {
+      throw new PlanParseError(`Found ${this.summaries} deploy summary panels; expected exactly one`);
+    }
+    const diffs = this.diffs;
+    if (isNoResourcesPanel(summary)) {
+      return {
+        resources: [],
+        totals: { create: 0, update: 0, delete: 0, unchanged: 0, skipped: 0, total: 0, ableToDeploy: true },
+        empty: true,
+        ableToDeploy: true,
+        noResources: true,
+        resourceDiffs: diffs,
+      };
+    }
+
+    const table = parseSummaryTable(summary, DRY_RUN_COLUMNS);
+    const resources = table.rows.map(dryRunCounts);
+    let totals: Omit<ResourceChangeCounts, 'resource'>;
+    if (table.all) {
+      const { resource: _all, ...rest } = dryRunCounts(table.all);
+      totals = rest;
+      const keys = ['create', 'update', 'delete', 'unchanged', 'skipped', 'total'] as const;
+      for (const k of keys) {
+        const sum = resources.reduce((acc, r) => acc + r[k], 0);
+        if (sum !== totals[k])
+          throw new PlanParseError(`The "All" row says ${totals[k]} for ${k} but the rows add up to ${sum}`);
+      }
+      if (totals.ableToDeploy !== resources.every((r) => r.ableToDeploy)) {
+        throw new PlanParseError('The "All" row\'s "Able to deploy" disagrees with the resource rows');
+      }
+    } else {
+      const { resource: _only, ...rest } = resources[0] as ResourceChangeCounts;
+      totals = rest;
+    }
     return {
-      resources: [],
-      totals: { create: 0, update: 0, delete: 0, unchanged: 0, skipped: 0, total: 0, ableToDeploy: true },
-      empty: true,
-      ableToDeploy: true,
-      noResources: true,
+      resources,
+      totals,
+      empty: totals.create + totals.update + totals.delete === 0,
+      ableToDeploy: totals.ableToDeploy,
+      noResources: false,
       resourceDiffs: diffs,
     };
   }
+}
 
-  const table = parseSummaryTable(summary, DRY_RUN_COLUMNS);
-  const resources = table.rows.map(dryRunCounts);
-  let totals: Omit<ResourceChangeCounts, 'resource'>;
-  if (table.all) {
-    const { resource: _all, ...rest } = dryRunCounts(table.all);
-    totals = rest;
-    const keys = ['create', 'update', 'delete', 'unchanged', 'skipped', 'total'] as const;
-    for (const k of keys) {
-      const sum = resources.reduce((acc, r) => acc + r[k], 0);
-      if (sum !== totals[k])
-        throw new PlanParseError(`The "All" row says ${totals[k]} for ${k} but the rows add up to ${sum}`);
-    }
-    if (totals.ableToDeploy !== resources.every((r) => r.ableToDeploy)) {
-      throw new PlanParseError('The "All" row\'s "Able to deploy" disagrees with the resource rows');
-    }
-  } else {
-    const { resource: _only, ...rest } = resources[0] as ResourceChangeCounts;
-    totals = rest;
-  }
-  return {
-    resources,
-    totals,
-    empty: totals.create + totals.update + totals.delete === 0,
-    ableToDeploy: totals.ableToDeploy,
-    noResources: false,
-    resourceDiffs: diffs,
-  };
+export function parseDryRunOutput(text: string, options: DryRunParserOptions = {}): ParsedDryRun {
+  const parser = new DryRunParser(options);
+  parser.write(text);
+  return parser.end();
 }
 
 export function parseDeployOutput(text: string): ParsedDeploy {

@@ -8,14 +8,14 @@ import { ErrorType, PromotionError } from '../../contracts/errors';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../config/schema';
 import { runCommand, type CommandResult } from '../process/run-command';
-import { redact } from '../redact';
+import { lineRedactor, redact } from '../redact';
 import { requireSecret } from '../secrets';
 import type { CommandProfile, Placeholder } from '../../config/toolkit-profiles';
 import type { ToolkitResult } from '../../contracts/metrics';
 import type { ActivityMetrics } from '../metrics';
 import { renderArgv } from './command-profiles';
 import { classifyToolkitFailure, type FailureClass } from './failure-classifier';
-import { lastLine } from './output-lines';
+import { lastLine, OutputTail } from './output-lines';
 
 export type ToolkitStep = 'build' | 'diff' | 'apply' | 'clean';
 
@@ -33,11 +33,24 @@ export interface ToolkitRunContext {
   signal?: AbortSignal;
   /** Receives redacted output lines as they arrive (heartbeats, progress logs). */
   onLine?: (line: string) => void;
+  /**
+   * Takes the output instead of the runner keeping it (a plan of any size): each line, secrets masked, goes here
+   * as it arrives, and the result's `output` and `stdout` hold only the output's last lines.
+   */
+  sink?: OutputSink;
+}
+
+export interface OutputSink {
+  /**
+   * A line of stdout or stderr with secrets masked, `\n` included when it had one. A returned promise holds the
+   * command's output back until it settles (a file that is slow to write).
+   */
+  line(stream: 'stdout' | 'stderr', text: string): void | Promise<void>;
 }
 
 export interface ToolkitOutput {
   argv: string[];
-  /** Combined stdout + stderr, with secrets masked. */
+  /** Combined stdout + stderr, with secrets masked (only its last lines when a sink took the output). */
   output: string;
   stdout: string;
   durationMs: number;
@@ -118,6 +131,17 @@ export class CliToolkitRunner implements ToolkitRunner {
     const started = Date.now();
     const observe = (result: ToolkitResult, ms: number): void =>
       this.options.metrics?.toolkitCommand(step, result, ms / 1000);
+    const mask = lineRedactor(secretValues);
+    const sink = ctx.sink;
+    // With a sink, only the end of the output stays here, masked line by line before it is kept.
+    const tails = sink ? { stdout: new OutputTail(), stderr: new OutputTail(), sawStderr: false } : undefined;
+    const onOutput = (stream: 'stdout' | 'stderr', raw: string): void | Promise<void> => {
+      const line = mask(raw);
+      tails![stream].push(line);
+      if (stream === 'stderr') tails!.sawStderr = true;
+      ctx.onLine?.(line.replace(/\r?\n$/, ''));
+      return sink!.line(stream, line);
+    };
     let result: CommandResult;
     try {
       result = await runCommand(argv, {
@@ -125,7 +149,9 @@ export class CliToolkitRunner implements ToolkitRunner {
         env: childEnv,
         timeoutMs,
         signal: ctx.signal,
-        onLine: ctx.onLine ? (line) => ctx.onLine!(redact(line, secretValues)) : undefined,
+        ...(sink
+          ? { onOutput, collectOutput: false }
+          : { onLine: ctx.onLine ? (line: string) => ctx.onLine!(mask(line)) : undefined }),
         // A Toolkit command must not go on deploying after its worker died (its retry runs elsewhere).
         guardOrphans: true,
       });
@@ -134,7 +160,9 @@ export class CliToolkitRunner implements ToolkitRunner {
       // The executable is missing or not runnable: a configuration problem, retrying will not help.
       throw new PromotionError(ErrorType.Configuration, `cannot run ${argv[0]}: ${(err as Error).message}`);
     }
-    const output = redact(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`, secretValues);
+    const output = tails
+      ? `${tails.stdout.text()}${tails.sawStderr ? `\n${tails.stderr.text()}` : ''}`
+      : redact(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`, secretValues);
     const failed = result.exitCode !== 0 || result.timedOut;
     const tail = failed ? output.trim().split('\n').slice(-40).join('\n') : '';
     const cls = failed ? classifyToolkitFailure(tail, result.timedOut) : undefined;
@@ -150,7 +178,8 @@ export class CliToolkitRunner implements ToolkitRunner {
         { step, exitCode: result.exitCode, outputTail: tail.slice(-4000) },
       );
     }
-    return { argv, output, stdout: redact(result.stdout, secretValues), durationMs: result.durationMs };
+    const stdout = tails ? tails.stdout.text() : redact(result.stdout, secretValues);
+    return { argv, output, stdout, durationMs: result.durationMs };
   }
 
   private environment(name: string): EnvironmentConfig {

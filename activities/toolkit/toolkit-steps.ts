@@ -2,7 +2,7 @@
  * The Toolkit steps as the activities use them. Each command runs with the Toolkit version the checkout pins
  * (toolkit-resolver.ts), with heartbeats carrying its last output lines and periodic progress logs, and is
  * killed when the activity is cancelled. `build` refuses a build the Toolkit reports errors for; `dryRun`
- * returns the plan text and its parsed summary.
+ * parses the plan as it streams out of the Toolkit (once) and, when asked, leaves its text in files.
  */
 import { Context } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
@@ -12,9 +12,10 @@ import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
 import type { RunWorkspace } from '../workspace/run-workspace';
 import { buildRefusal, readBuildReport, type BuildReport } from './build-report';
-import { parseDryRunOutput, type ParsedDryRun } from './dry-run-parser';
+import { PlanParseError, type ParsedDryRun } from './dry-run-parser';
+import { OutputCapture, type CapturedOutput } from './output-capture';
 import type { ResolvedToolkit, ToolkitResolver } from './toolkit-resolver';
-import type { ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
+import type { OutputSink, ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
 
 const HEARTBEAT_EVERY_MS = 2_000;
 const PROGRESS_LOG_EVERY_MS = 15_000;
@@ -41,8 +42,12 @@ export interface Built {
 }
 
 export interface DryRun extends Built {
-  /** The dry-run output as printed: the text an approver reads and whose hash they approve. */
-  text: string;
+  /**
+   * Where the dry-run's output is, as printed with secrets masked (when dryRun was given a folder): what the plan
+   * document an approver reads, and whose hash they approve, is made of.
+   */
+  output?: CapturedOutput;
+  /** Parsed as the output streamed by; verbose diffs as digests, which is what comparing two plans needs. */
   parsed: ParsedDryRun;
 }
 
@@ -59,8 +64,11 @@ export interface ToolkitSteps {
   ): Promise<ToolkitOutput>;
   /** Checks out the commit, resolves its Toolkit and builds with it. */
   build(target: CommitTarget, buildDir: string): Promise<Built>;
-  /** Build (when the profile has one), then the dry-run, parsed. */
-  dryRun(target: CommitTarget, buildDir: string): Promise<DryRun>;
+  /**
+   * Build (when the profile has one), then the dry-run, parsed; its output is written to files in `outputDir`
+   * (emptied first) when one is given, and is otherwise not kept.
+   */
+  dryRun(target: CommitTarget, buildDir: string, outputDir?: string): Promise<DryRun>;
   /** Only the dry-run, on a build that already exists, in a checkout the caller has made. */
   diffExistingBuild(target: CommitTarget, toolkit: ResolvedToolkit, buildDir: string): Promise<ParsedDryRun>;
 }
@@ -74,15 +82,12 @@ export interface ToolkitStepsDeps {
   logger: Logger;
 }
 
-export function parsePlan(stdout: string): ParsedDryRun {
-  try {
-    return parseDryRunOutput(stdout);
-  } catch (err) {
-    throw new PromotionError(
-      ErrorType.PlanParse,
-      `could not understand the dry-run output: ${(err as Error).message}`,
-    );
-  }
+/** A plan the parser cannot read, as the diff reports it (the apply's own dry-run throws PlanParseError as is). */
+function planParseFailure(err: unknown): PromotionError {
+  return new PromotionError(
+    ErrorType.PlanParse,
+    `could not understand the dry-run output: ${(err as Error).message}`,
+  );
 }
 
 /** Heartbeats with the last lines `track` received, and logs progress, while `work` runs. */
@@ -148,6 +153,7 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
     toolkit: ResolvedToolkit,
     buildDir: string,
     extraArgs?: string[],
+    sink?: OutputSink,
   ): Promise<ToolkitOutput> => {
     const log = activityLogger(deps.logger);
     log.info({ step, toolkitVersion: toolkit.version }, `toolkit ${step} started`);
@@ -161,6 +167,7 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
         extraArgs,
         signal: Context.current().cancellationSignal,
         onLine: track,
+        sink,
       }),
     );
     log.info({ step, durationMs: out.durationMs }, `toolkit ${step} finished`);
@@ -181,18 +188,39 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
     return { report, toolkit };
   };
 
+  /** The dry-run, parsed once as its output streams by: the output is never held whole (plans can be 50 MB). */
+  const diff = async (
+    target: CommitTarget,
+    toolkit: ResolvedToolkit,
+    buildDir: string,
+    outputDir: string | undefined,
+  ): Promise<{ parsed: ParsedDryRun; output?: CapturedOutput }> => {
+    const capture = new OutputCapture(outputDir, { diffBodies: 'sha256' });
+    try {
+      await capture.start();
+      await run('diff', target, toolkit, buildDir, undefined, capture);
+      return await capture.finish();
+    } catch (err) {
+      await capture.discard();
+      throw err;
+    }
+  };
+
   return {
     has: (step) => deps.toolkit.has(step),
     resolve,
     run,
     build,
-    async dryRun(target, buildDir) {
+    async dryRun(target, buildDir, outputDir) {
       const built = await build(target, buildDir);
-      const diff = await run('diff', target, built.toolkit, buildDir);
-      return { ...built, text: diff.output, parsed: parsePlan(diff.stdout) };
+      try {
+        return { ...built, ...(await diff(target, built.toolkit, buildDir, outputDir)) };
+      } catch (err) {
+        throw err instanceof PlanParseError ? planParseFailure(err) : err;
+      }
     },
     async diffExistingBuild(target, toolkit, buildDir) {
-      return parseDryRunOutput((await run('diff', target, toolkit, buildDir)).stdout);
+      return (await diff(target, toolkit, buildDir, undefined)).parsed;
     },
   };
 }

@@ -4,6 +4,9 @@
  * tamper with them behind the store's back.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { ArtifactStore } from '../../artifacts/artifact-store';
 
 export interface ContractBackend {
@@ -89,6 +92,48 @@ export function describeArtifactStore(name: string, open: () => ContractBackend)
           expect({ bad, name: (err as Error).name }).toEqual({ bad, name: 'ArtifactNameError' });
           expect((err as Error).message).toMatch(/not a plan hash/);
         }
+      });
+    });
+
+    describe('plans from a file, read as a stream (large plans)', () => {
+      let dir: string;
+      beforeAll(() => {
+        dir = mkdtempSync(path.join(os.tmpdir(), 'cdf-plan-file-'));
+      });
+      afterAll(() => rmSync(dir, { recursive: true, force: true }));
+      const readAll = async (hash: string): Promise<string[]> => {
+        const pieces: string[] = [];
+        await b.store.readPlan(hash, (piece) => pieces.push(piece));
+        return pieces;
+      };
+
+      test('putPlanFile stores the file under the given hash; readPlan gives the same text in pieces', async () => {
+        // Multi-byte characters across the read chunks (64 KiB) must come back whole.
+        const text = `${unique('plan from a file')}${'│ Pumpe Ærø – 温度 ✓\n'.repeat(20_000)}`;
+        const file = path.join(dir, `plan-${n++}.txt`);
+        writeFileSync(file, text);
+        const stored = await b.store.putPlanFile(file, sha256(text));
+        expect(stored.key).toBe(`plans/${stored.hash.slice(0, 2)}/${stored.hash}.txt`);
+        expect((await b.rawRead(stored.key))?.toString('utf8')).toBe(text);
+        const pieces = await readAll(stored.hash);
+        expect(pieces.length).toBeGreaterThan(1);
+        expect(pieces.join('')).toBe(text);
+        expect(await b.store.getPlan(stored.hash)).toBe(text);
+        // Already stored: not written again.
+        const stamp = await b.writeStamp(stored.key);
+        await b.store.putPlanFile(file, stored.hash);
+        expect(await b.writeStamp(stored.key)).toBe(stamp);
+      });
+
+      test('readPlan refuses a tampered or missing plan, as getPlan does', async () => {
+        const text = unique('Would delete 0 assets');
+        const { hash, key } = await b.store.putPlan(text);
+        await b.rawWrite(key, Buffer.from('Would delete 500 assets\n'));
+        const err = await readAll(hash).catch((e: unknown) => e as Error);
+        expect((err as Error).name).toBe('ArtifactCorruptError');
+        expect((err as Error).message).toContain(`plan ${hash} is corrupt`);
+        const missing = await readAll(sha256(unique('never stored'))).catch((e: unknown) => e as Error);
+        expect((missing as Error).name).toBe('ArtifactNotFoundError');
       });
     });
 

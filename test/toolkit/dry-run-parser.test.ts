@@ -1,7 +1,9 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import {
+  DryRunParser,
   PlanParseError,
+  diffDigest,
   parseDeployOutput,
   parseDryRunOutput,
 } from '../../activities/toolkit/dry-run-parser';
@@ -224,5 +226,59 @@ describe('parseDeployOutput', () => {
   it('refuses dry-run output and errors', () => {
     expect(() => parseDeployOutput(fixture('dry-run-width200.txt'))).toThrow(PlanParseError);
     expect(() => parseDeployOutput(fixture('error-authorization.txt'))).toThrow(/AuthorizationError/);
+  });
+});
+
+describe('DryRunParser: the same parse, fed as the output arrives', () => {
+  const inPieces = (text: string, size: number, options = {}) => {
+    const parser = new DryRunParser(options);
+    for (let i = 0; i < text.length; i += size) parser.write(text.slice(i, i + size));
+    return parser.end();
+  };
+  const outcome = (f: () => unknown) => {
+    try {
+      return { ok: f() };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  };
+
+  test.each([
+    'dry-run-verbose-diff.txt',
+    'dry-run-width80-ansi.txt',
+    'dry-run-no-resources.txt',
+    'dry-run-not-able.txt',
+    '0.9.28/dry-run-update-verbose.txt',
+    '0.9.28/dry-run-after-deploy-error.txt',
+  ])('%s cut into pieces of any size parses as the whole text does', (name) => {
+    const text = fixture(name);
+    const whole = parseDryRunOutput(text);
+    for (const size of [1, 7, 64, 4096]) expect(inPieces(text, size)).toEqual(whole);
+    // Line breaks as a Windows console or a progress bar writes them.
+    const crlf = text.replace(/\n/g, '\r\n');
+    expect(inPieces(crlf, 5)).toEqual(parseDryRunOutput(crlf));
+  });
+
+  test('errors are the same too, and come only at the end', () => {
+    const summary = fixture('dry-run-width200.txt');
+    for (const text of [
+      '',
+      'ERROR (AuthorizationError): no access\n',
+      '╭─ open ─╮\n│ x │\nplain\n',
+      summary + summary,
+    ]) {
+      expect(outcome(() => inPieces(text, 3))).toEqual(outcome(() => parseDryRunOutput(text)));
+    }
+  });
+
+  test("diffBodies 'sha256' keeps digests that compare with the texts", () => {
+    const text = fixture('dry-run-verbose-diff.txt');
+    const digests = inPieces(text, 100, { diffBodies: 'sha256' });
+    const texts = parseDryRunOutput(text);
+    expect(digests.resourceDiffs.map((d) => d.title)).toEqual(texts.resourceDiffs.map((d) => d.title));
+    expect(digests.resourceDiffs.map((d) => d.body)).toEqual(
+      texts.resourceDiffs.map((d) => diffDigest(d.body)),
+    );
+    expect(digests.resourceDiffs[0]!.body).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });

@@ -61,7 +61,7 @@ async function setup(pinned: string, options: { approved?: string; rebuilt?: str
     dryRun: async () => {
       calls.push('rebuild');
       mkdirSync(layout.run(run).build, { recursive: true });
-      return { toolkit, text: rebuiltText, parsed: parseDryRunOutput(rebuiltText) };
+      return { toolkit, parsed: parseDryRunOutput(rebuiltText) };
     },
     diffExistingBuild: async () => {
       calls.push('re-diff existing build');

@@ -3,7 +3,7 @@
  * which is one worker's cache), history gets the hash and where the plan is. Fake Toolkit steps, a real
  * filesystem store.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -60,7 +60,12 @@ async function diff(artifacts?: Record<string, unknown>) {
   const toolkit = { version: '0.9.28', executable: 'cdf', source: 'cache' as const };
   const steps = {
     has: () => true,
-    dryRun: async () => ({ toolkit, report: REPORT, text: DRY_RUN, parsed: parseDryRunOutput(DRY_RUN) }),
+    dryRun: async (_target: unknown, _build: string, outputDir: string) => {
+      mkdirSync(outputDir, { recursive: true });
+      const stdoutFile = path.join(outputDir, 'stdout.txt');
+      writeFileSync(stdoutFile, DRY_RUN);
+      return { toolkit, report: REPORT, output: { stdoutFile }, parsed: parseDryRunOutput(DRY_RUN) };
+    },
   } as unknown as ToolkitSteps;
   const store = openArtifactStore(config.artifacts);
   const buildAndDiff = createBuildAndDiff({

@@ -50,6 +50,24 @@ describe('runCommand', () => {
     expect(lines.sort()).toEqual(['err', 'out']);
   });
 
+  test('onOutput gets every line with its line break, so the exact text can be rebuilt; nothing is collected', async () => {
+    const got = { stdout: '', stderr: '' };
+    let waits = 0;
+    const res = await runCommand(['sh', '-c', 'printf "a\\r\\nb\\n\\nlast"; printf "e1\\ne2" 1>&2'], {
+      ...opts,
+      collectOutput: false,
+      onOutput: (stream, line) => {
+        got[stream] += line;
+        // A slow consumer: the stream waits for it, and nothing is lost.
+        waits += 1;
+        return new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    expect(got).toEqual({ stdout: 'a\r\nb\n\nlast', stderr: 'e1\ne2' });
+    expect(waits).toBe(6);
+    expect(res).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+  });
+
   test('arguments are passed verbatim, never through a shell', async () => {
     const arg = 'a b; echo INJECTED $(id)';
     const res = await runCommand(['printf', '%s', arg], opts);

@@ -179,6 +179,35 @@ describe('CliToolkitRunner', () => {
     expect(lines.join('\n')).not.toContain(TOKENS.CDF_TOKEN_PROD);
   });
 
+  test('with a sink, the output goes there line by line with secrets masked, and failures read the same', async () => {
+    const got: string[] = [];
+    const sink = { line: (stream: string, text: string) => void got.push(`${stream}: ${text}`) };
+    const out = await runner('leak').run('diff', {
+      environment: 'prod',
+      worktreeDir: worktree,
+      buildDir,
+      sink,
+    });
+    expect(got.sort()).toEqual([
+      'stderr: debug: Authorization: Bearer ***\n',
+      'stdout: using token *** for acme-prod\n',
+    ]);
+    expect(out.stdout).toBe('using token *** for acme-prod\n');
+    const run = (withSink: boolean) =>
+      failure(
+        runner('failLeak').run('diff', {
+          environment: 'prod',
+          worktreeDir: worktree,
+          buildDir,
+          ...(withSink ? { sink: { line: () => undefined } } : {}),
+        }),
+      );
+    const [kept, streamed] = [await run(false), await run(true)];
+    expect(streamed.message).toBe(kept.message);
+    expect(streamed.details).toEqual(kept.details);
+    expect(streamed.message).not.toContain(TOKENS.CDF_TOKEN_PROD);
+  });
+
   test('non-zero exit with a 503 is a retryable ToolkitTransientError', async () => {
     const err = await failure(
       runner('fail503').run('apply', { environment: 'prod', worktreeDir: worktree, buildDir }),
