@@ -337,6 +337,11 @@ export class WarmPythonPool {
     return helper ? helper.ready : false;
   }
 
+  /** Waits until every helper started so far is ready (or has failed). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.helpers.values()].map((h) => h.ready));
+  }
+
   /** Stops every helper (their running commands are ended by the helper). */
   close(): void {
     for (const h of this.helpers.values()) h.stop();

@@ -272,7 +272,7 @@ def run_child(req, out_sock, err_sock, ready_w):
     except BaseException as e:
         # Python's own report, without this helper's frame at the top.
         tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
-        sys.excepthook(type(e), e, tb)
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
         if isinstance(e, KeyboardInterrupt):
             finish()
             signal.signal(signal.SIGINT, signal.SIG_DFL)
