@@ -6,8 +6,9 @@ import os from 'node:os';
 import { type BenchResult, type Benchmark } from './harness';
 import { parsePlanBench } from './parse-plan.bench';
 import { planStoreBench } from './plan-store.bench';
+import { toolkitSpeedBench } from './toolkit-speed.bench';
 
-const BENCHMARKS: Benchmark[] = [parsePlanBench, planStoreBench];
+const BENCHMARKS: Benchmark[] = [parsePlanBench, planStoreBench, toolkitSpeedBench];
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);

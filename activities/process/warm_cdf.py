@@ -28,6 +28,8 @@ script, sock_path = sys.argv[1], sys.argv[2]
 # The variables a command may have beyond the helper's own environment (its target and credentials): names only,
 # a trailing * is a prefix. A command whose env differs otherwise is refused (the worker spawns it fresh).
 PER_COMMAND = [n for n in (sys.argv[3] if len(sys.argv) > 3 else "").split(",") if n]
+# Modules this helper found it must not preload on an earlier try (see preload).
+EXTRA_REFUSED = [n for n in (sys.argv[4] if len(sys.argv) > 4 else "").split(",") if n]
 # Import-time captures of the cwd in preloaded modules, set again in each child: module -> (attribute, value).
 FIXUPS = {
     "rich": ("_IMPORT_CWD", lambda: os.path.abspath(os.getcwd())),
@@ -195,11 +197,14 @@ def discover_modules():
 class Refuse:
     """While preloading, a module that must be imported fresh is not imported at all (nor what needs it)."""
 
-    def __init__(self, names):
+    def __init__(self, names, watch):
         self.names = names
+        self.watch = watch
+        self.importers = set()
 
     def find_spec(self, name, path=None, target=None):
         if name in self.names or name.startswith(NOT_PRELOADED):
+            self.importers.update(self.watch.stack)
             raise ImportError("imported by each command, not preloaded: " + name)
         return None
 
@@ -207,10 +212,10 @@ class Refuse:
 def preload(names, tainted):
     import importlib
 
-    refuse = Refuse(tainted)
-    sys.meta_path.insert(0, refuse)
     count = 0
     with Watch() as watch:
+        refuse = Refuse(tainted, watch)
+        sys.meta_path.insert(0, refuse)
         for name in names:
             if name in sys.modules:
                 continue
@@ -219,11 +224,18 @@ def preload(names, tainted):
                 count += 1
             except BaseException:
                 pass
-    sys.meta_path.remove(refuse)
+        sys.meta_path.remove(refuse)
     if watch.tainted:
         # Another import order than the probe's read something of the command's: do not trust this helper.
         log("preloading read the cwd, env or argv, or printed (%s)" % ", ".join(sorted(watch.tainted)[:5]))
         raise SystemExit(3)
+    # A module that got over a refused import (an optional dependency) is not what a fresh run has: start again,
+    # with it refused too (the set only grows, so this ends).
+    swallowed = sorted(m for m in refuse.importers if m in sys.modules and m not in tainted)
+    if swallowed:
+        extra = sorted(set(EXTRA_REFUSED) | set(swallowed))
+        argv = [sys.executable, os.path.abspath(__file__), script, sock_path, ",".join(PER_COMMAND), ",".join(extra)]
+        os.execv(sys.executable, argv)
     return count
 
 
@@ -337,6 +349,7 @@ def main():
         control.setblocking(False)
 
     names, tainted = discover_modules()
+    tainted |= set(EXTRA_REFUSED)
     send({"ev": "ready", "preloaded": preload(names, tainted)})
     sys.stdout.flush()
     sys.stderr.flush()
