@@ -99,6 +99,8 @@ async function commandRounds(): Promise<{ hand: number[]; warm3: number[]; warm4
 }
 
 async function promotionRounds(): Promise<{ on: number[]; off: number[] }> {
+  // The SDK's own logs (worker state changes) stay out of the table, as in the tests.
+  await import('../test/setup-runtime');
   const env = await startTemporal();
   const stacks: Stack[] = [];
   try {
