@@ -112,6 +112,7 @@ class WarmHelper {
   private readonly dir: string;
   private readonly control: net.Socket;
   private nextId = 1;
+  private stopping = false;
   private readonly pending = new Map<number, Pending>();
   private readonly byToken = new Map<string, Pending>();
   private readonly running = new Map<number, WarmChild>();
@@ -171,12 +172,13 @@ class WarmHelper {
       const neverReady = this.state === 'starting';
       this.state = 'dead';
       started(false);
-      this.log?.warn(
-        { executable, code, signal, output: diag.trim().slice(-1000) || undefined },
-        neverReady
-          ? 'the warm Toolkit runner could not start: Toolkit commands are spawned fresh'
-          : 'the warm Toolkit runner stopped: Toolkit commands are spawned fresh until it is restarted',
-      );
+      if (!this.stopping)
+        this.log?.warn(
+          { executable, code, signal, output: diag.trim().slice(-1000) || undefined },
+          neverReady
+            ? 'the warm Toolkit runner could not start: Toolkit commands are spawned fresh'
+            : 'the warm Toolkit runner stopped: Toolkit commands are spawned fresh until it is restarted',
+        );
       for (const p of this.pending.values()) p.reject(new Error('the warm helper stopped'));
       this.pending.clear();
       // Their exit codes died with the helper: end them as killed (a spawned command killed by us looks the same).
@@ -225,6 +227,7 @@ class WarmHelper {
   }
 
   stop(): void {
+    this.stopping = true;
     if (this.state !== 'dead') this.proc.kill('SIGTERM');
   }
 

@@ -354,9 +354,15 @@ def main():
     sys.stdout.flush()
     sys.stderr.flush()
 
-    children = {}  # pid -> (request id, pidfd)
+    children = {}  # pid -> request id
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     sel = selectors.DefaultSelector()
     sel.register(control, selectors.EVENT_READ, "control")
+    sel.register(wake_r, selectors.EVENT_READ, "reap")
     buf = b""
 
     def end_children():
@@ -365,6 +371,13 @@ def main():
                 os.killpg(pid, signal.SIGTERM)
             except OSError:
                 pass
+
+    def on_term(signum, frame):
+        # Stopped by the worker, or the worker died (PR_SET_PDEATHSIG): its commands end with it.
+        end_children()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
 
     while True:
         for key, _ in sel.select():
@@ -396,6 +409,7 @@ def main():
                         continue
                     if pid == 0:
                         try:
+                            signal.set_wakeup_fd(-1)
                             os.close(ready_r)
                             sel.close()
                             run_child(req, out_sock, err_sock, ready_w)
@@ -406,22 +420,30 @@ def main():
                     err_sock.close()
                     os.read(ready_r, 1)  # the child is its own session before anyone signals its group
                     os.close(ready_r)
-                    pidfd = os.pidfd_open(pid)
-                    children[pid] = (req["id"], pidfd)
-                    sel.register(pidfd, selectors.EVENT_READ, pid)
+                    children[pid] = req["id"]
                     send({"ev": "started", "id": req["id"], "pid": pid})
             else:
-                pid = key.data
-                req_id, pidfd = children.pop(pid)
-                sel.unregister(pidfd)
-                os.close(pidfd)
-                _, status = os.waitpid(pid, 0)
-                if os.WIFSIGNALED(status):
-                    sig = signal.Signals(os.WTERMSIG(status)).name
-                    send({"ev": "exit", "id": req_id, "code": None, "signal": sig})
-                else:
-                    send({"ev": "exit", "id": req_id, "code": os.WEXITSTATUS(status), "signal": None})
-
+                # SIGCHLD woke us (set_wakeup_fd): reap every child that ended.
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except BlockingIOError:
+                    pass
+                while children:
+                    try:
+                        pid, status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if pid == 0:
+                        break
+                    req_id = children.pop(pid, None)
+                    if req_id is None:
+                        continue
+                    if os.WIFSIGNALED(status):
+                        sig = signal.Signals(os.WTERMSIG(status)).name
+                        send({"ev": "exit", "id": req_id, "code": None, "signal": sig})
+                    else:
+                        send({"ev": "exit", "id": req_id, "code": os.WEXITSTATUS(status), "signal": None})
 
 if __name__ == "__main__":
     main()

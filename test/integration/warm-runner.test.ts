@@ -34,6 +34,8 @@ let fakeCdf: RunningFakeCdf;
 const PROBE = path.join(dir, 'bin', 'cdf-probe');
 const PROBE_SOURCE = (python: string): string => `#!${python}
 import json, os, signal, stat, sys, time
+if sys.argv[1:2] == ['sleep']:
+    print('pid', os.getpid(), flush=True)
 from cognite_toolkit._cdf import app
 if __name__ == '__main__':
     import rich
@@ -176,11 +178,14 @@ describe('ending a warm command', () => {
     }
   };
 
+  /** The probe prints `pid <n>` first thing when asked to sleep. */
+  const pidOf = (r: CommandResult): number => Number(/^pid (\d+)$/m.exec(r.stdout)![1]);
+
   test('a timeout kills the warm child and its group', async () => {
     const r = await runCommand([PROBE, 'sleep'], { cwd: dir, env: SHARED_ENV, timeoutMs: 3_000, launcher });
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGTERM');
-    expect(groupAlive((JSON.parse(r.stdout) as { pid: number }).pid)).toBe(false);
+    expect(groupAlive(pidOf(r))).toBe(false);
   });
 
   test('cancellation kills the warm child', async () => {
@@ -195,7 +200,7 @@ describe('ending a warm command', () => {
     });
     expect(r.timedOut).toBe(false);
     expect(r.signal).toBe('SIGTERM');
-    expect(groupAlive((JSON.parse(r.stdout) as { pid: number }).pid)).toBe(false);
+    expect(groupAlive(pidOf(r))).toBe(false);
   });
 
   test('a worker killed with SIGKILL leaves neither the helper nor its command running', async () => {
@@ -219,12 +224,12 @@ describe('ending a warm command', () => {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    const line = await new Promise<string>((resolve) =>
+    const child = await new Promise<number>((resolve) =>
       worker.stdout.setEncoding('utf8').on('data', (c: string) => {
-        if (c.includes('"pid"')) resolve(c);
+        const m = /^pid (\d+)$/m.exec(c);
+        if (m) resolve(Number(m[1]));
       }),
     );
-    const child = (JSON.parse(line.trim().split('\n')[0]!) as { pid: number }).pid;
     const helper = Number(readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     expect(readFileSync(`/proc/${helper}/cmdline`, 'utf8')).toContain('warm_cdf.py');
     expect(groupAlive(child)).toBe(true);
