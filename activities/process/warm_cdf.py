@@ -266,6 +266,7 @@ def run_child(req, out_sock, err_sock, ready_w):
         if module in sys.modules:
             setattr(sys.modules[module], attribute, value())
     sys.argv = list(req["argv"])
+    sys.orig_argv = [sys.orig_argv[0]] + list(req["argv"])
     sys.path[0] = os.path.dirname(os.path.realpath(script))
     import types
 
@@ -398,6 +399,9 @@ def main():
                         differs = [k for k in set(req["env"]) | set(os.environ) if req["env"].get(k) != os.environ.get(k)]
                         if any(not per_command(k) for k in differs):
                             raise ValueError("the command's environment differs beyond its per-command variables")
+                        if not os.path.isdir(req["cwd"]) or req["argv"][0] != script:
+                            # A fresh spawn reports these as Node does (ENOENT), not as a Python failure.
+                            raise ValueError("no such working directory, or another executable")
                         out_sock = connect(req["token"], "stdout")
                         err_sock = connect(req["token"], "stderr")
                         ready_r, ready_w = os.pipe()

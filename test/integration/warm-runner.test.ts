@@ -45,7 +45,7 @@ if __name__ == '__main__':
         'file': __file__, 'main': __name__, 'sid': os.getsid(0) == os.getpid(), 'pgid': os.getpgid(0) == os.getpid(),
         'fds': [fd(0), fd(1), fd(2)], 'stdin': sys.stdin.read(), 'sigint': str(signal.getsignal(signal.SIGINT)),
         'sigterm': str(signal.getsignal(signal.SIGTERM)), 'sigpipe': str(signal.getsignal(signal.SIGPIPE)),
-        'rich_cwd': rich._IMPORT_CWD, 'tz': time.tzname, 'pid': os.getpid(),
+        'rich_cwd': rich._IMPORT_CWD, 'tz': time.tzname, 'pid': os.getpid(), 'orig_argv': sys.orig_argv,
     }, sort_keys=True), flush=True)
     what = sys.argv[1] if len(sys.argv) > 1 else ''
     if what == 'sleep':
