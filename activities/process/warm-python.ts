@@ -26,6 +26,8 @@ export interface WarmLogger {
 const HELPER_SCRIPT = path.join(__dirname, 'warm_cdf.py');
 /** Importing the Toolkit's dependencies twice (probe and preload) takes a few seconds; more means a broken venv. */
 const START_TIMEOUT_MS = 60_000;
+/** Forking a started helper takes milliseconds; this only bounds a helper that hangs. */
+const LAUNCH_TIMEOUT_MS = 30_000;
 
 /**
  * The interpreter of a Toolkit console script (`#!/abs/python` then `from cognite_toolkit._cdf import app`), or
@@ -155,7 +157,12 @@ class WarmHelper {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        const ev = JSON.parse(line) as Record<string, unknown>;
+        let ev: Record<string, unknown>;
+        try {
+          ev = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue; // not ours to crash the worker over; a command it concerns falls back or times out
+        }
         if (ev.ev === 'ready') {
           clearTimeout(timer);
           this.state = 'ready';
@@ -213,11 +220,19 @@ class WarmHelper {
       const settle = (): void => {
         this.byToken.delete(token);
       };
+      // A helper that does not start a command within this is stopped, and the command is spawned fresh only
+      // once the helper is gone (with whatever it forked, see its SIGTERM handler): never two of one command.
+      const timer = setTimeout(() => {
+        this.proc.kill('SIGTERM');
+        setTimeout(() => this.proc.kill('SIGKILL'), 5_000).unref();
+      }, LAUNCH_TIMEOUT_MS);
       p.resolve = (child) => {
+        clearTimeout(timer);
         settle();
         resolve(child);
       };
       p.reject = (err) => {
+        clearTimeout(timer);
         settle();
         reject(err);
       };

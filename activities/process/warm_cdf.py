@@ -248,6 +248,7 @@ def run_child(req, out_sock, err_sock, ready_w):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as the interpreter sets it at start-up
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())  # as a spawned process starts
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_sock.fileno(), 1)
@@ -407,8 +408,11 @@ def main():
                         ready_r, ready_w = os.pipe()
                         sys.stdout.flush()
                         sys.stderr.flush()
+                        # Until the child is in `children`, a SIGTERM (stop) waits: it must end this child too.
+                        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
                         pid = os.fork()
                     except Exception as e:
+                        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
                         send({"ev": "failed", "id": req["id"], "error": repr(e)})
                         continue
                     if pid == 0:
@@ -425,6 +429,7 @@ def main():
                     os.read(ready_r, 1)  # the child is its own session before anyone signals its group
                     os.close(ready_r)
                     children[pid] = req["id"]
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
                     send({"ev": "started", "id": req["id"], "pid": pid})
             else:
                 # SIGCHLD woke us (set_wakeup_fd): reap every child that ended.
