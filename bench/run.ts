@@ -7,8 +7,9 @@ import { type BenchResult, type Benchmark } from './harness';
 import { parsePlanBench } from './parse-plan.bench';
 import { planStoreBench } from './plan-store.bench';
 import { largePlanBench } from './large-plan.bench';
+import { toolkitSpeedBench } from './toolkit-speed.bench';
 
-const BENCHMARKS: Benchmark[] = [parsePlanBench, planStoreBench, largePlanBench];
+const BENCHMARKS: Benchmark[] = [parsePlanBench, planStoreBench, largePlanBench, toolkitSpeedBench];
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);

@@ -486,6 +486,8 @@ export const configSchema = z
         // The Toolkit has no telemetry opt-out; PYTEST_CURRENT_TEST is the one switch that stops its Mixpanel
         // calls (which also stall ~2-3 min per command on hosts without internet access).
         disableTelemetry: z.boolean().default(true),
+        // Run the pinned `cdf` through a long-lived helper that pays Python's start-up once (warm-python.ts).
+        warmRunner: z.boolean().default(true),
       })
       .strict()
       .superRefine((tk, ctx) => {

@@ -19,6 +19,7 @@ import { createActivityMetrics } from '../activities/metrics';
 import { createToolkitResolver } from '../activities/toolkit/toolkit-resolver';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
 import { sweepOrphanedGroups, useProcessRegistry } from '../activities/process/orphan-guard';
+import { warmPython } from '../activities/process/warm-python';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
 
@@ -53,7 +54,7 @@ export function createDefaultDeps(
     legacyLedger: new DeploymentLedger(layout.ledger),
     config,
     logger,
-    toolkit: new CliToolkitRunner({ config, secrets, metrics }),
+    toolkit: new CliToolkitRunner({ config, secrets, metrics, warm: warmPythonFor(logger) }),
     repository: new ConfigRepository({ url: config.repository.url, mirrorDir: layout.mirror }),
     cdf: createCdfClientFactory(config.environments, secrets),
     alerts: new HttpAlertSender(secrets),
@@ -63,6 +64,11 @@ export function createDefaultDeps(
     secretsToMask: alertChannelSecrets(config.environments, secrets),
     metrics,
   };
+}
+
+function warmPythonFor(logger: Logger): typeof warmPython {
+  warmPython.logger = logger;
+  return warmPython;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {

@@ -3,7 +3,28 @@
  * The child is killed when the abort signal fires (activity cancellation) or the timeout passes.
  */
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { guardProcessGroup } from './orphan-guard';
+
+/** A started command as runCommand consumes it: a spawned ChildProcess, or a warm one (warm-python.ts). */
+export interface LaunchedCommand {
+  readonly pid?: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  kill(signal?: NodeJS.Signals): boolean;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+}
+
+/**
+ * Another way to start the command, with exactly what spawn would give it (own process group, stdin closed,
+ * stdout and stderr piped). Undefined: spawn it.
+ */
+export type Launcher = (
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+) => Promise<LaunchedCommand | undefined>;
 
 export interface RunCommandOptions {
   cwd: string;
@@ -28,6 +49,7 @@ export interface RunCommandOptions {
    * for commands that change something outside (the Toolkit), not for quick reads such as git's.
    */
   guardOrphans?: boolean;
+  launcher?: Launcher;
 }
 
 export interface CommandResult {
@@ -42,18 +64,23 @@ export interface CommandResult {
 
 const KILL_GRACE_MS = 5_000;
 
-export function runCommand(argv: string[], options: RunCommandOptions): Promise<CommandResult> {
+export async function runCommand(argv: string[], options: RunCommandOptions): Promise<CommandResult> {
   const [command, ...args] = argv;
-  if (!command) return Promise.reject(new Error('runCommand: empty argv'));
+  if (!command) throw new Error('runCommand: empty argv');
   const started = Date.now();
+  const launched = options.launcher
+    ? await options.launcher(command, args, { cwd: options.cwd, env: options.env })
+    : undefined;
   return new Promise((resolve, reject) => {
     // stdin is closed so a command that unexpectedly prompts fails fast instead of hanging the activity.
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // own process group, so a kill reaches grandchildren (python wrappers, shims)
-    });
+    const child: LaunchedCommand =
+      launched ??
+      spawn(command, args, {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // own process group, so a kill reaches grandchildren (python wrappers, shims)
+      });
     // The group must end with this worker, even if the worker is killed with SIGKILL (orphan-guard.ts).
     const unguard =
       options.guardOrphans && child.pid !== undefined

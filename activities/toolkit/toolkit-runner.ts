@@ -8,6 +8,7 @@ import { ErrorType, PromotionError } from '../../contracts/errors';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { CredentialsConfig, EnvironmentConfig, WorkerConfig } from '../../config/schema';
 import { runCommand, type CommandResult } from '../process/run-command';
+import type { WarmPythonPool } from '../process/warm-python';
 import { lineRedactor, redact } from '../redact';
 import { requireSecret } from '../secrets';
 import type { CommandProfile, Placeholder } from '../../config/toolkit-profiles';
@@ -67,7 +68,26 @@ export interface CliToolkitRunnerOptions {
   secrets: NodeJS.ProcessEnv;
   /** Receives each command's duration and result (cdf_promote_toolkit_command_seconds). */
   metrics?: Pick<ActivityMetrics, 'toolkitCommand'>;
+  /** Warm helpers for the pinned `cdf` (`toolkit.warmRunner`); absent: every command is spawned fresh. */
+  warm?: WarmPythonPool;
 }
+
+/**
+ * What differs between two commands of one Toolkit executable: the environment's target and credentials. The
+ * warm helper is started without them; each command's forked child gets them (warm-python.ts).
+ */
+export const PER_COMMAND_ENV = [
+  'CDF_CLUSTER',
+  'CDF_PROJECT',
+  'CDF_URL',
+  'LOGIN_FLOW',
+  'CDF_TOKEN',
+  'PROVIDER',
+  'IDP_*',
+] as const;
+
+const perCommandVariable = (name: string): boolean =>
+  PER_COMMAND_ENV.some((n) => (n.endsWith('*') ? name.startsWith(n.slice(0, -1)) : name === n));
 
 /**
  * How a Toolkit command ended, as the command-duration metric labels it (contracts/metrics.ts TOOLKIT_RESULTS).
@@ -142,9 +162,18 @@ export class CliToolkitRunner implements ToolkitRunner {
       ctx.onLine?.(line.replace(/\r?\n$/, ''));
       return sink!.line(stream, line);
     };
+    // Only the pinned Toolkit itself (the cdf profile) runs warm; wrappers of other profiles are spawned.
+    const launcher =
+      this.options.warm && toolkit.warmRunner && toolkit.profile === 'cdf'
+        ? this.options.warm.launcher(
+            Object.fromEntries(Object.entries(childEnv).filter(([k]) => !perCommandVariable(k))),
+            PER_COMMAND_ENV,
+          )
+        : undefined;
     let result: CommandResult;
     try {
       result = await runCommand(argv, {
+        launcher,
         cwd: projectDir,
         env: childEnv,
         timeoutMs,
