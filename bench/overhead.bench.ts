@@ -16,6 +16,7 @@ import { approveUpdate, statusQuery } from '../contracts/messages';
 import { percentile, type BenchResult, type Benchmark } from './harness';
 import { runTiming, type RunTiming } from './load/history-timing';
 import {
+  commonStackOptions,
   APPROVER,
   INSTANT_TOOLKIT,
   REQUESTER,
@@ -100,10 +101,7 @@ export const overheadBench: Benchmark = {
   name: 'overhead',
   async run(options) {
     const n = Number(options.promotions ?? 30);
-    const stack = await startLoadStack({
-      environments: 1,
-      serverConfig: options['server-config']?.split(',').filter(Boolean),
-    });
+    const stack = await startLoadStack({ ...commonStackOptions(options), environments: 1 });
     const bare: number[] = [];
     const runs: Promotion[] = [];
     try {

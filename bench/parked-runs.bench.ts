@@ -21,6 +21,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { approveUpdate, statusQuery } from '../contracts/messages';
 import { type BenchResult, type Benchmark } from './harness';
 import {
+  commonStackOptions,
   APPROVER,
   INSTANT_TOOLKIT,
   REQUESTER,
@@ -72,10 +73,11 @@ export const parkedRunsBench: Benchmark = {
     const n = Number(options.runs ?? 2000);
     const cache = options.cache !== undefined ? Number(options.cache) : undefined;
     const settleMs = Number(options.settle ?? 15_000);
-    const stack = await startLoadStack({ environments: n, maxCachedWorkflows: cache });
+    const stack = await startLoadStack({ ...commonStackOptions(options), environments: n });
     try {
       await sleep(settleMs);
       const idleMb = stack.workerRssMb();
+      process.stderr.write(`  memory idle: ${JSON.stringify(stack.workerMemory())}\n`);
       const tag = `bench-parked-${Date.now().toString(36)}`;
       const t0 = Date.now();
       const handles: WorkflowHandle[] = await pool(stack.environments, 20, (environment, i) =>
@@ -97,6 +99,7 @@ export const parkedRunsBench: Benchmark = {
         const parkedAfterS = (Date.now() - t0) / 1000;
         await sleep(settleMs);
         const parkedMb = stack.workerRssMb();
+        process.stderr.write(`  memory parked: ${JSON.stringify(stack.workerMemory())}\n`);
         const planHash = (await handles[0]!.query(statusQuery)).planHash!;
         const approveFrom = Date.now();
         await pool(handles, 50, (h) =>

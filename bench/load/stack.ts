@@ -32,6 +32,8 @@ export interface LoadStackOptions {
   environments: number;
   /** worker.maxCachedWorkflows; absent: the configuration's default. */
   maxCachedWorkflows?: number;
+  /** More environment variables for the worker process (`--worker-env`, `KEY=value,...`). */
+  workerEnv?: Record<string, string>;
   /** Dynamic config of the dev server (`key=value`), to try its settings (`--server-config`). */
   serverConfig?: string[];
 }
@@ -46,6 +48,8 @@ export interface LoadStack {
   environments: string[];
   /** The worker process's resident set, from /proc (MB). */
   workerRssMb(): number;
+  /** The worker's last memory report (MB): JavaScript heap used and total, external, array buffers. */
+  workerMemory(): { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number } | undefined;
   stop(): Promise<void>;
 }
 
@@ -161,7 +165,12 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
   writeFileSync(configFile, stringifyYaml(config));
   let worker: WorkerProcess;
   try {
-    worker = await startWorkerProcess('bench-worker', configFile, { CDF_TOKEN: 'bench-token-0123456789' });
+    worker = await startWorkerProcess(
+      'bench-worker',
+      configFile,
+      { ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
+      path.join(__dirname, 'worker-main.ts'),
+    );
   } catch (err) {
     await env.teardown();
     await fakeCdf.close();
@@ -176,6 +185,19 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
     commit,
     environments,
     workerRssMb: () => readRssMb(worker.pid),
+    workerMemory() {
+      for (let i = worker.logs.length - 1; i >= 0; i--) {
+        const l = worker.logs[i]!;
+        if (l.msg === 'memory')
+          return l as unknown as {
+            heapUsed: number;
+            heapTotal: number;
+            external: number;
+            arrayBuffers: number;
+          };
+      }
+      return undefined;
+    },
     async stop() {
       worker.killHard();
       await worker.exited;
@@ -183,6 +205,18 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
       await fakeCdf.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The stack options every load benchmark takes from the command line. */
+export function commonStackOptions(options: Record<string, string | undefined>): Partial<LoadStackOptions> {
+  const pairs = (v: string | undefined): string[] => (v ?? '').split(',').filter(Boolean);
+  return {
+    ...(options.cache !== undefined ? { maxCachedWorkflows: Number(options.cache) } : {}),
+    workerEnv: Object.fromEntries(
+      pairs(options['worker-env']).map((kv) => kv.split('=', 2) as [string, string]),
+    ),
+    serverConfig: pairs(options['server-config']),
   };
 }
 
