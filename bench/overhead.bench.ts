@@ -17,6 +17,7 @@ import { percentile, type BenchResult, type Benchmark } from './harness';
 import { runTiming, type RunTiming } from './load/history-timing';
 import {
   commonStackOptions,
+  cpuMs,
   APPROVER,
   INSTANT_TOOLKIT,
   REQUESTER,
@@ -104,13 +105,20 @@ export const overheadBench: Benchmark = {
     const stack = await startLoadStack({ ...commonStackOptions(options), environments: 1 });
     const bare: number[] = [];
     const runs: Promotion[] = [];
+    let workerCpu = 0;
+    let bareCpu = 0;
     try {
       for (let i = 0; i < n + WARMUP; i++) {
+        const selfCpu = cpuMs('self');
         const b = bareSequence(stack, i);
+        const bareCpuOfRun = cpuMs('self') - selfCpu;
+        const workerCpuBefore = cpuMs(stack.worker.pid);
         const p = await promote(stack, i);
         if (i >= WARMUP) {
           bare.push(b);
           runs.push(p);
+          bareCpu += bareCpuOfRun;
+          workerCpu += cpuMs(stack.worker.pid) - workerCpuBefore;
         }
       }
     } finally {
@@ -139,6 +147,13 @@ export const overheadBench: Benchmark = {
         value: serviceMs - bareMs,
         unit: 'ms',
         target: 100,
+      },
+      {
+        bench: label,
+        metric: 'CPU per promotion (worker + its commands)',
+        value: workerCpu / runs.length,
+        bare: bareCpu / runs.length,
+        unit: 'ms',
       },
       { bench: label, metric: 'approval -> apply start p50', value: percentile(toApply, 50), unit: 'ms' },
       {

@@ -38,16 +38,22 @@ async function count(stack: LoadStack, query: string): Promise<number> {
 }
 
 /** Waits until the visibility query counts `n` runs; logs progress. */
-async function waitForCount(stack: LoadStack, query: string, n: number, timeoutMs: number): Promise<void> {
+async function waitForCount(
+  stack: LoadStack,
+  query: string,
+  n: number,
+  timeoutMs: number,
+  verbose = true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   for (;;) {
     const c = await count(stack, query);
     if (c >= n) return;
-    if (c !== last) process.stderr.write(`  ${query}: ${c}/${n}\n`);
+    if (verbose && c !== last) process.stderr.write(`  ${query}: ${c}/${n}\n`);
     last = c;
     if (Date.now() > deadline) throw new Error(`only ${c} of ${n} runs match ${query} after ${timeoutMs} ms`);
-    await sleep(1000);
+    await sleep(200);
   }
 }
 
@@ -80,35 +86,48 @@ export const parkedRunsBench: Benchmark = {
       process.stderr.write(`  memory idle: ${JSON.stringify(stack.workerMemory())}\n`);
       const tag = `bench-parked-${Date.now().toString(36)}`;
       const t0 = Date.now();
-      const handles: WorkflowHandle[] = await pool(stack.environments, 20, (environment, i) =>
-        stack.env.client.workflow.start('promotionWorkflow', {
-          taskQueue: TASK_QUEUE,
-          workflowId: `${tag}-${i}`,
-          args: [{ environment, ref: 'main', requestedBy: REQUESTER, reason: 'parked-runs benchmark' }],
-        }),
-      );
       let peakMb = idleMb;
       const sampler = setInterval(() => (peakMb = Math.max(peakMb, stack.workerRssMb())), 500);
       try {
-        await waitForCount(
-          stack,
-          `WorkflowType="promotionWorkflow" AND PromotionPhase="awaiting_approval"`,
-          n,
-          Math.max(600_000, n * 1000),
-        );
+        // Started in waves, each parked before the next starts: a burst of N starts at once keeps N runs and N new
+        // entities busy together, far past the workflow cache, and every workflow task becomes a replay.
+        const wave = Number(options.wave ?? 25);
+        const parkedQuery = `WorkflowType="promotionWorkflow" AND PromotionPhase="awaiting_approval"`;
+        const handles: WorkflowHandle[] = [];
+        for (let from = 0; from < n; from += wave) {
+          const envs = stack.environments.slice(from, from + wave);
+          handles.push(
+            ...(await pool(envs, wave, (environment, i) =>
+              stack.env.client.workflow.start('promotionWorkflow', {
+                taskQueue: TASK_QUEUE,
+                workflowId: `${tag}-${from + i}`,
+                args: [{ environment, ref: 'main', requestedBy: REQUESTER, reason: 'parked-runs benchmark' }],
+              }),
+            )),
+          );
+          await waitForCount(stack, parkedQuery, handles.length, 600_000, false);
+          if ((from / wave) % 8 === 7) process.stderr.write(`  parked ${handles.length}/${n}\n`);
+        }
         const parkedAfterS = (Date.now() - t0) / 1000;
         await sleep(settleMs);
         const parkedMb = stack.workerRssMb();
         process.stderr.write(`  memory parked: ${JSON.stringify(stack.workerMemory())}\n`);
         const planHash = (await handles[0]!.query(statusQuery)).planHash!;
         const approveFrom = Date.now();
-        await pool(handles, 50, (h) =>
+        await pool(handles, Number(options['approve-concurrency'] ?? 50), (h) =>
           h.executeUpdate(approveUpdate, { args: [{ approver: APPROVER, planHash }] }),
         );
         const approvedAllS = (Date.now() - approveFrom) / 1000;
-        const results = await pool(handles, 200, (h) => h.result() as Promise<{ outcome: string }>);
+        const results = await pool(
+          handles,
+          200,
+          (h) => h.result() as Promise<{ outcome: string; failure?: string }>,
+        );
         const failed = results.filter((r) => r.outcome !== 'succeeded');
-        if (failed.length) throw new Error(`${failed.length} runs did not succeed: ${failed[0]!.outcome}`);
+        if (failed.length)
+          throw new Error(
+            `${failed.length} runs did not succeed: ${failed[0]!.outcome}: ${failed[0]!.failure}`,
+          );
         const closedAt = await pool(handles, 50, async (h) => {
           const d = await h.describe();
           return d.closeTime?.getTime() ?? NaN;

@@ -80,6 +80,18 @@ export function makeConfigRepo(dir: string): string {
   return git(dir, ['rev-parse', 'HEAD']);
 }
 
+/**
+ * CPU time (ms) a process used, with the children it waited for (git, the Toolkit): /proc/<pid>/stat utime, stime,
+ * cutime, cstime. Unlike wall times this hardly depends on what else runs on the machine.
+ */
+export function cpuMs(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17 of stat(5), counted from the state field (3) here.
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  return (ticks * 1000) / 100;
+}
+
 export function readRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
