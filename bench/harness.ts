@@ -10,11 +10,16 @@ export interface BenchResult {
   /** Upper bound the value should stay under (or lower bound when `higherIsBetter`). */
   target?: number;
   higherIsBetter?: boolean;
+  /** The same measurement for the bare alternative (the commands without the service), printed beside it. */
+  bare?: number;
 }
+
+/** `--name value` options from the command line (`--runs 200`); a flag without a value is `'true'`. */
+export type BenchOptions = Record<string, string | undefined>;
 
 export interface Benchmark {
   name: string;
-  run(): Promise<BenchResult[]>;
+  run(options: BenchOptions): Promise<BenchResult[]>;
 }
 
 let gcFn: (() => void) | undefined;

@@ -14,6 +14,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -57,6 +58,8 @@ const quick = proxyActivities<PromotionActivities>(quickActivity);
 
 const DEFAULT_CHECK_EVERY_MS = 60_000;
 const DEFAULT_CONTINUE_AFTER_EVENTS = 2_000;
+/** A holder with nobody queued behind it is checked this many times less often (every 10 minutes by default). */
+const ALONE_CHECK_FACTOR = 10;
 
 export async function environmentWorkflow(input: EnvironmentWorkflowInput): Promise<void> {
   const state = input.state ?? newEnvironmentState(input.environment);
@@ -71,6 +74,11 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
 
   // Validators decide on a copy: a refused update must leave no trace, not even in memory.
   const probe = (): typeof state => JSON.parse(JSON.stringify(state)) as typeof state;
+  // A holder that died matters most to the runs queued behind it: with none queued the entity checks its holder
+  // ten times less often. Each check is 2 workflow tasks and an activity, per parked run and interval: with
+  // thousands of runs parked at approval, checks every minute kept a worker busy. Entities recorded before this
+  // check every interval.
+  const slowerWhileAlone = patched('entity-slower-check-while-alone');
   const refuse = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
@@ -200,8 +208,13 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
   for (;;) {
     const busy = () => toGrant.length > 0 || toSupersede.length > 0 || toUnfreeze !== undefined;
     // While someone holds or waits, look for dead runs now and then; while nobody does, sleep until someone asks.
+    // A holder alone is checked less often, until someone queues behind it.
+    const alone = slowerWhileAlone && state.queue.length === 0;
     const woken = watchedRuns(state).length
-      ? await condition(busy, checkEvery)
+      ? await condition(
+          () => busy() || (alone && state.queue.length > 0),
+          alone ? checkEvery * ALONE_CHECK_FACTOR : checkEvery,
+        )
       : (await condition(() => busy() || watchedRuns(state).length > 0), true);
     while (toSupersede.length) {
       const { holder, by } = toSupersede.shift()!;

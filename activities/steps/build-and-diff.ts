@@ -16,7 +16,7 @@ import {
   summarizePlan,
 } from '../plan/plan-document';
 import { writePlanFile } from '../plan/plan-file';
-import type { ToolkitSteps } from '../toolkit/toolkit-steps';
+import { keepAlive, type ToolkitSteps } from '../toolkit/toolkit-steps';
 import type { RunWorkspace } from '../workspace/run-workspace';
 
 export interface BuildAndDiffDeps {
@@ -34,7 +34,9 @@ export interface BuildAndDiffDeps {
  * store; history gets only the plan's hash and summary.
  */
 export function createBuildAndDiff(deps: BuildAndDiffDeps) {
-  return async function buildAndDiff(req: DiffRequest): Promise<DiffResult> {
+  return (req: DiffRequest): Promise<DiffResult> => keepAlive(() => buildAndDiff(req));
+
+  async function buildAndDiff(req: DiffRequest): Promise<DiffResult> {
     const log = activityLogger(deps.logger);
     requireEnvironment(deps.config, req.environment);
     const folders = deps.workspace.folders(req.run);
@@ -92,5 +94,5 @@ export function createBuildAndDiff(deps: BuildAndDiffDeps) {
       // A filesystem store's file relative to the data dir (as it always was), or an s3:// URL.
       planArtifact: path.isAbsolute(stored.uri) ? path.relative(deps.config.dataDir, stored.uri) : stored.uri,
     };
-  };
+  }
 }

@@ -90,6 +90,29 @@ function planParseFailure(err: unknown): PromotionError {
   );
 }
 
+/** The details of each running activity's last heartbeat, which keepAlive repeats. */
+const lastBeat = new WeakMap<Context, Record<string, unknown>>();
+
+/**
+ * Heartbeats, repeating the activity's last details, while `work` runs. The steps around the Toolkit's commands
+ * (the checkout, the artifact store, the deployment recorded with the environment's entity) can wait for many
+ * seconds on a busy worker, and an activity that stays silent past its heartbeat timeout is taken for a dead
+ * worker: its apply was retried, and after six attempts the run ended apply_failed although CDF had the plan.
+ */
+export async function keepAlive<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  // Before this attempt's first beat, keep what the last attempt said about a deploy it had begun.
+  const beat = (): void =>
+    ctx.heartbeat(lastBeat.get(ctx) ?? (deployStarted() ? { deployStarted: true } : undefined));
+  beat();
+  const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(hb);
+  }
+}
+
 /** Heartbeats with the last lines `track` received, and logs progress, while `work` runs. */
 async function withProgress<T>(
   logger: Logger,
@@ -103,13 +126,16 @@ async function withProgress<T>(
   // Once an attempt of this activity has started `cdf deploy`, every later heartbeat says so, in this attempt and
   // the next ones (a retry reads it from the last heartbeat the dead attempt sent: deployStarted()).
   const deployed = deployStarted() || what === 'apply';
-  const beat = (): void =>
-    ctx.heartbeat({
+  const beat = (): void => {
+    const details = {
       step: what,
       lines,
       lastLines: lastLines.slice(-HEARTBEAT_LINES),
       ...(deployed ? { deployStarted: true } : {}),
-    });
+    };
+    lastBeat.set(ctx, details);
+    ctx.heartbeat(details);
+  };
   // The first beat at once: a worker that dies a second into the deploy must still have said it began.
   beat();
   const hb = setInterval(beat, HEARTBEAT_EVERY_MS);

@@ -30,7 +30,10 @@ const run = { workflowId: 'promotion-prod-1', runId: 'run-1' };
 const tmp = tempDir('cdf-apply-');
 afterAll(() => tmp.cleanup());
 
-async function setup(pinned: string, options: { approved?: string; rebuilt?: string } = {}) {
+async function setup(
+  pinned: string,
+  options: { approved?: string; rebuilt?: string; recordWaitsMs?: number } = {},
+) {
   const raw = minimalRawConfig();
   const id = `${pinned}-${Math.random().toString(36).slice(2)}`;
   raw.dataDir = path.join(tmp.dir, id);
@@ -73,15 +76,24 @@ async function setup(pinned: string, options: { approved?: string; rebuilt?: str
     },
   };
   const ledger = new DeploymentLedger(layout.ledger);
+  const appended: number[] = [];
+  const slowLedger = {
+    // The deployment is recorded with the environment's entity, which a busy worker may answer late.
+    append: async (entry: Parameters<DeploymentLedger['append']>[0]) => {
+      await new Promise((r) => setTimeout(r, options.recordWaitsMs ?? 0));
+      appended.push(Date.now());
+      await ledger.append(entry);
+    },
+  };
   const apply = createApplyPlan({
     config,
     steps,
     workspace,
     artifacts,
-    ledger,
+    ledger: slowLedger,
     logger: pino({ level: 'silent' }),
   });
-  return { apply, calls, workspace, layout, hash, ledger, artifacts, config };
+  return { apply, calls, workspace, layout, hash, ledger, artifacts, config, appended };
 }
 
 const request = (planHash: string) => ({
@@ -167,6 +179,24 @@ test('a tampered approved plan in the store stops the apply, naming the hash', a
   expect((err as Error).name).toBe('ArtifactCorruptError');
   expect((err as Error).message).toContain(`plan ${s.hash} is corrupt`);
   expect(s.calls).toEqual(['rebuild']);
+});
+
+test('the apply keeps heartbeating while its deployment waits to be recorded: a busy worker is not taken for dead', async () => {
+  const s = await setup('0.9.28', { recordWaitsMs: 2_500 });
+  mkdirSync(s.layout.run(run).build, { recursive: true });
+  await s.workspace.recordBuiltPlan(run, { planHash: s.hash, toolkitVersion: '0.9.28' });
+  const env = new MockActivityEnvironment({
+    attempt: 2,
+    heartbeatDetails: { step: 'apply', deployStarted: true },
+  });
+  const beats: Array<{ at: number; details: unknown }> = [];
+  env.on('heartbeat', (details: unknown) => beats.push({ at: Date.now(), details }));
+  const started = Date.now();
+  await env.run(s.apply, request(s.hash));
+  // A beat while the record waited (the heartbeat timeout is 8 s), still saying the deploy had begun.
+  const during = beats.filter((b) => b.at > started + 1_000 && b.at <= s.appended[0]!);
+  expect(during.length).toBeGreaterThan(0);
+  expect(during.every((b) => (b.details as { deployStarted?: boolean }).deployStarted === true)).toBe(true);
 });
 
 describe('a retried apply: what the last attempt recorded in its heartbeat decides, not the attempt number', () => {

@@ -1,6 +1,7 @@
 /**
- * A Toolkit command never outlives its worker: killed with SIGKILL, the worker leaves a `cdf` process group that
- * its watchdog ends within seconds; a group whose watchdog died too is ended by the next worker's sweep.
+ * A Toolkit command never outlives its worker: killed with SIGKILL, the worker leaves `cdf` process groups that its
+ * watchdog ends within seconds (one watchdog for all of a worker's commands); a group whose watchdog died too is
+ * ended by the next worker's sweep.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ async function until(predicate: () => boolean, ms: number): Promise<boolean> {
   return predicate();
 }
 
-test('a worker killed with SIGKILL does not leave its command running', async () => {
+test('a worker killed with SIGKILL does not leave its commands running', async () => {
   const registry = path.join(tmp.dir, 'processes-kill');
   // A stand-in worker: runs a long command through runCommand with the guard, as the Toolkit runner does.
   const script = `
@@ -37,22 +38,26 @@ test('a worker killed with SIGKILL does not leave its command running', async ()
     const { runCommand } = require('./activities/process/run-command');
     useProcessRegistry(${JSON.stringify(registry)});
     void runCommand(['sleep', '300'], { cwd: '/', env: {}, timeoutMs: 600000, guardOrphans: true });
+    void runCommand(['sleep', '301'], { cwd: '/', env: {}, timeoutMs: 600000, guardOrphans: true });
     setInterval(() => {}, 1000);
   `;
   const worker = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
     cwd: ROOT,
     stdio: 'ignore',
   });
-  expect(await until(() => existsSync(registry) && readdirSync(registry).length === 1, 15_000)).toBe(true);
-  const record = JSON.parse(
-    readFileSync(path.join(registry, readdirSync(registry)[0]!), 'utf8'),
-  ) as GroupRecord;
-  expect(record).toEqual(expect.objectContaining({ workerPid: worker.pid, command: 'sleep' }));
-  expect(groupAlive(record.pgid)).toBe(true);
+  expect(await until(() => existsSync(registry) && readdirSync(registry).length === 2, 15_000)).toBe(true);
+  const records = readdirSync(registry).map(
+    (name) => JSON.parse(readFileSync(path.join(registry, name), 'utf8')) as GroupRecord,
+  );
+  for (const record of records) {
+    expect(record).toEqual(expect.objectContaining({ workerPid: worker.pid, command: 'sleep' }));
+    expect(groupAlive(record.pgid)).toBe(true);
+  }
 
   worker.kill('SIGKILL');
-  // The watchdog polls every 250 ms and sends SIGTERM: `sleep` ends at once.
-  expect(await until(() => !groupAlive(record.pgid), 5_000)).toBe(true);
+  // The watchdog polls every 250 ms and sends SIGTERM: both `sleep`s end at once, and their records go.
+  expect(await until(() => records.every((r) => !groupAlive(r.pgid)), 5_000)).toBe(true);
+  expect(await until(() => readdirSync(registry).length === 0, 5_000)).toBe(true);
 });
 
 test("the next worker's sweep ends groups of dead workers, and leaves live workers' groups alone", async () => {
