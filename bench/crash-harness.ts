@@ -25,9 +25,11 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { stringify as stringifyYaml } from 'yaml';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { environmentWorkflowId } from '../contracts/environment-entity';
 import { approveUpdate, rejectUpdate, statusQuery } from '../contracts/messages';
 import { outcomeSearchAttribute, phaseSearchAttribute } from '../contracts/search-attributes';
-import type { Outcome, Phase, PromotionResult } from '../contracts/types';
+import { PHASES, type Outcome, type Phase, type PromotionResult } from '../contracts/types';
 import { FakeCdfAdmin } from '../fakes/cdf/admin-client';
 import { startFakeCdf, type RunningFakeCdf } from '../fakes/cdf/server';
 import { pinToolkitVersion, DEMO_TOOLKIT_VERSIONS } from '../scripts/demo-repo';
@@ -109,6 +111,10 @@ export interface CrashReport {
   orphansSurvived: string[];
   deploys: number;
   overlaps: string[];
+  /** Workflows (runs and environment entities) whose history shows a nondeterminism error. */
+  nondeterminism: string[];
+  /** Where the histories of those workflows were saved. */
+  savedHistories?: string;
   durationMs: number;
 }
 
@@ -356,6 +362,8 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
             transformations: [{ externalId: 'pump_tr', window: '1h' }],
           },
           alerts: [{ type: 'webhook', name: 'ops-webhook', urlEnv: 'ALERT_WEBHOOK_URL' }],
+          // v1 was never deployed in a lane that began with v2: rollbacks may take any commit on main.
+          rollback: { allowBranch: 'main' },
         },
       ]),
     ),
@@ -400,6 +408,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     orphansSurvived: [],
     deploys: 0,
     overlaps: [],
+    nondeterminism: [],
     durationMs: 0,
   };
   const background: Promise<unknown>[] = [];
@@ -416,7 +425,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
    * live worker, how long until the processes it started are gone, and a new worker in its place.
    */
   const kill = async (h: WorkflowHandle, rec: RunRecord): Promise<void> => {
-    await chaos.run(async () => {
+    {
       const d = await retrying('describe', () => h.describe());
       const phase = d.typedSearchAttributes.get(phaseSearchAttribute) as Phase | undefined;
       if (d.status.name !== 'RUNNING' || !phase || phase === 'done') return;
@@ -546,8 +555,42 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
 
       await startWorker(slot);
       report.workerRestarts += 1;
-    });
+    }
   };
+
+  /**
+   * Holds the chaos lock from the phase before the target (so another lane's kill cannot make this one miss a
+   * short window), waits for the target phase, and kills there. Gives up when the run went past it.
+   */
+  const reserveKill = (
+    handle: () => WorkflowHandle | undefined,
+    rec: RunRecord,
+    onHeld: () => void,
+  ): Promise<void> =>
+    chaos.run(async () => {
+      onHeld();
+      const target = rec.killTarget!;
+      const order = (p: Phase | undefined): number => (p ? PHASES.indexOf(p) : -1);
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        const h = handle();
+        if (h) {
+          let state;
+          try {
+            state = await phaseOf(h);
+          } catch {
+            await sleep(200);
+            continue;
+          }
+          if (state.closed || order(state.phase) > order(target)) return;
+          if (state.phase === target) {
+            await kill(h, rec);
+            return;
+          }
+        }
+        await sleep(50);
+      }
+    });
 
   /** Drives one run to its end: a kill at its phase, the decision a person would take, the result. */
   const drive = async (
@@ -555,7 +598,31 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     start: () => Promise<WorkflowHandle>,
     decision: 'approve' | 'reject',
   ): Promise<void> => {
+    // The phase at which the kill takes the chaos lock: one before the target ('start': before the run starts).
+    const reserveAt: Record<KillPhase, Phase | 'start'> = {
+      preparing: 'start',
+      diffing: 'start',
+      awaiting_approval: 'awaiting_approval',
+      applying: 'awaiting_approval',
+      smoke_testing: 'applying',
+      alerting: 'smoke_testing',
+    };
+    const started: { h?: WorkflowHandle } = {};
+    let held = false;
+    let reservation: Promise<void> | undefined;
+    const reserve = (): void => {
+      reservation = reserveKill(
+        () => started.h,
+        rec,
+        () => (held = true),
+      );
+    };
+    if (rec.killTarget && reserveAt[rec.killTarget] === 'start') {
+      reserve();
+      while (!held) await sleep(50);
+    }
     const h = await retrying('start', start);
+    started.h = h;
     const deadline = Date.now() + runTimeoutMs;
     let decided = false;
     for (;;) {
@@ -571,9 +638,11 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
         continue;
       }
       if (state.closed) break;
-      if (rec.killTarget && !rec.killedIn && state.phase === rec.killTarget) await kill(h, rec);
-      const killDone = !rec.killTarget || rec.killedIn || rec.killTarget !== 'awaiting_approval';
-      if (state.phase === 'awaiting_approval' && !decided && killDone) {
+      if (rec.killTarget && !reservation && state.phase === reserveAt[rec.killTarget]) reserve();
+      // Approve only once the kill planned at or after the approval holds the lock (or is done).
+      const waitForKill =
+        (rec.killTarget === 'awaiting_approval' && !rec.killedIn) || (rec.killTarget === 'applying' && !held);
+      if (state.phase === 'awaiting_approval' && !decided && !waitForKill) {
         try {
           const status = await h.query(statusQuery);
           if (status.phase === 'awaiting_approval') {
@@ -593,6 +662,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       }
       await sleep(150);
     }
+    await reservation;
     let result: PromotionResult | undefined;
     try {
       result = await retrying('result', () => h.result() as Promise<PromotionResult>);
@@ -603,7 +673,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     rec.outcome = result.outcome;
     if (result.outcome !== rec.expected)
       rec.problems.push(
-        `outcome ${result.outcome}, expected ${rec.expected}${result.failure ? ` (${result.failure.slice(0, 200)})` : ''}`,
+        `outcome ${result.outcome}, expected ${rec.expected}${result.failure ? ` (${result.failure.slice(0, 200)})` : ''}; plan ${JSON.stringify(result.planSummary?.totals ?? null)}`,
       );
     const d = await retrying('describe', () => h.describe());
     if (d.typedSearchAttributes.get(outcomeSearchAttribute) !== result.outcome)
@@ -687,13 +757,17 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     const environment = envs[laneIndex]!;
     const smokeLane = environment === 'crash-smoke';
     for (let i = 0; i < perLane[laneIndex]!; i++) {
-      // Ordinary lanes: v1 first, then the cycle v2, v2 again (nothing to change), v1 rejected, rollback to v1.
+      // Ordinary lanes: v2, v2 again (nothing to change), then the cycle v1 rejected, rollback to v1, v2. Only a
+      // first v2 has a redeploy with nothing to change: after v1 then v2, the Toolkit's dry-run against the fake
+      // CDF reports one update on every redeploy of v2 (crashes or not).
       const scenario: Scenario = smokeLane
         ? 'smoke-fail'
         : i === 0
           ? 'approve'
-          : (['approve', 'approve-again', 'reject', 'rollback'] as const)[(i - 1) % 4]!;
-      const ref = smokeLane ? (i % 2 ? 'v2' : 'v1') : i === 0 ? 'v1' : scenario === 'reject' ? 'v1' : 'v2';
+          : i === 1
+            ? 'approve-again'
+            : (['reject', 'rollback', 'approve'] as const)[(i - 2) % 3]!;
+      const ref = smokeLane ? (i % 2 ? 'v2' : 'v1') : scenario === 'reject' ? 'v1' : 'v2';
       const expected: Outcome =
         scenario === 'smoke-fail'
           ? 'smoke_failed'
@@ -772,6 +846,30 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
         if (lines.some((l) => / start /.test(l) && l.includes(rec.workflowId)))
           rec.problems.push('a rejected run ran cdf deploy');
     }
+    // A replay that disagrees with history is a bug even when the run still ended well: it stalls the workflow.
+    const checked = [
+      ...report.runs.map((r) => r.workflowId),
+      ...envs.map((env) => environmentWorkflowId(env, TASK_QUEUE)),
+    ];
+    for (const id of checked) {
+      const history = await retrying('history', () => client.workflow.getHandle(id).fetchHistory()).catch(
+        () => undefined,
+      );
+      // [TMPRL1100] is the SDK's nondeterminism error (the task failure's cause says the same).
+      const failed = history?.events?.find((e) =>
+        /TMPRL1100|[Nn]ondeterminism/.test(e.workflowTaskFailedEventAttributes?.failure?.message ?? ''),
+      );
+      if (!history || !failed) continue;
+      report.nondeterminism.push(
+        `${id}: ${failed.workflowTaskFailedEventAttributes?.failure?.message?.slice(0, 200) ?? ''}`,
+      );
+      report.savedHistories ??= mkdtempSync(path.join(os.tmpdir(), 'cdf-crash-histories-'));
+      writeFileSync(path.join(report.savedHistories, `${id}.json`), historyToJSON(history));
+    }
+    for (const n of report.nondeterminism) {
+      const owner = report.runs.find((r) => n.startsWith(`${r.workflowId}:`)) ?? report.runs[0];
+      owner?.problems.push(`nondeterminism: ${n}`);
+    }
     if (report.overlaps.length)
       report.runs[0]?.problems.push(`overlapping deploys: ${report.overlaps.join(' | ')}`);
     if (report.orphansSurvived.length)
@@ -808,6 +906,7 @@ export function formatReport(r: CrashReport): string {
     ),
     `Toolkit processes of a killed worker gone after (${r.orphansEndedMs.length} kills with some running): p50 ${ms(p50(r.orphansEndedMs))}, max ${ms(Math.max(...r.orphansEndedMs))}; outlived it: ${r.orphansSurvived.length}`,
     `cdf deploy runs: ${r.deploys}; overlapping on one project: ${r.overlaps.length}`,
+    `nondeterminism errors: ${r.nondeterminism.length}${r.savedHistories ? ` (histories in ${r.savedHistories})` : ''}`,
   ];
   for (const run of r.runs.filter((x) => x.problems.length))
     lines.push(
