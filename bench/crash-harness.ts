@@ -99,6 +99,8 @@ export interface Resume {
 
 export interface CrashReport {
   runs: RunRecord[];
+  /** Runs planned in an environment that a lost run left stuck. */
+  notRun: number;
   passed: number;
   failed: number;
   kills: Partial<Record<Phase, number>>;
@@ -398,6 +400,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
   const chaos = new Mutex();
   const report: CrashReport = {
     runs: [],
+    notRun: 0,
     passed: 0,
     failed: 0,
     kills: {},
@@ -817,6 +820,13 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       log(
         `${workflowId}: ${rec.outcome ?? '?'} (kill ${rec.killTarget} -> ${rec.killedIn ?? 'missed'}) ${verdict}`,
       );
+      if (rec.problems.some((p) => p.startsWith('lost'))) {
+        // The environment is stuck (its next runs would wait forever behind this one): stop this lane.
+        report.notRun += perLane[laneIndex]! - i - 1;
+        completed += perLane[laneIndex]! - i - 1;
+        log(`${environment}: stopped after a lost run; ${perLane[laneIndex]! - i - 1} runs not started`);
+        return;
+      }
     }
   };
 
@@ -897,7 +907,7 @@ export function formatReport(r: CrashReport): string {
   for (const x of r.resumes.filter((x) => !x.heartbeating))
     others.set(x.activityType, [...(others.get(x.activityType) ?? []), x.ms]);
   const lines = [
-    `${r.passed} passed, ${r.failed} failed (${r.runs.length} runs in ${ms(r.durationMs)})`,
+    `${r.passed} passed, ${r.failed} failed (${r.runs.length} runs in ${ms(r.durationMs)}${r.notRun ? `; ${r.notRun} not started` : ''})`,
     `kills: ${Object.values(r.kills).reduce((a, b) => a + (b ?? 0), 0)} (${KILL_PHASES.map((p) => `${p} ${r.kills[p] ?? 0}`).join(', ')}); worker restarts: ${r.workerRestarts}; server restarts: ${r.serverRestarts}`,
     `kill -> next attempt on a live worker (Toolkit steps buildAndDiff/applyPlan, ${resumes.length} kills): p50 ${ms(p50(resumes))}, max ${ms(Math.max(...resumes))} (target <= 10 s)`,
     ...[...others].map(
@@ -940,7 +950,8 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(formatReport(report));
-  if (report.failed > 0 || report.resumes.some((x) => x.heartbeating && x.ms > 10_000)) process.exitCode = 1;
+  if (report.failed > 0 || report.notRun > 0 || report.resumes.some((x) => x.heartbeating && x.ms > 10_000))
+    process.exitCode = 1;
 }
 
 if (require.main === module) {
