@@ -71,6 +71,8 @@ export interface CrashHarnessOptions {
   log?: (line: string) => void;
   /** How long one run may take before it counts as lost. */
   runTimeoutMs?: number;
+  /** When aborted, no new run starts; the runs in flight finish and the report covers what ran. */
+  signal?: AbortSignal;
   /** Kill only in these phases (default: all of KILL_PHASES in turn). */
   phases?: readonly KillPhase[];
 }
@@ -760,6 +762,11 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     const environment = envs[laneIndex]!;
     const smokeLane = environment === 'crash-smoke';
     for (let i = 0; i < perLane[laneIndex]!; i++) {
+      if (options.signal?.aborted) {
+        report.notRun += perLane[laneIndex]! - i;
+        completed += perLane[laneIndex]! - i;
+        return;
+      }
       // Ordinary lanes: v2, v2 again (nothing to change), then the cycle v1 rejected, rollback to v1, v2. Only a
       // first v2 has a redeploy with nothing to change: after v1 then v2, the Toolkit's dry-run against the fake
       // CDF reports one update on every redeploy of v2 (crashes or not).
@@ -820,6 +827,14 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       log(
         `${workflowId}: ${rec.outcome ?? '?'} (kill ${rec.killTarget} -> ${rec.killedIn ?? 'missed'}) ${verdict}`,
       );
+      const ended = report.runs.filter((r) => r.outcome !== undefined || r.problems.length).length;
+      if (ended % 10 === 0) {
+        const ok = report.runs.filter((r) => r.outcome !== undefined && !r.problems.length).length;
+        const toolkit = report.resumes.filter((x) => x.heartbeating).map((x) => x.ms);
+        log(
+          `-- ${ended} runs ended: ${ok} ok, ${ended - ok} with problems; kills ${JSON.stringify(report.kills)}; Toolkit step resumes p50 ${p50(toolkit)} ms max ${Math.max(...toolkit)} ms; server restarts ${report.serverRestarts}`,
+        );
+      }
       if (rec.problems.some((p) => p.startsWith('lost'))) {
         // The environment is stuck (its next runs would wait forever behind this one): stop this lane.
         report.notRun += perLane[laneIndex]! - i - 1;
@@ -936,7 +951,15 @@ async function main(): Promise<void> {
   await buildWorkflowBundle(BUNDLE_PATH);
   const i = process.argv.indexOf('--phases');
   const phasesArg = i >= 0 ? process.argv[i + 1] : undefined;
+  // Ctrl-C (or SIGTERM): no new runs; those in flight finish, and the report covers what ran.
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      console.log(`${sig}: finishing the runs in flight, then the report`);
+      stop.abort();
+    });
   const report = await runCrashHarness({
+    signal: stop.signal,
     runs: arg('runs', 200),
     lanes: arg('lanes', 4),
     serverRestarts: arg('server-restarts', 2),
