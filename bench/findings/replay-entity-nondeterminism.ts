@@ -11,9 +11,9 @@
  * - the same history with the workflow task 43-45 taken out (so the timer that fired at 42 and the update at 49
  *   reach the workflow in one activation) replays cleanly.
  * So the worker that wrote event 51 handled the timer and the update together, though the history had them in
- * two workflow tasks: what a worker does when it applies, on a stale cached copy of the run, a workflow task
- * that another worker completed in between (here after that worker was killed). The entity's loop gives
- * different commands for the two groupings (`woken` in workflows/environment-workflow.ts).
+ * two workflow tasks. Why is not established: it came 3 s after a dev server restart and seconds after worker
+ * kills; a cached copy of the run that missed a workflow task completed elsewhere is the likely cause. The
+ * entity's loop gives different commands for the two groupings (`woken` in workflows/environment-workflow.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
