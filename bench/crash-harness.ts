@@ -430,137 +430,134 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
    * live worker, how long until the processes it started are gone, and a new worker in its place.
    */
   const kill = async (h: WorkflowHandle, rec: RunRecord): Promise<void> => {
-    {
-      const d = await retrying('describe', () => h.describe());
-      const phase = d.typedSearchAttributes.get(phaseSearchAttribute) as Phase | undefined;
-      if (d.status.name !== 'RUNNING' || !phase || phase === 'done') return;
-      // The step's own activity (diff, apply, smoke checks) before a notice that may be in flight beside it.
-      const started = (d.raw.pendingActivities ?? []).filter((a) => a.lastWorkerIdentity);
-      const pending =
-        started.find((a) => HEARTBEATING.has(a.activityType?.name ?? '')) ??
-        started.find((a) => a.activityType?.name !== 'sendNotice') ??
-        started[0];
-      const live = workers.filter((w): w is WorkerProcess => w !== undefined);
-      // The worker running the run's activity, if any; else the one that last worked on the run.
-      let victim = live.find((w) => pending?.lastWorkerIdentity?.startsWith(`${w.pid}@`));
-      victim ??= [...live].sort(
-        (a, b) =>
-          b.logs.filter((l) => l.workflowId === h.workflowId).length -
-          a.logs.filter((l) => l.workflowId === h.workflowId).length,
-      )[0]!;
-      const slot = workers.indexOf(victim);
-      if (process.env.CRASH_DEBUG)
-        log(
-          `  pending: ${JSON.stringify(d.raw.pendingActivities ?? [])}; workers ${live.map((w) => w.pid).join(',')}`,
-        );
-      const below = descendantsOf(victim.pid, processes());
-      const killedAt = Date.now();
-      process.kill(victim.pid, 'SIGKILL');
-      await victim.exited;
-      rec.killedIn = phase;
-      report.kills[phase] = (report.kills[phase] ?? 0) + 1;
-      workers[slot] = undefined;
+    const d = await retrying('describe', () => h.describe());
+    const phase = d.typedSearchAttributes.get(phaseSearchAttribute) as Phase | undefined;
+    if (d.status.name !== 'RUNNING' || !phase || phase === 'done') return;
+    // The step's own activity (diff, apply, smoke checks) before a notice that may be in flight beside it.
+    const started = (d.raw.pendingActivities ?? []).filter((a) => a.lastWorkerIdentity);
+    const pending =
+      started.find((a) => HEARTBEATING.has(a.activityType?.name ?? '')) ??
+      started.find((a) => a.activityType?.name !== 'sendNotice') ??
+      started[0];
+    const live = workers.filter((w): w is WorkerProcess => w !== undefined);
+    // The worker running the run's activity, if any; else the one that last worked on the run.
+    let victim = live.find((w) => pending?.lastWorkerIdentity?.startsWith(`${w.pid}@`));
+    victim ??= [...live].sort(
+      (a, b) =>
+        b.logs.filter((l) => l.workflowId === h.workflowId).length -
+        a.logs.filter((l) => l.workflowId === h.workflowId).length,
+    )[0]!;
+    const slot = workers.indexOf(victim);
+    if (process.env.CRASH_DEBUG)
       log(
-        `kill ${victim.name} (pid ${victim.pid}) in ${phase} of ${h.workflowId}; ${below.length} processes below it`,
+        `  pending: ${JSON.stringify(d.raw.pendingActivities ?? [])}; workers ${live.map((w) => w.pid).join(',')}`,
       );
+    const below = descendantsOf(victim.pid, processes());
+    const killedAt = Date.now();
+    process.kill(victim.pid, 'SIGKILL');
+    await victim.exited;
+    rec.killedIn = phase;
+    report.kills[phase] = (report.kills[phase] ?? 0) + 1;
+    workers[slot] = undefined;
+    log(
+      `kill ${victim.name} (pid ${victim.pid}) in ${phase} of ${h.workflowId}; ${below.length} processes below it`,
+    );
 
-      // The orphan guard must end the commands the dead worker started (the Toolkit and its wrappers); its
-      // watchdogs exit on their own a little later, and must not linger either.
-      const isWatchdog = (r: ProcRow): boolean => r.args.includes('const [ppid, pgid]');
-      const commands = below.filter((r) => !isWatchdog(r)).map((r) => r.pid);
-      const watchdogs = below.filter(isWatchdog).map((r) => r.pid);
+    // The orphan guard must end the commands the dead worker started (the Toolkit and its wrappers); its
+    // watchdogs exit on their own a little later, and must not linger either.
+    const isWatchdog = (r: ProcRow): boolean => r.args.includes('const [ppid, pgid]');
+    const commands = below.filter((r) => !isWatchdog(r)).map((r) => r.pid);
+    const watchdogs = below.filter(isWatchdog).map((r) => r.pid);
+    background.push(
+      (async () => {
+        let commandsGone = commands.length === 0;
+        for (;;) {
+          if (!commandsGone && living(commands).length === 0) {
+            commandsGone = true;
+            report.orphansEndedMs.push(Date.now() - killedAt);
+          }
+          if (commandsGone && living(watchdogs).length === 0) return;
+          if (Date.now() - killedAt > 10_000) {
+            const left = living([...commands, ...watchdogs]);
+            report.orphansSurvived.push(...left.map((l) => `${l.pid} ${l.args.slice(0, 120)}`));
+            return;
+          }
+          await sleep(100);
+        }
+      })(),
+    );
+
+    const activityId =
+      pending && victim && pending.lastWorkerIdentity?.startsWith(`${victim.pid}@`)
+        ? pending.activityId
+        : undefined;
+    const attempt = pending?.attempt ?? 0;
+    const activityType = pending?.activityType?.name ?? '';
+    if (activityId) {
       background.push(
         (async () => {
-          let commandsGone = commands.length === 0;
-          for (;;) {
-            if (!commandsGone && living(commands).length === 0) {
-              commandsGone = true;
-              report.orphansEndedMs.push(Date.now() - killedAt);
+          const deadline = killedAt + 120_000;
+          while (Date.now() < deadline) {
+            let desc;
+            try {
+              desc = await h.describe();
+            } catch {
+              await sleep(200);
+              continue;
             }
-            if (commandsGone && living(watchdogs).length === 0) return;
-            if (Date.now() - killedAt > 10_000) {
-              const left = living([...commands, ...watchdogs]);
-              report.orphansSurvived.push(...left.map((l) => `${l.pid} ${l.args.slice(0, 120)}`));
+            const now = (desc.raw.pendingActivities ?? []).find((a) => a.activityId === activityId);
+            if (process.env.CRASH_DEBUG)
+              log(
+                `  ${h.workflowId} ${activityType}: attempt ${now?.attempt} state ${now?.state} started ${now?.lastStartedTime?.seconds} hb ${now?.lastHeartbeatTime?.seconds} by ${now?.lastWorkerIdentity} failure ${now?.lastFailure?.message}`,
+              );
+            const startedAt = now?.lastStartedTime?.seconds
+              ? Number(now.lastStartedTime.seconds) * 1000 +
+                Math.floor((now.lastStartedTime.nanos ?? 0) / 1e6)
+              : undefined;
+            if (now && (now.attempt ?? 0) > attempt && startedAt && startedAt >= killedAt) {
+              report.resumes.push({
+                workflowId: h.workflowId,
+                phase,
+                activityType,
+                ms: startedAt - killedAt,
+                heartbeating: HEARTBEATING.has(activityType),
+              });
               return;
             }
-            await sleep(100);
-          }
-        })(),
-      );
-
-      const activityId =
-        pending && victim && pending.lastWorkerIdentity?.startsWith(`${victim.pid}@`)
-          ? pending.activityId
-          : undefined;
-      const attempt = pending?.attempt ?? 0;
-      const activityType = pending?.activityType?.name ?? '';
-      if (activityId) {
-        background.push(
-          (async () => {
-            const deadline = killedAt + 120_000;
-            while (Date.now() < deadline) {
-              let desc;
-              try {
-                desc = await h.describe();
-              } catch {
-                await sleep(200);
-                continue;
-              }
-              const now = (desc.raw.pendingActivities ?? []).find((a) => a.activityId === activityId);
-              if (process.env.CRASH_DEBUG)
-                log(
-                  `  ${h.workflowId} ${activityType}: attempt ${now?.attempt} state ${now?.state} started ${now?.lastStartedTime?.seconds} hb ${now?.lastHeartbeatTime?.seconds} by ${now?.lastWorkerIdentity} failure ${now?.lastFailure?.message}`,
-                );
-              const startedAt = now?.lastStartedTime?.seconds
-                ? Number(now.lastStartedTime.seconds) * 1000 +
-                  Math.floor((now.lastStartedTime.nanos ?? 0) / 1e6)
-                : undefined;
-              if (now && (now.attempt ?? 0) > attempt && startedAt && startedAt >= killedAt) {
+            if (!now || desc.status.name !== 'RUNNING') {
+              // Done before a poll saw the new attempt: its start is in the history.
+              const history = await retrying('history', () => h.fetchHistory());
+              const scheduled = history.events?.find(
+                (e) => e.activityTaskScheduledEventAttributes?.activityId === activityId,
+              )?.eventId;
+              const ev = history.events?.find(
+                (e) =>
+                  scheduled !== undefined &&
+                  scheduled !== null &&
+                  String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled) &&
+                  (e.activityTaskStartedEventAttributes?.attempt ?? 0) > attempt,
+              );
+              if (ev?.eventTime?.seconds) {
+                const at = Number(ev.eventTime.seconds) * 1000 + Math.floor((ev.eventTime.nanos ?? 0) / 1e6);
                 report.resumes.push({
                   workflowId: h.workflowId,
                   phase,
                   activityType,
-                  ms: startedAt - killedAt,
+                  ms: at - killedAt,
                   heartbeating: HEARTBEATING.has(activityType),
                 });
-                return;
               }
-              if (!now || desc.status.name !== 'RUNNING') {
-                // Done before a poll saw the new attempt: its start is in the history.
-                const history = await retrying('history', () => h.fetchHistory());
-                const scheduled = history.events?.find(
-                  (e) => e.activityTaskScheduledEventAttributes?.activityId === activityId,
-                )?.eventId;
-                const ev = history.events?.find(
-                  (e) =>
-                    scheduled !== undefined &&
-                    scheduled !== null &&
-                    String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled) &&
-                    (e.activityTaskStartedEventAttributes?.attempt ?? 0) > attempt,
-                );
-                if (ev?.eventTime?.seconds) {
-                  const at =
-                    Number(ev.eventTime.seconds) * 1000 + Math.floor((ev.eventTime.nanos ?? 0) / 1e6);
-                  report.resumes.push({
-                    workflowId: h.workflowId,
-                    phase,
-                    activityType,
-                    ms: at - killedAt,
-                    heartbeating: HEARTBEATING.has(activityType),
-                  });
-                }
-                return;
-              }
-              await sleep(100);
+              return;
             }
-            rec.problems.push(`the ${activityType} attempt of the killed worker never started again`);
-          })(),
-        );
-      }
-
-      await startWorker(slot);
-      report.workerRestarts += 1;
+            await sleep(100);
+          }
+          rec.problems.push(`the ${activityType} attempt of the killed worker never started again`);
+        })(),
+      );
     }
+
+    await startWorker(slot);
+    report.workerRestarts += 1;
   };
 
   /**
