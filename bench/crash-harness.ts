@@ -86,6 +86,8 @@ export interface RunRecord {
   /** The phase the harness meant to kill in, and the one the run was in when it did. */
   killTarget?: KillPhase;
   killedIn?: Phase;
+  /** Approvals of a changed plan: the run's apply, cut short by a kill, found CDF other than the plan said. */
+  reapprovals?: number;
   problems: string[];
 }
 
@@ -600,14 +602,15 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     start: () => Promise<WorkflowHandle>,
     decision: 'approve' | 'reject',
   ): Promise<void> => {
-    // The phase at which the kill takes the chaos lock: one before the target ('start': before the run starts).
+    // Where the kill takes the chaos lock: at a point the run waits for the harness (before it starts, or while it
+    // waits for approval), so waiting for the lock never makes it miss its phase.
     const reserveAt: Record<KillPhase, Phase | 'start'> = {
       preparing: 'start',
       diffing: 'start',
       awaiting_approval: 'awaiting_approval',
       applying: 'awaiting_approval',
-      smoke_testing: 'applying',
-      alerting: 'smoke_testing',
+      smoke_testing: 'awaiting_approval',
+      alerting: 'awaiting_approval',
     };
     const started: { h?: WorkflowHandle } = {};
     let held = false;
@@ -626,7 +629,8 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     const h = await retrying('start', start);
     started.h = h;
     const deadline = Date.now() + runTimeoutMs;
-    let decided = false;
+    /** The plan approved last: a run whose plan changed after a crash asks again, and is approved again. */
+    let decidedFor: string | undefined;
     for (;;) {
       if (Date.now() > deadline) {
         rec.problems.push(`lost: still open after ${runTimeoutMs / 1000} s`);
@@ -643,11 +647,13 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       if (rec.killTarget && !reservation && state.phase === reserveAt[rec.killTarget]) reserve();
       // Approve only once the kill planned at or after the approval holds the lock (or is done).
       const waitForKill =
-        (rec.killTarget === 'awaiting_approval' && !rec.killedIn) || (rec.killTarget === 'applying' && !held);
-      if (state.phase === 'awaiting_approval' && !decided && !waitForKill) {
+        (rec.killTarget === 'awaiting_approval' && !rec.killedIn) ||
+        (reserveAt[rec.killTarget!] === 'awaiting_approval' && !held);
+      if (state.phase === 'awaiting_approval' && !waitForKill) {
         try {
           const status = await h.query(statusQuery);
-          if (status.phase === 'awaiting_approval') {
+          if (status.phase === 'awaiting_approval' && status.planHash !== decidedFor) {
+            if (decidedFor !== undefined) rec.reapprovals = (rec.reapprovals ?? 0) + 1;
             if (decision === 'approve')
               await h.executeUpdate(approveUpdate, {
                 args: [{ approver: 'bob', planHash: status.planHash! }],
@@ -656,7 +662,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
               await h.executeUpdate(rejectUpdate, {
                 args: [{ approver: 'carol', reason: 'crash harness says no' }],
               });
-            decided = true;
+            decidedFor = status.planHash;
           }
         } catch {
           // A worker or the server is restarting: ask again.
@@ -927,7 +933,7 @@ export function formatReport(r: CrashReport): string {
         `  other steps: ${type} (${xs.length} kills): p50 ${ms(p50(xs))}, max ${ms(Math.max(...xs))}`,
     ),
     `Toolkit processes of a killed worker gone after (${r.orphansEndedMs.length} kills with some running): p50 ${ms(p50(r.orphansEndedMs))}, max ${ms(Math.max(...r.orphansEndedMs))}; outlived it: ${r.orphansSurvived.length}`,
-    `cdf deploy runs: ${r.deploys}; overlapping on one project: ${r.overlaps.length}`,
+    `cdf deploy runs: ${r.deploys}; overlapping on one project: ${r.overlaps.length}; runs whose plan changed after a kill and were approved again: ${r.runs.filter((x) => x.reapprovals).length}`,
     `nondeterminism errors: ${r.nondeterminism.length}${r.savedHistories ? ` (histories in ${r.savedHistories})` : ''}`,
   ];
   for (const run of r.runs.filter((x) => x.problems.length))

@@ -14,6 +14,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -59,6 +60,8 @@ const DEFAULT_CHECK_EVERY_MS = 60_000;
 const DEFAULT_CONTINUE_AFTER_EVENTS = 2_000;
 
 export async function environmentWorkflow(input: EnvironmentWorkflowInput): Promise<void> {
+  // Entities recorded before this stop their dead-run timer only when it fires (see the wait below).
+  const idleStopsTimer = patched('entity-idle-stops-timer');
   const state = input.state ?? newEnvironmentState(input.environment);
   const checkEvery = input.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS;
   const continueAfter = input.continueAfterEvents ?? DEFAULT_CONTINUE_AFTER_EVENTS;
@@ -200,8 +203,12 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
   for (;;) {
     const busy = () => toGrant.length > 0 || toSupersede.length > 0 || toUnfreeze !== undefined;
     // While someone holds or waits, look for dead runs now and then; while nobody does, sleep until someone asks.
+    // Once nobody holds or waits, the timer is cancelled at once rather than left to fire with nothing to check.
+    // A timer firing into a workflow task that sends no command let a worker handle it together with the next
+    // update, on a stale cached copy of the entity, and send other commands than a replay does: a nondeterminism
+    // error that stuck the environment (found by the crash harness; bench/findings/).
     const woken = watchedRuns(state).length
-      ? await condition(busy, checkEvery)
+      ? await condition(idleStopsTimer ? () => busy() || watchedRuns(state).length === 0 : busy, checkEvery)
       : (await condition(() => busy() || watchedRuns(state).length > 0), true);
     while (toSupersede.length) {
       const { holder, by } = toSupersede.shift()!;
