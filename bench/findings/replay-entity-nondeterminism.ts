@@ -13,7 +13,9 @@
  * So the worker that wrote event 51 handled the timer and the update together, though the history had them in
  * two workflow tasks. Why is not established: it came 3 s after a dev server restart and seconds after worker
  * kills; a cached copy of the run that missed a workflow task completed elsewhere is the likely cause. The
- * entity's loop gives different commands for the two groupings (`woken` in workflows/environment-workflow.ts).
+ * entity's loop gave different commands for the two groupings (`woken` in workflows/environment-workflow.ts);
+ * since `patched('entity-idle-stops-timer')` an idle entity cancels the timer, so it never fires into a task
+ * without a command. This history predates the patch and still fails: that is the point of keeping it.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
