@@ -239,10 +239,13 @@ function descendantsOf(pid: number, rows: ProcRow[]): ProcRow[] {
   return below;
 }
 
-/** Alive and not a zombie (a container's pid 1 may never reap the processes it inherits). */
-function living(pids: number[]): ProcRow[] {
-  const set = new Set(pids);
-  return processes().filter((r) => set.has(r.pid) && r.stat[0] !== 'Z');
+/**
+ * Those of `seen` still alive: same pid and same command line (pids are reused within seconds on a busy machine
+ * with a small pid_max), and not a zombie (a container's pid 1 may never reap the processes it inherits).
+ */
+function living(seen: ProcRow[]): ProcRow[] {
+  const args = new Map(seen.map((r) => [r.pid, r.args]));
+  return processes().filter((r) => args.get(r.pid) === r.args && r.stat[0] !== 'Z');
 }
 
 /** Calls `fn` until it works: the dev server may be restarting. */
@@ -468,8 +471,8 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     // The orphan guard must end the commands the dead worker started (the Toolkit and its wrappers); its
     // watchdogs exit on their own a little later, and must not linger either.
     const isWatchdog = (r: ProcRow): boolean => r.args.includes('const [ppid, pgid]');
-    const commands = below.filter((r) => !isWatchdog(r)).map((r) => r.pid);
-    const watchdogs = below.filter(isWatchdog).map((r) => r.pid);
+    const commands = below.filter((r) => !isWatchdog(r));
+    const watchdogs = below.filter(isWatchdog);
     background.push(
       (async () => {
         let commandsGone = commands.length === 0;

@@ -20,8 +20,10 @@ echo "$(ms) start $me $*" >>"$journal"
 for f in "$active"/*; do
   other=${f##*/}
   [ -e "$f" ] && [ "$other" != "$me" ] || continue
-  # Zombies do not count: in a container whose pid 1 does not reap, a killed deploy stays a zombie.
-  if ps -A -o pgid=,stat= | awk -v g="$other" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; then
+  # A live deploy of this project in that group. Zombies do not count (in a container whose pid 1 does not reap, a
+  # killed deploy stays a zombie), nor an unrelated group that reused the pid (pid_max may be small).
+  if ps -A -o pgid=,stat=,args= |
+    awk -v g="$other" -v p="$project" '$1 == g && $2 !~ /^Z/ && / deploy / && index($0, p) { found = 1 } END { exit !found }'; then
     echo "$(ms) overlap $me $other" >>"$journal"
   fi
 done
