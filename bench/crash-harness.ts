@@ -494,7 +494,9 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
           if (commandsGone && living(watchdogs).length === 0) return;
           if (Date.now() - killedAt > 10_000) {
             const left = living([...commands, ...watchdogs]);
-            report.orphansSurvived.push(...left.map((l) => `${l.pid} ${l.args.slice(0, 120)}`));
+            report.orphansSurvived.push(
+              ...left.map((l) => `kill in ${phase} of ${h.workflowId}: ${l.pid} ${l.args.slice(0, 200)}`),
+            );
             return;
           }
           await sleep(100);
