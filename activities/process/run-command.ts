@@ -3,7 +3,7 @@
  * The child is killed when the abort signal fires (activity cancellation) or the timeout passes.
  */
 import { spawn } from 'node:child_process';
-import { guardProcessGroup } from './orphan-guard';
+import { guardCommand } from './orphan-guard';
 
 export interface RunCommandOptions {
   cwd: string;
@@ -37,17 +37,17 @@ export function runCommand(argv: string[], options: RunCommandOptions): Promise<
   const started = Date.now();
   return new Promise((resolve, reject) => {
     // stdin is closed so a command that unexpectedly prompts fails fast instead of hanging the activity.
+    // The watchdog first: a worker killed right after the command started must not leave it unwatched.
+    const guard = options.guardOrphans ? guardCommand() : undefined;
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: options.env,
+      env: guard ? { ...options.env, ...guard.env } : options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so a kill reaches grandchildren (python wrappers, shims)
     });
     // The group must end with this worker, even if the worker is killed with SIGKILL (orphan-guard.ts).
-    const unguard =
-      options.guardOrphans && child.pid !== undefined
-        ? guardProcessGroup(child.pid, command)
-        : () => undefined;
+    if (guard && child.pid !== undefined) guard.started(child.pid, command);
+    const unguard = (): void => guard?.release();
     let stdout = '';
     let stderr = '';
     let timedOut = false;
