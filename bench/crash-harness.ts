@@ -480,7 +480,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
 
     // The orphan guard must end the commands the dead worker started (the Toolkit and its wrappers); its
     // watchdogs exit on their own a little later, and must not linger either.
-    const isWatchdog = (r: ProcRow): boolean => r.args.includes('const [ppid, pgid]');
+    const isWatchdog = (r: ProcRow): boolean => /const \[ppid, (pgid|mark)\]/.test(r.args);
     const commands = below.filter((r) => !isWatchdog(r));
     const watchdogs = below.filter(isWatchdog);
     background.push(
