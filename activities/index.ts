@@ -9,7 +9,7 @@ import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
 import type { PromotionActivities } from '../contracts/activity-types';
 import path from 'node:path';
-import { createSanitizer, instrument } from './activity-context';
+import { createSanitizer, instrument, keepAlive } from './activity-context';
 import type { AlertSender } from './alerts/alert-channels';
 import { meteredAlertSender } from './alerts/metered-alert-sender';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
@@ -80,8 +80,11 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
       ? [[config.repository.url, '<config repository>'] as [string, string]]
       : []),
   ]);
+  // Steps that heartbeat with progress of their own (the Toolkit's output, smoke check counts) are not kept alive:
+  // an empty heartbeat would replace the details a retry reads.
+  const selfHeartbeating = new Set(['buildAndDiff', 'applyPlan', 'removeLeftovers', 'runSmokeChecks']);
   const wrap = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
-    instrument(logger, name, fn, sanitize);
+    instrument(logger, name, selfHeartbeating.has(name) ? fn : keepAlive(fn), sanitize);
   const entitySteps = createEnvironmentEntitySteps({
     config,
     entities: deps.entities,

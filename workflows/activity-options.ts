@@ -4,9 +4,18 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
 
+/**
+ * Every step is kept alive with a heartbeat every 2 s (activities/activity-context.ts keepAlive, or the step's own
+ * progress): with an 8 s heartbeat timeout, an attempt whose worker died is retried on a live worker within about
+ * 10 s (8 s + the 1 s retry interval + the pick-up), instead of after its start-to-close timeout. Changing these
+ * options does not change the commands a workflow sends, so runs in flight replay unchanged.
+ */
+const DEAD_WORKER_NOTICED_AFTER = '8s';
+
 /** Reads of configuration and git: quick, safe to repeat. */
 export const quickActivity: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: DEAD_WORKER_NOTICED_AFTER,
   // A run cancelled while checking out cleans its folder afterwards: let the checkout finish (or stop) first,
   // or it would write the worktree back after the cleanup.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -57,7 +66,7 @@ export const applyActivity: ActivityOptions = {
 /** Read-only checks; transient API errors are retried. */
 export const smokeActivity: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: DEAD_WORKER_NOTICED_AFTER,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
@@ -70,6 +79,7 @@ export const smokeActivity: ActivityOptions = {
 /** Alert delivery keeps trying for a long while: a lost alert is worse than a late one. */
 export const alertActivity: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: DEAD_WORKER_NOTICED_AFTER,
   scheduleToCloseTimeout: '1 hour',
   retry: {
     initialInterval: '1s',
@@ -82,6 +92,7 @@ export const alertActivity: ActivityOptions = {
 /** Approval notices and reminders: best effort, never holding up the run. */
 export const noticeActivity: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: DEAD_WORKER_NOTICED_AFTER,
   scheduleToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '2s',

@@ -62,6 +62,8 @@ const DEFAULT_CONTINUE_AFTER_EVENTS = 2_000;
 const ALONE_CHECK_FACTOR = 10;
 
 export async function environmentWorkflow(input: EnvironmentWorkflowInput): Promise<void> {
+  // Entities recorded before this stop their dead-run timer only when it fires (see the wait below).
+  const idleStopsTimer = patched('entity-idle-stops-timer');
   const state = input.state ?? newEnvironmentState(input.environment);
   const checkEvery = input.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS;
   const continueAfter = input.continueAfterEvents ?? DEFAULT_CONTINUE_AFTER_EVENTS;
@@ -210,9 +212,16 @@ export async function environmentWorkflow(input: EnvironmentWorkflowInput): Prom
     // While someone holds or waits, look for dead runs now and then; while nobody does, sleep until someone asks.
     // A holder alone is checked less often, until someone queues behind it.
     const alone = slowerWhileAlone && state.queue.length === 0;
+    // Once nobody holds or waits, the timer is cancelled at once rather than left to fire with nothing to check.
+    // A timer firing into a workflow task that sends no command let a worker handle it together with the next
+    // update, on a stale cached copy of the entity, and send other commands than a replay does: a nondeterminism
+    // error that stuck the environment (found by the crash harness; bench/findings/).
     const woken = watchedRuns(state).length
       ? await condition(
-          () => busy() || (alone && state.queue.length > 0),
+          () =>
+            busy() ||
+            (alone && state.queue.length > 0) ||
+            (idleStopsTimer && watchedRuns(state).length === 0),
           alone ? checkEvery * ALONE_CHECK_FACTOR : checkEvery,
         )
       : (await condition(() => busy() || watchedRuns(state).length > 0), true);

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { guardProcessGroup } from './orphan-guard';
+import { guardCommand } from './orphan-guard';
 
 /** A started command as runCommand consumes it: a spawned ChildProcess, or a warm one (warm-python.ts). */
 export interface LaunchedCommand {
@@ -68,24 +68,31 @@ export async function runCommand(argv: string[], options: RunCommandOptions): Pr
   const [command, ...args] = argv;
   if (!command) throw new Error('runCommand: empty argv');
   const started = Date.now();
-  const launched = options.launcher
-    ? await options.launcher(command, args, { cwd: options.cwd, env: options.env })
-    : undefined;
+  // The watchdog first: a worker killed right after the command started must not leave it unwatched.
+  const guard = options.guardOrphans ? guardCommand() : undefined;
+  let launched: LaunchedCommand | undefined;
+  try {
+    // A warm command is not marked: the warm helper ends its children when its worker dies (warm-python.ts).
+    launched = options.launcher
+      ? await options.launcher(command, args, { cwd: options.cwd, env: options.env })
+      : undefined;
+  } catch (err) {
+    guard?.release();
+    throw err;
+  }
   return new Promise((resolve, reject) => {
     // stdin is closed so a command that unexpectedly prompts fails fast instead of hanging the activity.
     const child: LaunchedCommand =
       launched ??
       spawn(command, args, {
         cwd: options.cwd,
-        env: options.env,
+        env: guard ? { ...options.env, ...guard.env } : options.env,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, so a kill reaches grandchildren (python wrappers, shims)
       });
     // The group must end with this worker, even if the worker is killed with SIGKILL (orphan-guard.ts).
-    const unguard =
-      options.guardOrphans && child.pid !== undefined
-        ? guardProcessGroup(child.pid, command)
-        : () => undefined;
+    if (guard && child.pid !== undefined) guard.started(child.pid, command);
+    const unguard = (): void => guard?.release();
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -11,7 +11,7 @@ import { ledgerEntry, resourcesOfBuild, type DeploymentLedger } from '../ledger/
 import { changesBeyondApproved, planDifferences } from '../plan/plan-document';
 import { readBuildReport } from '../toolkit/build-report';
 import { DryRunParser, parseDeployOutput, type ParsedDryRun } from '../toolkit/dry-run-parser';
-import { deployStarted, keepAlive, type ToolkitSteps } from '../toolkit/toolkit-steps';
+import { deployStarted, keepAliveWithLastDetails, type ToolkitSteps } from '../toolkit/toolkit-steps';
 import type { RunWorkspace } from '../workspace/run-workspace';
 
 export interface ApplyPlanDeps {
@@ -44,7 +44,7 @@ export function deployCounts(stdout: string): Counts {
  * what is left of the approved one after a partial deploy, and nothing beyond it.
  */
 export function createApplyPlan(deps: ApplyPlanDeps) {
-  return (req: ApplyRequest): Promise<ApplyResult> => keepAlive(() => applyPlan(req));
+  return (req: ApplyRequest): Promise<ApplyResult> => keepAliveWithLastDetails(() => applyPlan(req));
 
   async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     const log = activityLogger(deps.logger);

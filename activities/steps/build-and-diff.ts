@@ -16,7 +16,7 @@ import {
   summarizePlan,
 } from '../plan/plan-document';
 import { writePlanFile } from '../plan/plan-file';
-import { keepAlive, type ToolkitSteps } from '../toolkit/toolkit-steps';
+import { keepAliveWithLastDetails, type ToolkitSteps } from '../toolkit/toolkit-steps';
 import type { RunWorkspace } from '../workspace/run-workspace';
 
 export interface BuildAndDiffDeps {
@@ -34,7 +34,7 @@ export interface BuildAndDiffDeps {
  * store; history gets only the plan's hash and summary.
  */
 export function createBuildAndDiff(deps: BuildAndDiffDeps) {
-  return (req: DiffRequest): Promise<DiffResult> => keepAlive(() => buildAndDiff(req));
+  return (req: DiffRequest): Promise<DiffResult> => keepAliveWithLastDetails(() => buildAndDiff(req));
 
   async function buildAndDiff(req: DiffRequest): Promise<DiffResult> {
     const log = activityLogger(deps.logger);

@@ -4,7 +4,7 @@ import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { SmokeRequest } from '../../contracts/activity-types';
 import type { SmokeCheckResult } from '../../contracts/types';
-import { activityLogger } from '../activity-context';
+import { activityLogger, KEEP_ALIVE_MS } from '../activity-context';
 import type { CdfClientFactory } from '../cdf/cdf-client-factory';
 import { runSmokeChecks as runChecks } from '../smoke/smoke-checks';
 
@@ -22,10 +22,19 @@ export function createRunSmokeChecks(deps: {
     const log = activityLogger(deps.logger);
     const env = requireEnvironment(deps.config, req.environment);
     const ctx = Context.current();
-    const results = await runChecks(deps.cdf(req.environment), env.smoke, Date.now, (done, total) => {
-      ctx.heartbeat({ done, total });
-      log.info({ done, total }, 'smoke checks progress');
-    });
+    // Between checks too (one may wait on a slow API): the 8 s heartbeat timeout tells a dead worker from a slow check.
+    let progress = { done: 0, total: 0 };
+    const beat = setInterval(() => ctx.heartbeat(progress), KEEP_ALIVE_MS);
+    let results: SmokeCheckResult[];
+    try {
+      results = await runChecks(deps.cdf(req.environment), env.smoke, Date.now, (done, total) => {
+        progress = { done, total };
+        ctx.heartbeat(progress);
+        log.info({ done, total }, 'smoke checks progress');
+      });
+    } finally {
+      clearInterval(beat);
+    }
     log.info(
       { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length },
       'smoke checks done',

@@ -90,7 +90,7 @@ function planParseFailure(err: unknown): PromotionError {
   );
 }
 
-/** The details of each running activity's last heartbeat, which keepAlive repeats. */
+/** The details of each running activity's last heartbeat, which keepAliveWithLastDetails repeats. */
 const lastBeat = new WeakMap<Context, Record<string, unknown>>();
 
 /**
@@ -99,7 +99,7 @@ const lastBeat = new WeakMap<Context, Record<string, unknown>>();
  * seconds on a busy worker, and an activity that stays silent past its heartbeat timeout is taken for a dead
  * worker: its apply was retried, and after six attempts the run ended apply_failed although CDF had the plan.
  */
-export async function keepAlive<T>(work: () => Promise<T>): Promise<T> {
+export async function keepAliveWithLastDetails<T>(work: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
   // Before this attempt's first beat, keep what the last attempt said about a deploy it had begun.
   const beat = (): void =>

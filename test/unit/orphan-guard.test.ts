@@ -60,6 +60,32 @@ test('a worker killed with SIGKILL does not leave its commands running', async (
   expect(await until(() => readdirSync(registry).length === 0, 5_000)).toBe(true);
 });
 
+test("a worker killed before it could tell the watchdog the command's group still does not leave it running", async () => {
+  // The moment between starting a command and telling its watchdog: the watchdog finds it by the mark in its
+  // environment (Linux /proc).
+  const pidFile = path.join(tmp.dir, 'unannounced.pid');
+  const script = `
+    const { spawn } = require('node:child_process');
+    const { writeFileSync } = require('node:fs');
+    const { guardCommand } = require('./activities/process/orphan-guard');
+    const guard = guardCommand();
+    const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore', env: { ...process.env, ...guard.env } });
+    writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));
+    setInterval(() => {}, 1000);
+  `;
+  const worker = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  expect(await until(() => existsSync(pidFile), 15_000)).toBe(true);
+  const pgid = Number(readFileSync(pidFile, 'utf8'));
+  expect(groupAlive(pgid)).toBe(true);
+  // Its watchdog is up (a node process started before the command).
+  await new Promise((r) => setTimeout(r, 1_000));
+  worker.kill('SIGKILL');
+  expect(await until(() => !groupAlive(pgid), 5_000)).toBe(true);
+});
+
 test("the next worker's sweep ends groups of dead workers, and leaves live workers' groups alone", async () => {
   const dir = path.join(tmp.dir, 'processes-sweep');
   spawnSync('mkdir', ['-p', dir]);
