@@ -181,8 +181,9 @@ test('the entity continues as new and keeps its ledger', async () => {
   const entity = env.client.workflow.getHandle(environmentWorkflowId('prod', TASK_QUEUE));
   const firstRun = (await entity.describe()).runId;
   const before = await entityState('prod');
-  // Each run adds a handful of events; a few more runs push the entity past its 120-event limit.
-  for (let i = 0; i < 3 && (await entity.describe()).runId === firstRun; i++) {
+  // Each run adds a handful of events (fewer since an idle entity keeps no timer); a few more runs push the
+  // entity past its 120-event limit.
+  for (let i = 0; i < 8 && (await entity.describe()).runId === firstRun; i++) {
     const h = await start('prod', 'v1');
     await awaiting(h);
     await h.executeUpdate(rejectUpdate, { args: [{ approver: 'bob' }] });
