@@ -42,7 +42,7 @@ import { outcomeSearchAttribute, phaseSearchAttribute } from '../contracts/searc
 import { PHASES, type Outcome, type Phase, type PromotionResult } from '../contracts/types';
 import { FakeCdfAdmin } from '../fakes/cdf/admin-client';
 import { startFakeCdf, type RunningFakeCdf } from '../fakes/cdf/server';
-import { pinToolkitVersion, DEMO_TOOLKIT_VERSIONS } from '../scripts/demo-repo';
+import { gitAs, pinToolkitVersion, DEMO_TOOLKIT_VERSIONS } from '../scripts/demo-repo';
 import { startTemporal } from '../test/helpers/temporal-server';
 import { startWorkerProcess, type WorkerProcess } from '../test/helpers/worker-process';
 
@@ -145,20 +145,8 @@ const freePort = () =>
     });
   });
 
-function git(dir: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Crash Harness',
-      GIT_AUTHOR_EMAIL: 'crash@example.com',
-      GIT_COMMITTER_NAME: 'Crash Harness',
-      GIT_COMMITTER_EMAIL: 'crash@example.com',
-      GIT_CONFIG_NOSYSTEM: '1',
-    },
-  }).trim();
-}
+const git = (dir: string, args: string[]): string =>
+  gitAs({ name: 'Crash Harness', email: 'crash@example.com' }, dir, args);
 
 /** The demo repository (v1, v2), with a Toolkit config file per harness environment in both commits. */
 function makeRepo(dir: string, environments: string[]): { v1: string; v2: string } {

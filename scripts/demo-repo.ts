@@ -25,20 +25,24 @@ function examplesDir(): string {
   throw new Error('examples/toolkit-project not found');
 }
 
-function git(dir: string, args: string[]): string {
+/** Runs git in `dir` as `author` (also the committer), without the machine's git configuration. */
+export function gitAs(author: { name: string; email: string }, dir: string, args: string[]): string {
   return execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
     env: {
       ...process.env,
-      GIT_AUTHOR_NAME: 'Demo Author',
-      GIT_AUTHOR_EMAIL: 'demo@example.com',
-      GIT_COMMITTER_NAME: 'Demo Author',
-      GIT_COMMITTER_EMAIL: 'demo@example.com',
+      GIT_AUTHOR_NAME: author.name,
+      GIT_AUTHOR_EMAIL: author.email,
+      GIT_COMMITTER_NAME: author.name,
+      GIT_COMMITTER_EMAIL: author.email,
       GIT_CONFIG_NOSYSTEM: '1',
     },
   }).trim();
 }
+
+const git = (dir: string, args: string[]): string =>
+  gitAs({ name: 'Demo Author', email: 'demo@example.com' }, dir, args);
 
 /** Creates the repository if `dir` does not hold one yet; returns the two commits either way. */
 export const DEMO_TOOLKIT_VERSIONS = { first: '0.8.271', second: '0.9.28' } as const;

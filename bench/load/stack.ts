@@ -4,7 +4,6 @@
  * HTTP round trip), a one-commit configuration repository, and the worker as its own OS process (so its RSS can
  * be read) with the instant Toolkit (instant-toolkit.sh) as a custom command profile.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import {
 import { BUNDLE_PATH, temporalCliPath } from '../../test/helpers/temporal-server';
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process';
 import { buildWorkflowBundle } from '../../worker/build-workflow-bundle';
+import { gitAs } from '../../scripts/demo-repo';
 
 export const TASK_QUEUE = 'cdf-promotions-bench';
 export const INSTANT_TOOLKIT = path.join(__dirname, 'instant-toolkit.sh');
@@ -55,20 +55,8 @@ export interface LoadStack {
 
 export const environmentName = (i: number): string => `env-${String(i).padStart(4, '0')}`;
 
-function git(dir: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Bench',
-      GIT_AUTHOR_EMAIL: 'bench@example.com',
-      GIT_COMMITTER_NAME: 'Bench',
-      GIT_COMMITTER_EMAIL: 'bench@example.com',
-      GIT_CONFIG_NOSYSTEM: '1',
-    },
-  }).trim();
-}
+const git = (dir: string, args: string[]): string =>
+  gitAs({ name: 'Bench', email: 'bench@example.com' }, dir, args);
 
 /** A configuration repository with one commit and no cdf.toml: the profile's executable runs, no version pin. */
 export function makeConfigRepo(dir: string): string {
