@@ -6,6 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorType, PromotionError } from '../../contracts/errors';
@@ -18,6 +19,8 @@ import type { ResolvedToolkit, ToolkitResolver } from './toolkit-resolver';
 import type { OutputSink, ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
 
 const HEARTBEAT_EVERY_MS = 2_000;
+/** Longer than the worker's maxHeartbeatThrottleInterval (worker/create-worker.ts). */
+const DEPLOY_BEAT_FLUSH_MS = 2_200;
 const PROGRESS_LOG_EVERY_MS = 15_000;
 /** Heartbeats carry this many of the last output lines, each cut to LINE_CHARS. */
 const HEARTBEAT_LINES = 5;
@@ -138,6 +141,14 @@ async function withProgress<T>(
   };
   // The first beat at once: a worker that dies a second into the deploy must still have said it began.
   beat();
+  // The SDK holds back a heartbeat sent within its throttle interval of the one before (the worker's
+  // maxHeartbeatThrottleInterval, 2 s), so "deploy started" could still sit in a worker killed a second into the
+  // deploy (the warm runner starts `cdf deploy` that fast): the retry would take the deploy for one that never
+  // began. The deploy starts only once that beat has surely gone out.
+  if (what === 'apply' && !deployStarted())
+    await sleepFor(DEPLOY_BEAT_FLUSH_MS, undefined, { signal: ctx.cancellationSignal }).catch(
+      () => undefined,
+    );
   const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
   const progress = setInterval(
     () =>
