@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The process groups of the processes whose environment holds `mark` (Linux /proc; nothing elsewhere). */
@@ -165,7 +165,9 @@ function register(pgid: number, command: string): string | undefined {
     startedAt: new Date().toISOString(),
   };
   try {
-    writeFileSync(file, JSON.stringify(record));
+    // Written whole, then renamed: the watchdog and the next worker's sweep never read half a record.
+    writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    renameSync(`${file}.tmp`, file);
     return file;
   } catch {
     // The registry is a second line of defence; a full disk must not fail the command.
