@@ -7,18 +7,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { stringify as stringifyYaml } from 'yaml';
 import { startFakeCdf, type RunningFakeCdf } from '../../fakes/cdf/server';
 import { emptyProject, type SandboxState } from '../../fakes/cdf/state-store';
-import {
-  commitSearchAttribute,
-  environmentSearchAttribute,
-  outcomeSearchAttribute,
-  phaseSearchAttribute,
-} from '../../contracts/search-attributes';
-import { BUNDLE_PATH, temporalCliPath } from '../../test/helpers/temporal-server';
+import { BUNDLE_PATH, startTemporal } from '../../test/helpers/temporal-server';
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process';
 import { buildWorkflowBundle } from '../../worker/build-workflow-bundle';
 import { gitAs } from '../../scripts/demo-repo';
@@ -116,22 +110,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
   mkdirSync(repo);
   const commit = makeConfigRepo(repo);
 
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalCliPath() },
-      searchAttributes: [
-        environmentSearchAttribute,
-        phaseSearchAttribute,
-        commitSearchAttribute,
-        outcomeSearchAttribute,
-      ],
-      extraArgs: [
-        'frontend.enableUpdateWorkflowExecution=true',
-        'frontend.enableExecuteMultiOperation=true',
-        ...(options.serverConfig ?? []),
-      ].flatMap((v) => ['--dynamic-config-value', v]),
-    },
-  });
+  const env = await startTemporal({ dynamicConfig: options.serverConfig });
   const config = {
     temporal: { address: env.address, namespace: 'default', taskQueue: TASK_QUEUE },
     repository: { url: repo, organizationDir: 'org' },

@@ -33,6 +33,8 @@ export interface ServerOptions {
   port?: number;
   /** Also serve the Temporal web UI (the one the CLI embeds) on this loopback port. Off unless given. */
   uiPort?: number;
+  /** More dynamic configuration of the server (`key=value`), e.g. for benchmarks. */
+  dynamicConfig?: string[];
 }
 
 export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflowEnvironment> {
@@ -50,11 +52,10 @@ export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflow
         outcomeSearchAttribute,
       ],
       extraArgs: [
-        '--dynamic-config-value',
         'frontend.enableUpdateWorkflowExecution=true',
-        '--dynamic-config-value',
         'frontend.enableExecuteMultiOperation=true',
-      ],
+        ...(options.dynamicConfig ?? []),
+      ].flatMap((v) => ['--dynamic-config-value', v]),
     },
   });
 }
