@@ -39,33 +39,6 @@ export function createSanitizer(
   };
 }
 
-/** How often an activity that does not heartbeat on its own is kept alive (the presets time out after 8 s). */
-export const KEEP_ALIVE_MS = 2_000;
-
-/**
- * Heartbeats every KEEP_ALIVE_MS while `fn` runs, for activities that have no progress of their own to report:
- * with a heartbeat timeout, an attempt whose worker died moves to a live worker within seconds instead of waiting
- * out its start-to-close timeout (minutes). Outside an activity (unit tests) it just runs `fn`.
- */
-export function keepAlive<A extends unknown[], R>(
-  fn: (...args: A) => Promise<R>,
-): (...args: A) => Promise<R> {
-  return async (...args: A): Promise<R> => {
-    let ctx: Context;
-    try {
-      ctx = Context.current();
-    } catch {
-      return fn(...args);
-    }
-    const timer = setInterval(() => ctx.heartbeat(), KEEP_ALIVE_MS);
-    try {
-      return await fn(...args);
-    } finally {
-      clearInterval(timer);
-    }
-  };
-}
-
 export function instrument<A extends unknown[], R>(
   base: Logger,
   name: string,

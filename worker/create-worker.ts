@@ -11,6 +11,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { alertChannelSecrets, HttpAlertSender } from '../activities/alerts/alert-channels';
 import { openArtifactStore } from '../artifacts/open-artifact-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
+import { MAX_HEARTBEAT_THROTTLE_MS } from '../activities/heartbeat';
 import { ConfigRepository } from '../activities/git/config-repository';
 import { EntityLedger, EnvironmentEntities } from '../activities/environments/environment-entities';
 import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
@@ -96,9 +97,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
     ...workflowSource,
-    // Cancellation reaches an activity only through a heartbeat response, and a dead worker is noticed only when
-    // heartbeats stop: send them at most 2 s apart (the diff and apply heartbeat timeout is 8 s).
-    maxHeartbeatThrottleInterval: '2s',
+    // Steps beat every 2 s (activities/heartbeat.ts) and the presets' heartbeat timeout is 8 s. A short throttle
+    // lets a beat go out soon after it is made: an apply waits for its "deploy started" beat before deploying.
+    maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE_MS,
     // Runs parked at approval are evicted past this many and replayed when they are woken.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     ...options.workerOptions,

@@ -5,8 +5,8 @@ import { ActivityCancellationType, type ActivityOptions } from '@temporalio/work
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
 
 /**
- * Every step is kept alive with a heartbeat every 2 s (activities/activity-context.ts keepAlive, or the step's own
- * progress): with an 8 s heartbeat timeout, an attempt whose worker died is retried on a live worker within about
+ * Every step is kept alive with a heartbeat every 2 s (activities/heartbeat.ts, carrying the step's progress
+ * when it has some): with an 8 s heartbeat timeout, an attempt whose worker died is retried on a live worker within about
  * 10 s (8 s + the 1 s retry interval + the pick-up), instead of after its start-to-close timeout. Changing these
  * options does not change the commands a workflow sends, so runs in flight replay unchanged.
  */
@@ -34,7 +34,7 @@ export const quickActivity: ActivityOptions = {
  */
 export const diffActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  // Toolkit steps heartbeat every 2 s and the worker sends them at most 2 s apart: four missed beats mean the
+  // Toolkit steps heartbeat every 2 s and the worker sends them within 0.5 s: four missed beats mean the
   // worker is gone, and the attempt moves to another worker within 10 s (8 s + the 1 s retry interval).
   heartbeatTimeout: '8s',
   // A cancelled run cleans its folder afterwards: wait until the Toolkit process has really stopped.

@@ -1,10 +1,10 @@
-import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { requireEnvironment } from '../../config/environment-policy';
 import type { WorkerConfig } from '../../config/schema';
 import type { SmokeRequest } from '../../contracts/activity-types';
 import type { SmokeCheckResult } from '../../contracts/types';
-import { activityLogger, KEEP_ALIVE_MS } from '../activity-context';
+import { activityLogger } from '../activity-context';
+import { heartbeatOf } from '../heartbeat';
 import type { CdfClientFactory } from '../cdf/cdf-client-factory';
 import { runSmokeChecks as runChecks } from '../smoke/smoke-checks';
 
@@ -21,20 +21,17 @@ export function createRunSmokeChecks(deps: {
   return async function runSmokeChecks(req: SmokeRequest): Promise<SmokeCheckResult[]> {
     const log = activityLogger(deps.logger);
     const env = requireEnvironment(deps.config, req.environment);
-    const ctx = Context.current();
     // Between checks too (one may wait on a slow API): the 8 s heartbeat timeout tells a dead worker from a slow check.
+    const hb = heartbeatOf();
     let progress = { done: 0, total: 0 };
-    const beat = setInterval(() => ctx.heartbeat(progress), KEEP_ALIVE_MS);
-    let results: SmokeCheckResult[];
-    try {
-      results = await runChecks(deps.cdf(req.environment), env.smoke, Date.now, (done, total) => {
+    hb.describe(() => progress);
+    const results = await hb.keepBeating(() =>
+      runChecks(deps.cdf(req.environment), env.smoke, Date.now, (done, total) => {
         progress = { done, total };
-        ctx.heartbeat(progress);
+        hb.beat();
         log.info({ done, total }, 'smoke checks progress');
-      });
-    } finally {
-      clearInterval(beat);
-    }
+      }),
+    );
     log.info(
       { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length },
       'smoke checks done',

@@ -6,11 +6,11 @@
  */
 import { Context } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
+import { heartbeatOf } from '../heartbeat';
 import type { RunWorkspace } from '../workspace/run-workspace';
 import { buildRefusal, readBuildReport, type BuildReport } from './build-report';
 import { PlanParseError, type ParsedDryRun } from './dry-run-parser';
@@ -18,9 +18,6 @@ import { OutputCapture, type CapturedOutput } from './output-capture';
 import type { ResolvedToolkit, ToolkitResolver } from './toolkit-resolver';
 import type { OutputSink, ToolkitOutput, ToolkitRunner, ToolkitStep } from './toolkit-runner';
 
-const HEARTBEAT_EVERY_MS = 2_000;
-/** Longer than the worker's maxHeartbeatThrottleInterval (worker/create-worker.ts). */
-const DEPLOY_BEAT_FLUSH_MS = 2_200;
 const PROGRESS_LOG_EVERY_MS = 15_000;
 /** Heartbeats carry this many of the last output lines, each cut to LINE_CHARS. */
 const HEARTBEAT_LINES = 5;
@@ -93,27 +90,17 @@ function planParseFailure(err: unknown): PromotionError {
   );
 }
 
-/** The details of each running activity's last heartbeat, which keepAliveWithLastDetails repeats. */
-const lastBeat = new WeakMap<Context, Record<string, unknown>>();
-
 /**
  * Heartbeats, repeating the activity's last details, while `work` runs. The steps around the Toolkit's commands
  * (the checkout, the artifact store, the deployment recorded with the environment's entity) can wait for many
  * seconds on a busy worker, and an activity that stays silent past its heartbeat timeout is taken for a dead
  * worker: its apply was retried, and after six attempts the run ended apply_failed although CDF had the plan.
  */
-export async function keepAliveWithLastDetails<T>(work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  // Before this attempt's first beat, keep what the last attempt said about a deploy it had begun.
-  const beat = (): void =>
-    ctx.heartbeat(lastBeat.get(ctx) ?? (deployStarted() ? { deployStarted: true } : undefined));
-  beat();
-  const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(hb);
-  }
+export function keepAliveWithLastDetails<T>(work: () => Promise<T>): Promise<T> {
+  const hb = heartbeatOf();
+  // Before this attempt's first step, keep what the last attempt said about a deploy it had begun.
+  if (deployStarted()) hb.describe(() => ({ deployStarted: true }));
+  return hb.keepBeating(work);
 }
 
 /** Heartbeats with the last lines `track` received, and logs progress, while `work` runs. */
@@ -122,34 +109,19 @@ async function withProgress<T>(
   what: string,
   work: (track: (line: string) => void) => Promise<T>,
 ): Promise<T> {
-  const ctx = Context.current();
+  const hb = heartbeatOf();
   const log = activityLogger(logger);
   const lastLines: string[] = [];
   let lines = 0;
   // Once an attempt of this activity has started `cdf deploy`, every later heartbeat says so, in this attempt and
   // the next ones (a retry reads it from the last heartbeat the dead attempt sent: deployStarted()).
   const deployed = deployStarted() || what === 'apply';
-  const beat = (): void => {
-    const details = {
-      step: what,
-      lines,
-      lastLines: lastLines.slice(-HEARTBEAT_LINES),
-      ...(deployed ? { deployStarted: true } : {}),
-    };
-    lastBeat.set(ctx, details);
-    ctx.heartbeat(details);
-  };
-  // The first beat at once: a worker that dies a second into the deploy must still have said it began.
-  beat();
-  // The SDK holds back a heartbeat sent within its throttle interval of the one before (the worker's
-  // maxHeartbeatThrottleInterval, 2 s), so "deploy started" could still sit in a worker killed a second into the
-  // deploy (the warm runner starts `cdf deploy` that fast): the retry would take the deploy for one that never
-  // began. The deploy starts only once that beat has surely gone out.
-  if (what === 'apply' && !deployStarted())
-    await sleepFor(DEPLOY_BEAT_FLUSH_MS, undefined, { signal: ctx.cancellationSignal }).catch(
-      () => undefined,
-    );
-  const hb = setInterval(beat, HEARTBEAT_EVERY_MS);
+  hb.describe(() => ({
+    step: what,
+    lines,
+    lastLines: lastLines.slice(-HEARTBEAT_LINES),
+    ...(deployed ? { deployStarted: true } : {}),
+  }));
   const progress = setInterval(
     () =>
       log.info(
@@ -159,14 +131,19 @@ async function withProgress<T>(
     PROGRESS_LOG_EVERY_MS,
   );
   try {
-    return await work((line) => {
-      lines += 1;
-      if (line.trim()) lastLines.push(line.slice(0, LINE_CHARS));
-      if (lastLines.length > KEPT_LINES) lastLines.shift();
-      log.debug({ step: what }, line);
+    return await hb.keepBeating(async () => {
+      // A worker killed a moment into the deploy must already have said that it began: otherwise the retry takes
+      // the deploy for one that never started (and runs the drift check on a half-deployed plan). The worker may
+      // hold this beat back for its throttle interval, so the deploy starts once the beat has surely gone out.
+      if (what === 'apply' && !deployStarted()) await hb.delivered();
+      return work((line) => {
+        lines += 1;
+        if (line.trim()) lastLines.push(line.slice(0, LINE_CHARS));
+        if (lastLines.length > KEPT_LINES) lastLines.shift();
+        log.debug({ step: what }, line);
+      });
     });
   } finally {
-    clearInterval(hb);
     clearInterval(progress);
   }
 }

@@ -4,7 +4,7 @@
  * restarts"). Steps that report progress are left alone: an empty heartbeat would replace their details.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { KEEP_ALIVE_MS, keepAlive } from '../../activities/activity-context';
+import { KEEP_ALIVE_MS, keepAlive } from '../../activities/heartbeat';
 
 test('a step that runs longer than the keep-alive interval heartbeats meanwhile, and stops when it ends', async () => {
   const env = new MockActivityEnvironment();

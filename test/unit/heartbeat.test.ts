@@ -1,0 +1,79 @@
+/**
+ * The apply starts `cdf deploy` only once its "deploy started" beat has left the worker, and waits no longer than
+ * the worker actually holds that beat back (activities/heartbeat.ts follows the worker's throttle rule).
+ */
+import { Context } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Heartbeat } from '../../activities/heartbeat';
+
+const THROTTLE_MS = 400;
+
+/** A Heartbeat in a mock activity with an 8 s heartbeat timeout, the beats it made, and a settable clock. */
+async function inActivity(
+  body: (hb: Heartbeat, at: (ms: number) => void, beats: unknown[]) => Promise<void>,
+): Promise<void> {
+  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
+  const beats: unknown[] = [];
+  env.on('heartbeat', (d: unknown) => beats.push(d));
+  let now = 1_000_000;
+  const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+  try {
+    await env.run(async () => {
+      await body(new Heartbeat(Context.current(), THROTTLE_MS), (ms) => (now = 1_000_000 + ms), beats);
+    });
+  } finally {
+    clock.mockRestore();
+  }
+}
+
+test('a beat with no other sent within the throttle interval leaves at once', () =>
+  inActivity(async (hb, at) => {
+    at(0);
+    hb.beat();
+    expect(hb.sendsAt()).toBe(1_000_000);
+    at(THROTTLE_MS + 1);
+    hb.beat();
+    expect(hb.sendsAt()).toBe(1_000_000 + THROTTLE_MS + 1);
+  }));
+
+test('a beat made soon after a sent one is held until the throttle interval ends, and opens the next one', () =>
+  inActivity(async (hb, at) => {
+    at(0);
+    hb.beat();
+    at(50);
+    hb.beat();
+    expect(hb.sendsAt()).toBe(1_000_000 + THROTTLE_MS);
+    // The held beat went out at 400 ms, so a beat at 500 ms is held until 800 ms...
+    at(500);
+    hb.beat();
+    expect(hb.sendsAt()).toBe(1_000_000 + 2 * THROTTLE_MS);
+    // ...and one after a quiet interval goes out at once again.
+    at(5_000);
+    hb.beat();
+    expect(hb.sendsAt()).toBe(1_005_000);
+  }));
+
+test('every beat carries what the step last described', () =>
+  inActivity(async (hb, _at, beats) => {
+    let lines = 1;
+    hb.describe(() => ({ step: 'apply', lines, deployStarted: true }));
+    hb.beat();
+    lines = 7;
+    hb.beat();
+    expect(beats).toEqual([
+      { step: 'apply', lines: 1, deployStarted: true },
+      { step: 'apply', lines: 7, deployStarted: true },
+    ]);
+  }));
+
+test('delivered() waits out the time a beat is held back', async () => {
+  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
+  await env.run(async () => {
+    const hb = new Heartbeat(Context.current(), THROTTLE_MS);
+    hb.beat();
+    hb.beat();
+    const t0 = Date.now();
+    await hb.delivered();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
+  });
+});
