@@ -4,9 +4,9 @@
  *
  * The worker does not send every `heartbeat()` call: after sending one it holds the next back until its throttle
  * interval has passed (min(0.8 × heartbeat timeout, the worker's maxHeartbeatThrottleInterval)), then sends the
- * latest; a call made when nothing was sent within that interval goes out at once. `delivered()` follows the same
- * rule, so an apply waits only as long as its "deploy started" beat is actually held back (often not at all)
- * before it starts `cdf deploy`: a retry reads that beat to know whether the deploy had begun.
+ * latest; a call made when nothing was sent within that interval goes out at once. An apply starts `cdf deploy` only
+ * once the server has its "deploy started" beat (a retry reads it to know whether the deploy had begun):
+ * `delivered()` asks the server until it shows the beat, and otherwise follows the worker's throttle rule.
  */
 import { Context } from '@temporalio/activity';
 import { setTimeout as sleepFor } from 'node:timers/promises';
@@ -17,6 +17,9 @@ export const KEEP_ALIVE_MS = 2_000;
 export const MAX_HEARTBEAT_THROTTLE_MS = 500;
 /** Time for a beat the worker has released to be encoded and handed to the RPC. */
 const SEND_MARGIN_MS = 250;
+/** How often, and until how long after the beat should have been sent, the server is asked whether it has it. */
+const RECEIPT_POLL_MS = 20;
+const RECEIPT_WAIT_MS = 5_000;
 
 type Details = () => unknown;
 
@@ -62,16 +65,31 @@ export class Heartbeat {
     return this.held ? this.windowEnd : this.lastSentAt;
   }
 
-  /** Resolves once the last beat has surely been sent (or the activity is cancelled). */
-  async delivered(): Promise<void> {
-    const wait = this.sendsAt() + SEND_MARGIN_MS - Date.now();
-    if (wait > 0)
-      await sleepFor(wait, undefined, { signal: this.ctx.cancellationSignal }).catch(() => undefined);
+  /**
+   * Resolves once the server has the last beat: as soon as `received` (what the server holds as this attempt's
+   * last heartbeat details) says so, or, without it or if the server never shows it, once the worker has surely
+   * sent it (its throttle rule and a margin). Also resolves when the activity is cancelled.
+   * `received` may fail (the server cannot be asked): then only the throttle rule counts.
+   */
+  async delivered(received?: () => Promise<boolean>): Promise<void> {
+    const signal = this.ctx.cancellationSignal;
+    const sentBy = this.sendsAt() + SEND_MARGIN_MS;
+    const pause = (ms: number): Promise<void> => sleepFor(ms, undefined, { signal }).catch(() => undefined);
+    if (received) {
+      for (const giveUpAt = sentBy + RECEIPT_WAIT_MS; !signal.aborted && Date.now() < giveUpAt;) {
+        // A server that cannot be asked leaves the throttle rule.
+        const has = await received().catch(() => undefined);
+        if (has) return;
+        if (has === undefined) break;
+        await pause(RECEIPT_POLL_MS);
+      }
+    }
+    const wait = sentBy - Date.now();
+    if (wait > 0) await pause(wait);
   }
 
-  /** Beats now and every KEEP_ALIVE_MS while `work` runs (nested calls share one timer). */
+  /** Beats every KEEP_ALIVE_MS while `work` runs (nested calls share one timer). */
   async keepBeating<T>(work: () => Promise<T>): Promise<T> {
-    this.beat();
     if (this.running++ === 0) this.timer = setInterval(() => this.beat(), KEEP_ALIVE_MS);
     try {
       return await work();

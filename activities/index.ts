@@ -11,6 +11,7 @@ import type { PromotionActivities } from '../contracts/activity-types';
 import path from 'node:path';
 import { createSanitizer, instrument } from './activity-context';
 import { keepAlive } from './heartbeat';
+import type { HeartbeatReceipts } from './heartbeat-receipts';
 import type { AlertSender } from './alerts/alert-channels';
 import { meteredAlertSender } from './alerts/metered-alert-sender';
 import type { CdfClientFactory } from './cdf/cdf-client-factory';
@@ -56,6 +57,8 @@ export interface ActivityDeps {
   secretsToMask?: string[];
   /** Where alert deliveries are counted; default: the running activity's metric meter. */
   metrics?: ActivityMetrics;
+  /** The server's copy of each attempt's last heartbeat (an apply deploys once it has "deploy started"). */
+  heartbeatReceipts?: HeartbeatReceipts;
 }
 
 export function createActivities(deps: ActivityDeps): PromotionActivities {
@@ -70,6 +73,7 @@ export function createActivities(deps: ActivityDeps): PromotionActivities {
     workspace,
     projectDir: config.repository.projectDir,
     logger,
+    heartbeatReceipts: deps.heartbeatReceipts,
   });
   const findLeftovers = createLeftoverFinder({ ledger, steps, workspace, logger });
   const layout = dataLayout(config.dataDir);

@@ -20,6 +20,7 @@ import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
 import { loadConfig } from '../config/load-config';
+import { dynamicConfigArgs } from '../config/temporal-server-settings';
 import { createLogger } from '../worker/logger';
 import { metricsBindAddress } from '../worker/runtime';
 import { ensureDemoKeys, type DemoKeys } from './demo-keys';
@@ -88,11 +89,7 @@ async function main(): Promise<void> {
       '--namespace',
       config.temporal.namespace,
       ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
-      '--dynamic-config-value',
-      'frontend.enableUpdateWorkflowExecution=true',
-      // Environment entities start on demand with update-with-start.
-      '--dynamic-config-value',
-      'frontend.enableExecuteMultiOperation=true',
+      ...dynamicConfigArgs(),
       '--log-level',
       'warn',
     ],

@@ -12,6 +12,7 @@ import { alertChannelSecrets, HttpAlertSender } from '../activities/alerts/alert
 import { openArtifactStore } from '../artifacts/open-artifact-store';
 import { createCdfClientFactory } from '../activities/cdf/cdf-client-factory';
 import { MAX_HEARTBEAT_THROTTLE_MS } from '../activities/heartbeat';
+import { serverHeartbeatReceipts } from '../activities/heartbeat-receipts';
 import { ConfigRepository } from '../activities/git/config-repository';
 import { EntityLedger, EnvironmentEntities } from '../activities/environments/environment-entities';
 import { DeploymentLedger } from '../activities/ledger/deployment-ledger';
@@ -64,6 +65,7 @@ export function createDefaultDeps(
     resolver: createToolkitResolver(config.toolkit),
     secretsToMask: alertChannelSecrets(config.environments, secrets),
     metrics,
+    heartbeatReceipts: serverHeartbeatReceipts(client),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { ErrorType, PromotionError } from '../../contracts/errors';
 import { activityLogger } from '../activity-context';
 import { heartbeatOf } from '../heartbeat';
+import type { HeartbeatReceipts } from '../heartbeat-receipts';
 import type { RunWorkspace } from '../workspace/run-workspace';
 import { buildRefusal, readBuildReport, type BuildReport } from './build-report';
 import { PlanParseError, type ParsedDryRun } from './dry-run-parser';
@@ -80,6 +81,8 @@ export interface ToolkitStepsDeps {
   /** Folder of cdf.toml inside a checkout (`repository.projectDir`). */
   projectDir: string;
   logger: Logger;
+  /** Lets an apply see that the server has its "deploy started" beat; without it, it waits out the throttle. */
+  heartbeatReceipts?: HeartbeatReceipts;
 }
 
 /** A plan the parser cannot read, as the diff reports it (the apply's own dry-run throws PlanParseError as is). */
@@ -108,8 +111,10 @@ async function withProgress<T>(
   logger: Logger,
   what: string,
   work: (track: (line: string) => void) => Promise<T>,
+  receipts?: HeartbeatReceipts,
 ): Promise<T> {
-  const hb = heartbeatOf();
+  const ctx = Context.current();
+  const hb = heartbeatOf(ctx);
   const log = activityLogger(logger);
   const lastLines: string[] = [];
   let lines = 0;
@@ -135,7 +140,10 @@ async function withProgress<T>(
       // A worker killed a moment into the deploy must already have said that it began: otherwise the retry takes
       // the deploy for one that never started (and runs the drift check on a half-deployed plan). The worker may
       // hold this beat back for its throttle interval, so the deploy starts once the beat has surely gone out.
-      if (what === 'apply' && !deployStarted()) await hb.delivered();
+      if (what === 'apply' && !deployStarted()) {
+        hb.beat();
+        await hb.delivered(receipts && (async () => saysDeployStarted(await receipts(ctx.info))));
+      }
       return work((line) => {
         lines += 1;
         if (line.trim()) lastLines.push(line.slice(0, LINE_CHARS));
@@ -171,18 +179,22 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
   ): Promise<ToolkitOutput> => {
     const log = activityLogger(deps.logger);
     log.info({ step, toolkitVersion: toolkit.version }, `toolkit ${step} started`);
-    const out = await withProgress(deps.logger, step, (track) =>
-      deps.toolkit.run(step, {
-        environment: target.environment,
-        worktreeDir: target.worktreeDir,
-        buildDir,
-        toolkit,
-        logDir: target.logDir,
-        extraArgs,
-        signal: Context.current().cancellationSignal,
-        onLine: track,
-        sink,
-      }),
+    const out = await withProgress(
+      deps.logger,
+      step,
+      (track) =>
+        deps.toolkit.run(step, {
+          environment: target.environment,
+          worktreeDir: target.worktreeDir,
+          buildDir,
+          toolkit,
+          logDir: target.logDir,
+          extraArgs,
+          signal: Context.current().cancellationSignal,
+          onLine: track,
+          sink,
+        }),
+      deps.heartbeatReceipts,
     );
     log.info({ step, durationMs: out.durationMs }, `toolkit ${step} finished`);
     return out;
@@ -244,7 +256,10 @@ export function createToolkitSteps(deps: ToolkitStepsDeps): ToolkitSteps {
  * (not from the attempt number: an attempt that died in its pre-deploy check changed nothing).
  */
 export function deployStarted(): boolean {
-  const details = Context.current().info.heartbeatDetails as
-    { step?: unknown; deployStarted?: unknown } | undefined;
-  return details?.deployStarted === true || details?.step === 'apply';
+  return saysDeployStarted(Context.current().info.heartbeatDetails);
+}
+
+function saysDeployStarted(details: unknown): boolean {
+  const d = details as { step?: unknown; deployStarted?: unknown } | undefined;
+  return d?.deployStarted === true || d?.step === 'apply';
 }

@@ -11,6 +11,7 @@ import {
   environmentSearchAttribute,
   phaseSearchAttribute,
 } from '../../contracts/search-attributes';
+import { dynamicConfigArgs } from '../../config/temporal-server-settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -51,11 +52,7 @@ export function startTemporal(options: ServerOptions = {}): Promise<TestWorkflow
         commitSearchAttribute,
         outcomeSearchAttribute,
       ],
-      extraArgs: [
-        'frontend.enableUpdateWorkflowExecution=true',
-        'frontend.enableExecuteMultiOperation=true',
-        ...(options.dynamicConfig ?? []),
-      ].flatMap((v) => ['--dynamic-config-value', v]),
+      extraArgs: dynamicConfigArgs(options.dynamicConfig),
     },
   });
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { stringify as stringifyYaml } from 'yaml';
 import { environmentStateQuery, environmentWorkflowId } from '../../contracts/environment-entity';
@@ -128,6 +129,12 @@ test('two workers with separate data dirs and one S3 store: SIGKILL mid-diff and
   expect(
     (await stack.admin.requests()).some((r) => r.method === 'POST' && /\/models\/containers$/.test(r.path)),
   ).toBe(true);
+  // The server has the apply's "deploy started" beat, which a retry reads, while the deploy is under way.
+  const applying = (await handle.describe()).raw.pendingActivities?.find(
+    (a) => a.activityType?.name === 'applyPlan',
+  );
+  const beat = applying?.heartbeatDetails?.payloads?.[0];
+  expect(beat && defaultPayloadConverter.fromPayload(beat)).toMatchObject({ deployStarted: true });
   const applyVictim = workerRunning(workflowId, 'applyPlan');
   applyVictim.killHard();
   await applyVictim.exited;

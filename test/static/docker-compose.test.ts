@@ -9,6 +9,7 @@ import { METRICS, SDK_METRICS } from '../../contracts/metrics';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../contracts/search-attributes';
 import { ConfigurationError } from '../../contracts/errors';
 import { parseConfig } from '../../config/load-config';
+import { SERVER_DYNAMIC_CONFIG } from '../../config/temporal-server-settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -233,7 +234,7 @@ describe('docker-compose.yml', () => {
     expect(isDict(temporal.healthcheck)).toBe(true);
   });
 
-  test('the dynamic config file mounted into Temporal exists and enables Workflow Updates', () => {
+  test('the dynamic config file mounted into Temporal exists and sets what the dev server is started with', () => {
     const temporal = service('temporal');
     const configured = environment(temporal).DYNAMIC_CONFIG_FILE_PATH;
     expect(configured).toBeDefined();
@@ -246,6 +247,8 @@ describe('docker-compose.yml', () => {
     expect(existsSync(host!)).toBe(true);
     const dynamic = parseYaml(readFileSync(host!, 'utf8')) as Record<string, Array<{ value: unknown }>>;
     expect(dynamic['frontend.enableUpdateWorkflowExecution']?.[0]?.value).toBe(true);
+    for (const [key, value] of Object.entries(SERVER_DYNAMIC_CONFIG))
+      expect({ key, value: dynamic[key]?.[0]?.value }).toEqual({ key, value });
   });
 
   test('the namespace job registers exactly the search attributes of contracts/search-attributes.ts', () => {

@@ -77,3 +77,29 @@ test('delivered() waits out the time a beat is held back', async () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
   });
 });
+
+test('delivered() ends as soon as the server shows the beat, without waiting out the throttle', async () => {
+  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
+  await env.run(async () => {
+    const hb = new Heartbeat(Context.current(), 2_000);
+    hb.beat();
+    hb.beat();
+    let asked = 0;
+    const t0 = Date.now();
+    await hb.delivered(async () => ++asked >= 2);
+    expect(asked).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+});
+
+test('delivered() falls back to the throttle rule when the server cannot be asked', async () => {
+  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
+  await env.run(async () => {
+    const hb = new Heartbeat(Context.current(), THROTTLE_MS);
+    hb.beat();
+    hb.beat();
+    const t0 = Date.now();
+    await hb.delivered(() => Promise.reject(new Error('unavailable')));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
+  });
+});
