@@ -50,7 +50,9 @@ COPY --from=build --chown=root:root /app/dist ./dist
 RUN mkdir -p /var/lib/cdf-promotion/toolkits /etc/cdf-promotion \
  && chown -R node:node /var/lib/cdf-promotion
 
+# MALLOC_ARENA_MAX: see WORKER_PROCESS_ENV in config/defaults.ts (two malloc arenas: 100-200 MB less RSS).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     CDF_PROMOTION_CONFIG=/etc/cdf-promotion/promotion.yaml \
     HOME=/home/node
 # The official node image's unprivileged user (uid/gid 1000).

@@ -35,12 +35,21 @@ export const METRICS_DEFAULTS = {
 } as const;
 
 /**
- * Runs kept in the worker's memory between their steps. A run parked at approval held about 1.5 MB there; past
- * this many, the least recent is evicted and replayed from history when its approval comes.
+ * Workflows (runs and environment entities) kept in the worker's memory between their steps; past this many, the
+ * least recent is evicted and replayed from its history when its approval (or timer) comes. Each cached one costs
+ * 3 to 5 MB; at 100, 300 parked runs took the worker to 760 MB, at 10 under 400 MB (bench/README.md): a parked
+ * run need not stay in memory, and a replay of a promotion's history is cheap.
  */
 export const WORKER_DEFAULTS = {
-  maxCachedWorkflows: 100,
+  maxCachedWorkflows: 10,
 } as const;
+
+/**
+ * glibc's malloc arenas for the worker's many threads (the SDK's core, the workflow threads) kept about 100 to 200 MB
+ * of freed memory; two arenas keep the worker's RSS close to what it uses. Set by the launchers (the Docker image,
+ * `npm start`, the benchmarks): glibc reads it when the process starts.
+ */
+export const WORKER_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
 export const CONFIG_ENV_VAR = 'CDF_PROMOTION_CONFIG';
 export const DEFAULT_CONFIG_PATH = 'config/promotion.yaml';

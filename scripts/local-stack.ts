@@ -20,6 +20,7 @@ import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
 import { loadConfig } from '../config/load-config';
+import { WORKER_PROCESS_ENV } from '../config/defaults';
 import { dynamicConfigArgs } from '../config/temporal-server-settings';
 import { createLogger } from '../worker/logger';
 import { metricsBindAddress } from '../worker/runtime';
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
       ...process.env,
+      ...WORKER_PROCESS_ENV,
       CDF_PROMOTION_CONFIG: CONFIG,
       // Sandbox credentials; a real deployment sets these from its secret store.
       CDF_TOKEN_DEV: 'sandbox-token-dev',

@@ -16,6 +16,7 @@ import { BUNDLE_PATH, startTemporal } from '../../test/helpers/temporal-server';
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process';
 import { buildWorkflowBundle } from '../../worker/build-workflow-bundle';
 import { gitAs } from '../../scripts/demo-repo';
+import { WORKER_PROCESS_ENV } from '../../config/defaults';
 
 export const TASK_QUEUE = 'cdf-promotions-bench';
 export const INSTANT_TOOLKIT = path.join(__dirname, 'instant-toolkit.sh');
@@ -147,7 +148,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
     worker = await startWorkerProcess(
       'bench-worker',
       configFile,
-      { ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
+      { ...WORKER_PROCESS_ENV, ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
       path.join(__dirname, 'worker-main.ts'),
     );
   } catch (err) {

@@ -10,6 +10,7 @@ import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../contracts/search-attribute
 import { ConfigurationError } from '../../contracts/errors';
 import { parseConfig } from '../../config/load-config';
 import { SERVER_DYNAMIC_CONFIG } from '../../config/temporal-server-settings';
+import { WORKER_PROCESS_ENV } from '../../config/defaults';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -722,6 +723,12 @@ describe('Dockerfile', () => {
       expect(resolved).toMatch(/^[\w./-]+:[\w.-]+$/);
       expect(resolved).not.toMatch(/:latest$/);
     }
+  });
+
+  test("the worker image runs with the environment the worker's launchers give it (malloc arenas)", () => {
+    const env = finalStage.filter((l) => /^ENV\s/.test(l)).join(' ');
+    for (const [key, value] of Object.entries(WORKER_PROCESS_ENV))
+      expect(env).toMatch(new RegExp(`\\b${key}=${value}\\b`));
   });
 
   test('pins authlib beside the Toolkit, as scripts/versions.env does (0.8.271 imports it undeclared)', () => {
