@@ -15,6 +15,11 @@ export const SERVER_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number>> =
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
   'history.visibilityProcessorMaxPollRPS': 1000,
+  // Signals that arrive while a workflow task runs wait in a buffer; past 100 the server fails that task
+  // (FORCE_CLOSE_COMMAND) and the next one replays the run. Under a flood of refused approval signals that failed
+  // one task in two, and the failed tasks' signals replayed as one activation of thousands of signals, past the
+  // SDK's 2 s deadlock limit, which crashed the worker thread ("async hook stack has become corrupted").
+  'history.maximumBufferedEventsBatch': 1000,
 };
 
 /** `--dynamic-config-value KEY=JSON` arguments for `temporal server start-dev`, with `extra` (`KEY=JSON`) after. */

@@ -5,8 +5,9 @@
  * oversized payloads cannot keep a valid approval from completing the run; a retried update counts once; the
  * cancel update checks who asks.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import {
   approveSignal,
   approveUpdate,
@@ -145,6 +146,22 @@ test('10,000 refused signals and two 1.5 MB payloads cannot stop a valid approva
       }),
     );
     expect(sent + refusedByServer).toBe(10_000);
+    // No workflow task was failed to flush the signals buffered meanwhile (the server's buffer is sized for this,
+    // config/temporal-server-settings.ts): each failure replayed the run, and the signals of failed tasks replayed
+    // together as one activation too long for the SDK, which crashed the worker's workflow thread.
+    // (Through a connection that takes large messages: the two 1.5 MB payloads are in the history.)
+    const large = await Connection.connect({
+      address: env.address,
+      channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+    });
+    const history = await new Client({ connection: large }).workflow
+      .getHandle(handle.workflowId)
+      .fetchHistory();
+    await large.close();
+    const failedTasks = (history.events ?? []).filter(
+      (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    );
+    expect(failedTasks).toEqual([]);
     // The query still answers, and stays small.
     const status = await handle.query(statusQuery);
     expect(JSON.stringify(status).length).toBeLessThan(20_000);
