@@ -66,40 +66,30 @@ test('every beat carries what the step last described', () =>
     ]);
   }));
 
-test('delivered() waits out the time a beat is held back', async () => {
+/** How long delivered(received) takes after a beat the worker holds back (a second beat right after a first). */
+async function waitForHeldBeat(throttleMs: number, received?: () => Promise<boolean>): Promise<number> {
   const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
-  await env.run(async () => {
-    const hb = new Heartbeat(Context.current(), THROTTLE_MS);
+  return env.run(async () => {
+    const hb = new Heartbeat(Context.current(), throttleMs);
     hb.beat();
     hb.beat();
     const t0 = Date.now();
-    await hb.delivered();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
+    await hb.delivered(received);
+    return Date.now() - t0;
   });
+}
+
+test('delivered() waits out the time a beat is held back', async () => {
+  expect(await waitForHeldBeat(THROTTLE_MS)).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
 });
 
 test('delivered() ends as soon as the server shows the beat, without waiting out the throttle', async () => {
-  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
-  await env.run(async () => {
-    const hb = new Heartbeat(Context.current(), 2_000);
-    hb.beat();
-    hb.beat();
-    let asked = 0;
-    const t0 = Date.now();
-    await hb.delivered(async () => ++asked >= 2);
-    expect(asked).toBe(2);
-    expect(Date.now() - t0).toBeLessThan(1_000);
-  });
+  let asked = 0;
+  expect(await waitForHeldBeat(2_000, async () => ++asked >= 2)).toBeLessThan(1_000);
+  expect(asked).toBe(2);
 });
 
 test('delivered() falls back to the throttle rule when the server cannot be asked', async () => {
-  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 8_000 });
-  await env.run(async () => {
-    const hb = new Heartbeat(Context.current(), THROTTLE_MS);
-    hb.beat();
-    hb.beat();
-    const t0 = Date.now();
-    await hb.delivered(() => Promise.reject(new Error('unavailable')));
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
-  });
+  const waited = await waitForHeldBeat(THROTTLE_MS, () => Promise.reject(new Error('unavailable')));
+  expect(waited).toBeGreaterThanOrEqual(THROTTLE_MS - 20);
 });
