@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import { approveUpdate, statusQuery } from '../contracts/messages';
 import { type BenchResult, type Benchmark } from './harness';
 import {
@@ -114,9 +114,20 @@ export const parkedRunsBench: Benchmark = {
         process.stderr.write(`  memory parked: ${JSON.stringify(stack.workerMemory())}\n`);
         const planHash = (await handles[0]!.query(statusQuery)).planHash!;
         const approveFrom = Date.now();
-        await pool(handles, Number(options['approve-concurrency'] ?? 50), (h) =>
-          h.executeUpdate(approveUpdate, { args: [{ approver: APPROVER, planHash }] }),
-        );
+        // As `cdf-promote approve` says: when no worker takes the update within the RPC's deadline (a saturated
+        // worker), sending it again with the same update id is safe.
+        await pool(handles, Number(options['approve-concurrency'] ?? 50), async (h) => {
+          for (;;) {
+            try {
+              return await h.executeUpdate(approveUpdate, {
+                args: [{ approver: APPROVER, planHash }],
+                updateId: `bench-approve-${h.workflowId}`,
+              });
+            } catch (err) {
+              if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+            }
+          }
+        });
         const approvedAllS = (Date.now() - approveFrom) / 1000;
         const results = await pool(
           handles,
