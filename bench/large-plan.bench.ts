@@ -164,7 +164,7 @@ async function loadModes(file: string, work: string) {
   const { parseDryRunOutput } = await import('../activities/toolkit/dry-run-parser');
   const { CliToolkitRunner } = await import('../activities/toolkit/toolkit-runner');
   const { createToolkitSteps } = await import('../activities/toolkit/toolkit-steps');
-  const { RunWorkspace } = await import('../activities/workspace/run-workspace');
+  const { emptyCheckouts, pinnedResolver } = await import('../test/support/fake-checkouts');
   const { runCommand } = await import('../activities/process/run-command');
   const { redact } = await import('../activities/redact');
   const { buildConfig, minimalRawConfig } = await import('../test/unit/helpers');
@@ -184,19 +184,11 @@ async function loadModes(file: string, work: string) {
     };
     const config = buildConfig(raw, path.join(work, 'promotion.yaml'));
     const layout = dataLayout(config.dataDir);
-    const workspace = new RunWorkspace(layout, {
-      resolve: async () => COMMIT,
-      checkout: async (_commit: string, dir: string) => void mkdirSync(dir, { recursive: true }),
-      remove: async () => undefined,
-      isOnBranch: async () => false,
-    });
-    const resolver = {
-      forProject: async () => ({ version: '0.9.28', executable: 'cdf', source: 'cache' as const }),
-    };
+    const workspace = emptyCheckouts(layout, COMMIT);
     const logger = pino({ level: 'silent' });
     const steps = createToolkitSteps({
       toolkit: new CliToolkitRunner({ config, secrets: { CDF_TOKEN_PROD: TOKEN } }),
-      resolver: resolver as never,
+      resolver: pinnedResolver,
       workspace,
       projectDir: config.repository.projectDir,
       logger,

@@ -16,17 +16,15 @@ import { approveSignal } from '../contracts/messages';
 import type { PromotionResult } from '../contracts/types';
 import { WarmPythonPool } from '../activities/process/warm-python';
 import { warmPython } from '../activities/process/warm-python';
-import { CliToolkitRunner, type ToolkitStep } from '../activities/toolkit/toolkit-runner';
-import { parseConfig } from '../config/load-config';
+import { type CliToolkitRunner, type ToolkitStep } from '../activities/toolkit/toolkit-runner';
 import { FakeCdfAdmin } from '../fakes/cdf/admin-client';
 import { startFakeCdf } from '../fakes/cdf/server';
-import { ensureDemoRepo } from '../scripts/demo-repo';
-import { startStack, TOOLKIT_CACHE, type Stack } from '../test/helpers/stack';
+import { startStack, type Stack } from '../test/helpers/stack';
 import { startTemporal } from '../test/helpers/temporal-server';
 import { uniqueId, waitForPhase } from '../test/helpers/workflows';
+import { demoToolkitRunners } from '../test/support/demo-toolkit-runners';
 import { type BenchResult, type Benchmark } from './harness';
 
-const CDF = path.join(TOOLKIT_CACHE, '0.9.28', 'bin', 'cdf');
 const ROUNDS = Number(process.env.TOOLKIT_SPEED_ROUNDS ?? 3);
 
 const median = (xs: number[]): number => {
@@ -45,27 +43,7 @@ async function commandRounds(): Promise<{ hand: number[]; warm3: number[]; warm4
   const admin = new FakeCdfAdmin(fakeCdf.url);
   const pool = new WarmPythonPool();
   try {
-    const repoDir = ensureDemoRepo(path.join(dir, 'repo')).dir; // work tree: v2, which pins 0.9.28
-    const config = parseConfig(
-      {
-        temporal: { address: 'unused', namespace: 'default', taskQueue: 'q', uiUrl: 'http://127.0.0.1:8233' },
-        repository: { url: repoDir, organizationDir: 'org' },
-        dataDir: path.join(dir, 'data'),
-        toolkit: { profile: 'cdf', executable: CDF },
-        environments: {
-          prod: {
-            cdfProject: 'demo-prod',
-            baseUrl: fakeCdf.url,
-            credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_PROD' },
-            approval: { timeout: '1h', approvers: ['bob', 'carol'], requiredApprovals: 1 },
-          },
-        },
-      },
-      path.join(dir, 'promotion.yaml'),
-    );
-    const secrets = { CDF_TOKEN_PROD: 'bench-token-0123456789' };
-    const fresh = new CliToolkitRunner({ config, secrets });
-    const warm = new CliToolkitRunner({ config, secrets, warm: pool });
+    const { repoDir, fresh, warm } = demoToolkitRunners(dir, fakeCdf.url, pool, 'bench-token-0123456789');
     const ctx = {
       environment: 'prod',
       worktreeDir: repoDir,

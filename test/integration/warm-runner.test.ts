@@ -8,21 +8,18 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { parseConfig } from '../../config/load-config';
 import { runCommand, type CommandResult } from '../../activities/process/run-command';
 import { toolkitInterpreter, WarmPythonPool } from '../../activities/process/warm-python';
 import {
-  CliToolkitRunner,
+  type CliToolkitRunner,
   PER_COMMAND_ENV,
   type ToolkitOutput,
 } from '../../activities/toolkit/toolkit-runner';
 import { PromotionError } from '../../contracts/errors';
 import { startFakeCdf, type RunningFakeCdf } from '../../fakes/cdf/server';
-import { ensureDemoRepo } from '../../scripts/demo-repo';
-import { TOOLKIT_CACHE } from '../helpers/stack';
+import { CDF_0_9 as CDF, demoToolkitRunners } from '../support/demo-toolkit-runners';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CDF = path.join(TOOLKIT_CACHE, '0.9.28', 'bin', 'cdf');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'warm-runner-'));
 const pool = new WarmPythonPool();
 let fakeCdf: RunningFakeCdf;
@@ -256,27 +253,11 @@ describe('the real Toolkit, fresh and warm', () => {
   let repoDir: string;
 
   beforeAll(() => {
-    repoDir = ensureDemoRepo(path.join(dir, 'repo')).dir; // its work tree is v2, which pins 0.9.28
-    const config = parseConfig(
-      {
-        temporal: { address: 'unused', namespace: 'default', taskQueue: 'q', uiUrl: 'http://127.0.0.1:8233' },
-        repository: { url: repoDir, organizationDir: 'org' },
-        dataDir: path.join(dir, 'data'),
-        toolkit: { profile: 'cdf', executable: CDF },
-        environments: {
-          prod: {
-            cdfProject: 'demo-prod',
-            baseUrl: fakeCdf.url,
-            credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN_PROD' },
-            approval: { timeout: '1h', approvers: ['bob', 'carol'], requiredApprovals: 1 },
-          },
-        },
-      },
-      path.join(dir, 'promotion.yaml'),
-    );
-    const secrets = { CDF_TOKEN_PROD: 'test-token-prod-0123456789' };
-    runnerFresh = new CliToolkitRunner({ config, secrets });
-    runnerWarm = new CliToolkitRunner({ config, secrets, warm: pool });
+    ({
+      repoDir,
+      fresh: runnerFresh,
+      warm: runnerWarm,
+    } = demoToolkitRunners(dir, fakeCdf.url, pool, 'test-token-prod-0123456789'));
   });
 
   /** Timings and the run's own folders are the only things allowed to differ. */

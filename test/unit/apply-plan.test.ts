@@ -16,7 +16,7 @@ import { createApplyPlan } from '../../activities/steps/apply-plan';
 import type { ResolvedToolkit } from '../../activities/toolkit/toolkit-resolver';
 import type { ToolkitSteps } from '../../activities/toolkit/toolkit-steps';
 import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
-import { RunWorkspace } from '../../activities/workspace/run-workspace';
+import { emptyCheckouts } from '../support/fake-checkouts';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'toolkit', '0.9.28');
@@ -41,13 +41,7 @@ async function setup(
   raw.artifacts = { dir: path.join(tmp.dir, `${id}-shared-artifacts`) };
   const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
   const layout = dataLayout(config.dataDir);
-  const repository = {
-    resolve: async () => COMMIT,
-    checkout: async (_commit: string, dir: string) => void mkdirSync(dir, { recursive: true }),
-    remove: async () => undefined,
-    isOnBranch: async () => false,
-  };
-  const workspace = new RunWorkspace(layout, repository);
+  const workspace = emptyCheckouts(layout, COMMIT);
   const artifacts = new FilesystemArtifactStore(config.artifacts.dir);
   const { hash } = await artifacts.putPlan(options.approved ?? DRY_RUN);
   const rebuiltText = options.rebuilt ?? DRY_RUN;

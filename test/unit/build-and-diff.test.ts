@@ -14,7 +14,7 @@ import { createBuildAndDiff } from '../../activities/steps/build-and-diff';
 import type { BuildReport } from '../../activities/toolkit/build-report';
 import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
 import type { ToolkitSteps } from '../../activities/toolkit/toolkit-steps';
-import { RunWorkspace } from '../../activities/workspace/run-workspace';
+import { emptyCheckouts, PINNED_TOOLKIT } from '../support/fake-checkouts';
 import type { DiffResult } from '../../contracts/activity-types';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
@@ -51,13 +51,8 @@ async function diff(artifacts?: Record<string, unknown>) {
   raw.dataDir = path.join(tmp.dir, `data-${Math.random().toString(36).slice(2)}`);
   if (artifacts) raw.artifacts = artifacts;
   const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
-  const workspace = new RunWorkspace(dataLayout(config.dataDir), {
-    resolve: async () => COMMIT,
-    checkout: async () => undefined,
-    remove: async () => undefined,
-    isOnBranch: async () => false,
-  });
-  const toolkit = { version: '0.9.28', executable: 'cdf', source: 'cache' as const };
+  const workspace = emptyCheckouts(dataLayout(config.dataDir), COMMIT);
+  const toolkit = PINNED_TOOLKIT;
   const steps = {
     has: () => true,
     dryRun: async (_target: unknown, _build: string, outputDir: string) => {

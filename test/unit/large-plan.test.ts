@@ -17,9 +17,8 @@ import { createBuildAndDiff } from '../../activities/steps/build-and-diff';
 import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
 import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
 import { createToolkitSteps } from '../../activities/toolkit/toolkit-steps';
-import type { ToolkitResolver } from '../../activities/toolkit/toolkit-resolver';
-import { RunWorkspace } from '../../activities/workspace/run-workspace';
 import type { DiffResult } from '../../contracts/activity-types';
+import { emptyCheckouts, pinnedResolver } from '../support/fake-checkouts';
 import { generateDryRunText } from '../support/large-plan';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
@@ -50,19 +49,11 @@ test('a plan of a few MB is stored byte for byte under its sha256, with the toke
     },
   };
   const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
-  const workspace = new RunWorkspace(dataLayout(config.dataDir), {
-    resolve: async () => COMMIT,
-    checkout: async (_commit: string, dir: string) => void mkdirSync(dir, { recursive: true }),
-    remove: async () => undefined,
-    isOnBranch: async () => false,
-  });
-  const resolver = {
-    forProject: async () => ({ version: '0.9.28', executable: 'cdf', source: 'cache' as const }),
-  } as unknown as ToolkitResolver;
+  const workspace = emptyCheckouts(dataLayout(config.dataDir), COMMIT);
   const logger = pino({ level: 'silent' });
   const steps = createToolkitSteps({
     toolkit: new CliToolkitRunner({ config, secrets: { CDF_TOKEN_PROD: TOKEN } }),
-    resolver,
+    resolver: pinnedResolver,
     workspace,
     projectDir: config.repository.projectDir,
     logger,

@@ -1,0 +1,22 @@
+/**
+ * A run workspace and a Toolkit resolver that need no git and no Toolkit install: every ref resolves to one
+ * commit, a checkout is an empty folder, and every checkout pins 0.9.28 (for activity tests and benchmarks that run
+ * a profile of their own).
+ */
+import { mkdirSync } from 'node:fs';
+import type { ToolkitResolver } from '../../activities/toolkit/toolkit-resolver';
+import { RunWorkspace } from '../../activities/workspace/run-workspace';
+import type { DataLayout } from '../../config/data-layout';
+
+export const PINNED_TOOLKIT = { version: '0.9.28', executable: 'cdf', source: 'cache' as const };
+
+export const pinnedResolver = { forProject: async () => PINNED_TOOLKIT } as unknown as ToolkitResolver;
+
+export function emptyCheckouts(layout: DataLayout, commit: string): RunWorkspace {
+  return new RunWorkspace(layout, {
+    resolve: async () => commit,
+    checkout: async (_commit: string, dir: string) => void mkdirSync(dir, { recursive: true }),
+    remove: async () => undefined,
+    isOnBranch: async () => false,
+  });
+}
