@@ -17,7 +17,11 @@ export const KEEP_ALIVE_MS = 2_000;
 export const MAX_HEARTBEAT_THROTTLE_MS = 500;
 /** Time for a beat the worker has released to be encoded and handed to the RPC. */
 const SEND_MARGIN_MS = 250;
-/** How often, and until how long after the beat should have been sent, the server is asked whether it has it. */
+/**
+ * How often, and until how long after the beat should have been sent, the server is asked whether it has it: soon
+ * at first (a beat usually arrives within milliseconds, and the deploy waits for it), then every 20 ms.
+ */
+const RECEIPT_FIRST_POLL_MS = 2;
 const RECEIPT_POLL_MS = 20;
 const RECEIPT_WAIT_MS = 5_000;
 
@@ -76,12 +80,14 @@ export class Heartbeat {
     const sentBy = this.sendsAt() + SEND_MARGIN_MS;
     const pause = (ms: number): Promise<void> => sleepFor(ms, undefined, { signal }).catch(() => undefined);
     if (received) {
+      let every = RECEIPT_FIRST_POLL_MS;
       for (const giveUpAt = sentBy + RECEIPT_WAIT_MS; !signal.aborted && Date.now() < giveUpAt;) {
         // A server that cannot be asked leaves the throttle rule.
         const has = await received().catch(() => undefined);
         if (has) return;
         if (has === undefined) break;
-        await pause(RECEIPT_POLL_MS);
+        await pause(every);
+        every = Math.min(every * 2, RECEIPT_POLL_MS);
       }
     }
     const wait = sentBy - Date.now();

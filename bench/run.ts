@@ -57,13 +57,17 @@ function printTable(results: BenchResult[]): void {
   for (const row of rows.slice(1)) console.log(line(row));
 }
 
-/** Benchmark names and `--name value` options (`parked-runs --runs 200`). */
+/**
+ * Benchmark names and `--name value` options (`parked-runs --runs 200`); `--name=value` for a value that starts
+ * with dashes (`--worker-node-args=--max-semi-space-size=4`).
+ */
 function parseArgs(argv: string[]): { only: string[]; options: BenchOptions } {
   const only: string[] = [];
   const options: BenchOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) only.push(arg);
+    else if (arg.includes('=')) options[arg.slice(2, arg.indexOf('='))] = arg.slice(arg.indexOf('=') + 1);
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) options[arg.slice(2)] = argv[++i];
     else options[arg.slice(2)] = 'true';
   }

@@ -4,7 +4,7 @@
  * before a ref is resolved.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PromotionError, ErrorType } from '../../contracts/errors';
 import { runCommand } from '../process/run-command';
@@ -127,16 +127,11 @@ export class ConfigRepository {
   async checkout(sha: string, dir: string): Promise<void> {
     const repo = await this.repoDir(false);
     if (existsSync(dir)) {
-      const head = await runCommand(['git', 'rev-parse', 'HEAD'], {
-        cwd: dir,
-        env: gitEnv(),
-        timeoutMs: 30_000,
-      });
-      if (head.exitCode === 0 && head.stdout.trim() === sha) return;
+      if ((await detachedHead(dir)) === sha) return;
       await this.remove(dir);
     }
     await mkdir(path.dirname(dir), { recursive: true });
-    await this.git(['worktree', 'prune'], repo);
+    // --force also takes a path still registered from a folder deleted by hand; remove() prunes the rest.
     await this.git(['worktree', 'add', '--force', '--detach', dir, sha], repo);
   }
 
@@ -166,14 +161,19 @@ export class ConfigRepository {
 
   async remove(dir: string): Promise<void> {
     const repo = await this.repoDir(false).catch(() => undefined);
-    if (repo)
-      await runCommand(['git', 'worktree', 'remove', '--force', dir], {
-        cwd: repo,
-        env: gitEnv(),
-        timeoutMs: 60_000,
-      });
+    const removed =
+      repo &&
+      (
+        await runCommand(['git', 'worktree', 'remove', '--force', dir], {
+          cwd: repo,
+          env: gitEnv(),
+          timeoutMs: 60_000,
+        })
+      ).exitCode === 0;
     await rm(dir, { recursive: true, force: true });
-    if (repo) await runCommand(['git', 'worktree', 'prune'], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
+    // Only a folder git could not remove (not a worktree, half-written, gone) may leave a stale registration.
+    if (repo && !removed)
+      await runCommand(['git', 'worktree', 'prune'], { cwd: repo, env: gitEnv(), timeoutMs: 60_000 });
   }
 
   private async git(args: string[], cwd: string): Promise<string> {
@@ -185,6 +185,22 @@ export class ConfigRepository {
       );
     }
     return res.stdout;
+  }
+}
+
+/**
+ * The commit a worktree made by checkout() has checked out, read from its files instead of starting git (a
+ * process start costs a busy worker milliseconds, and every step checks its folder): `.git` names the worktree's
+ * admin folder, whose HEAD holds the sha of a detached checkout. Undefined for anything else.
+ */
+async function detachedHead(dir: string): Promise<string | undefined> {
+  try {
+    const link = /^gitdir: (.+)$/m.exec(await readFile(path.join(dir, '.git'), 'utf8'));
+    if (!link) return undefined;
+    const head = (await readFile(path.resolve(dir, link[1]!.trim(), 'HEAD'), 'utf8')).trim();
+    return /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(head) ? head : undefined;
+  } catch {
+    return undefined;
   }
 }
 

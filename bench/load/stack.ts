@@ -29,6 +29,8 @@ export interface LoadStackOptions {
   maxCachedWorkflows?: number;
   /** More environment variables for the worker process (`--worker-env`, `KEY=value,...`). */
   workerEnv?: Record<string, string>;
+  /** Node and V8 flags for the worker process (`--worker-node-args`, `--flag=value,...`). */
+  workerNodeArgs?: string[];
   /** Dynamic config of the dev server (`key=value`), to try its settings (`--server-config`). */
   serverConfig?: string[];
 }
@@ -150,6 +152,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
       configFile,
       { ...WORKER_PROCESS_ENV, ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
       path.join(__dirname, 'worker-main.ts'),
+      options.workerNodeArgs,
     );
   } catch (err) {
     await env.teardown();
@@ -196,6 +199,7 @@ export function commonStackOptions(options: Record<string, string | undefined>):
     workerEnv: Object.fromEntries(
       pairs(options['worker-env']).map((kv) => kv.split('=', 2) as [string, string]),
     ),
+    workerNodeArgs: pairs(options['worker-node-args']),
     serverConfig: pairs(options['server-config']),
   };
 }

@@ -57,8 +57,10 @@ export async function startWorkerProcess(
   env: NodeJS.ProcessEnv,
   /** Another entry module (the benchmarks add memory reports to the same start-up). */
   entry = ENTRY,
+  /** Node and V8 flags for the worker process (before its entry module). */
+  nodeArgs: string[] = [],
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, '-r', 'tsx/cjs', entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -3,7 +3,7 @@
  * and tags only, refs are resolved after a fetch, and pinned commits check out into per-run worktrees.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigRepository, removeDotEnvFiles } from '../../activities/git/config-repository';
@@ -41,6 +41,41 @@ test('a remote repository is cloned once, fetched on resolve, and checked out pe
   expect(readFileSync(path.join(worktree, 'config.yaml'), 'utf8')).toBe('v: 1\n');
   await repo.remove(worktree);
   expect(existsSync(worktree)).toBe(false);
+});
+
+test('a run folder is reused at its commit, replaced at another, and checked out again after being deleted by hand', async () => {
+  const repo = new ConfigRepository({ url: origin, mirrorDir: path.join(dir, 'data', 'mirror.git') });
+  const v1 = await repo.resolve('v1');
+  writeFileSync(path.join(origin, 'config.yaml'), 'v: 2\n');
+  git(origin, 'commit', '--quiet', '-am', 'two');
+  const v2 = await repo.resolve('main');
+  const worktree = path.join(dir, 'runs', 'r1', 'checkout');
+
+  await repo.checkout(v1, worktree);
+  // A later step of the same run finds its folder as it left it: not checked out again.
+  writeFileSync(path.join(worktree, 'step-output'), 'kept');
+  await repo.checkout(v1, worktree);
+  expect(readFileSync(path.join(worktree, 'step-output'), 'utf8')).toBe('kept');
+
+  await repo.checkout(v2, worktree);
+  expect(existsSync(path.join(worktree, 'step-output'))).toBe(false);
+  expect(readFileSync(path.join(worktree, 'config.yaml'), 'utf8')).toBe('v: 2\n');
+  expect(git(worktree, 'rev-parse', 'HEAD')).toBe(v2);
+
+  // Deleted without git: the stale registration does not block the next checkout of the same folder.
+  rmSync(worktree, { recursive: true, force: true });
+  await repo.checkout(v1, worktree);
+  expect(readFileSync(path.join(worktree, 'config.yaml'), 'utf8')).toBe('v: 1\n');
+
+  // A folder that is not a worktree at all is replaced too.
+  await repo.remove(worktree);
+  mkdirSync(worktree, { recursive: true });
+  writeFileSync(path.join(worktree, 'junk'), 'x');
+  await repo.checkout(v2, worktree);
+  expect(existsSync(path.join(worktree, 'junk'))).toBe(false);
+  expect(git(worktree, 'rev-parse', 'HEAD')).toBe(v2);
+  await repo.remove(worktree);
+  expect(git(origin, 'worktree', 'list', '--porcelain')).not.toContain(worktree);
 });
 
 test('pull-request refs of the remote are not reachable: only branches and tags are fetched', async () => {
