@@ -703,8 +703,21 @@ export async function runPipeline(
     await CancellationScope.nonCancellable(async () => {
       if (paths && outcome === 'smoke_failed' && applied && input.kind === 'promotion')
         await startAutomaticRollback();
+      const cleanup = async (): Promise<void> => {
+        try {
+          await quick.cleanupRun({ run });
+        } catch (err) {
+          log.warn('cleanup failed; the run folder stays on disk', { error: String(err) });
+        }
+      };
+      // The release, the alert and the cleanup do not wait for one another (runs recorded before this did them
+      // one after the other): no step needs the run's folder any more, and the audit record waits only for the
+      // alert it records.
+      const together = patched('finish-concurrently');
+      const cleaning = together ? cleanup() : undefined;
       // The smoke tests are over: the next run may have the environment while this one alerts and cleans up.
-      await releaseEnvironment(outcome, failure);
+      const releasing = releaseEnvironment(outcome, failure);
+      if (!together) await releasing;
       if (ALERTING_OUTCOMES.has(outcome) || alsoAlert) {
         enter('alerting');
         try {
@@ -756,11 +769,8 @@ export async function runPipeline(
           });
         }
       }
-      try {
-        await quick.cleanupRun({ run });
-      } catch (err) {
-        log.warn('cleanup failed; the run folder stays on disk', { error: String(err) });
-      }
+      if (together) await Promise.all([releasing, cleaning]);
+      else await cleanup();
       enter('done');
       // Inside the non-cancellable scope: after a cancellation, a new wait in the root scope would throw at once.
       await condition(allHandlersFinished);
