@@ -20,7 +20,7 @@ import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes';
 import { startAlertReceiver } from '../fakes/alert-receiver';
 import { startFakeCdf } from '../fakes/cdf/server';
 import { loadConfig } from '../config/load-config';
-import { WORKER_PROCESS_ENV } from '../config/defaults';
+import { withWorkerProcessEnv } from '../config/defaults';
 import { dynamicConfigArgs } from '../config/temporal-server-settings';
 import { createLogger } from '../worker/logger';
 import { metricsBindAddress } from '../worker/runtime';
@@ -123,8 +123,7 @@ async function main(): Promise<void> {
   const worker = spawn(process.execPath, [path.join(ROOT, 'dist', 'worker', 'main.js')], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
-      ...process.env,
-      ...WORKER_PROCESS_ENV,
+      ...withWorkerProcessEnv(process.env),
       CDF_PROMOTION_CONFIG: CONFIG,
       // Sandbox credentials; a real deployment sets these from its secret store.
       CDF_TOKEN_DEV: 'sandbox-token-dev',

@@ -16,7 +16,7 @@ import { BUNDLE_PATH, startTemporal } from '../../test/helpers/temporal-server';
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process';
 import { buildWorkflowBundle } from '../../worker/build-workflow-bundle';
 import { gitAs } from '../../scripts/demo-repo';
-import { WORKER_PROCESS_ENV } from '../../config/defaults';
+import { withWorkerProcessEnv } from '../../config/defaults';
 
 export const TASK_QUEUE = 'cdf-promotions-bench';
 export const INSTANT_TOOLKIT = path.join(__dirname, 'instant-toolkit.sh');
@@ -150,7 +150,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
     worker = await startWorkerProcess(
       'bench-worker',
       configFile,
-      { ...WORKER_PROCESS_ENV, ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
+      { ...withWorkerProcessEnv({}), ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
       path.join(__dirname, 'worker-main.ts'),
       options.workerNodeArgs,
     );

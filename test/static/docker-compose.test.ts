@@ -725,7 +725,7 @@ describe('Dockerfile', () => {
     }
   });
 
-  test("the worker image runs with the environment the worker's launchers give it (malloc arenas)", () => {
+  test("the worker image runs with the environment the worker's launchers give it (malloc arenas, young generation)", () => {
     const env = finalStage.filter((l) => /^ENV\s/.test(l)).join(' ');
     for (const [key, value] of Object.entries(WORKER_PROCESS_ENV))
       expect(env).toMatch(new RegExp(`\\b${key}=${value}\\b`));
