@@ -21,6 +21,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { withWorkerProcessEnv } from '../config/defaults';
 import { collectGarbage, type BenchResult, type Benchmark } from './harness';
 import { DIFF_PANELS, RESOURCE_TYPES, generateDryRunText } from '../test/support/large-plan';
 
@@ -96,7 +97,13 @@ function probeInChild(mode: Mode, file: string, work: string): Probe {
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', __filename, '--large-plan-probe', mode, file, work],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1024 * 1024 },
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1024 * 1024,
+      // The memory of a worker as its launchers start it (malloc arenas, young generation).
+      env: withWorkerProcessEnv(process.env),
+    },
   );
   return JSON.parse(out.trim().split('\n').pop()!) as Probe;
 }

@@ -197,7 +197,8 @@ export function commonStackOptions(options: Record<string, string | undefined>):
   return {
     ...(options.cache !== undefined ? { maxCachedWorkflows: Number(options.cache) } : {}),
     workerEnv: Object.fromEntries(
-      pairs(options['worker-env']).map((kv) => kv.split('=', 2) as [string, string]),
+      // At the first '=' only: a value may hold more (NODE_OPTIONS=--max-semi-space-size=16).
+      pairs(options['worker-env']).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     ),
     workerNodeArgs: pairs(options['worker-node-args']),
     serverConfig: pairs(options['server-config']),
