@@ -169,9 +169,7 @@ async function loadModes(file: string, work: string) {
   const { createApplyPlan } = await import('../activities/steps/apply-plan');
   const { DeploymentLedger } = await import('../activities/ledger/deployment-ledger');
   const { parseDryRunOutput } = await import('../activities/toolkit/dry-run-parser');
-  const { CliToolkitRunner } = await import('../activities/toolkit/toolkit-runner');
-  const { createToolkitSteps } = await import('../activities/toolkit/toolkit-steps');
-  const { emptyCheckouts, pinnedResolver } = await import('../test/support/fake-checkouts');
+  const { stepsOverEmptyCheckouts } = await import('../test/support/fake-checkouts');
   const { runCommand } = await import('../activities/process/run-command');
   const { redact } = await import('../activities/redact');
   const { buildConfig, minimalRawConfig } = await import('../test/unit/helpers');
@@ -191,15 +189,8 @@ async function loadModes(file: string, work: string) {
     };
     const config = buildConfig(raw, path.join(work, 'promotion.yaml'));
     const layout = dataLayout(config.dataDir);
-    const workspace = emptyCheckouts(layout, COMMIT);
     const logger = pino({ level: 'silent' });
-    const steps = createToolkitSteps({
-      toolkit: new CliToolkitRunner({ config, secrets: { CDF_TOKEN_PROD: TOKEN } }),
-      resolver: pinnedResolver,
-      workspace,
-      projectDir: config.repository.projectDir,
-      logger,
-    });
+    const { workspace, steps } = stepsOverEmptyCheckouts(config, COMMIT, { CDF_TOKEN_PROD: TOKEN }, logger);
     const store = openArtifactStore(config.artifacts);
     return { config, layout, workspace, steps, store, logger };
   };

@@ -4,9 +4,13 @@
  * a profile of their own).
  */
 import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
 import type { ToolkitResolver } from '../../activities/toolkit/toolkit-resolver';
+import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
+import { createToolkitSteps, type ToolkitSteps } from '../../activities/toolkit/toolkit-steps';
 import { RunWorkspace } from '../../activities/workspace/run-workspace';
-import type { DataLayout } from '../../config/data-layout';
+import { dataLayout, type DataLayout } from '../../config/data-layout';
+import type { WorkerConfig } from '../../config/schema';
 
 export const PINNED_TOOLKIT = { version: '0.9.28', executable: 'cdf', source: 'cache' as const };
 
@@ -19,4 +23,22 @@ export function emptyCheckouts(layout: DataLayout, commit: string): RunWorkspace
     remove: async () => undefined,
     isOnBranch: async () => false,
   });
+}
+
+/** The configuration's own commands, run for real with `secrets` as the worker's, over emptyCheckouts. */
+export function stepsOverEmptyCheckouts(
+  config: WorkerConfig,
+  commit: string,
+  secrets: Record<string, string>,
+  logger: Logger,
+): { workspace: RunWorkspace; steps: ToolkitSteps } {
+  const workspace = emptyCheckouts(dataLayout(config.dataDir), commit);
+  const steps = createToolkitSteps({
+    toolkit: new CliToolkitRunner({ config, secrets }),
+    resolver: pinnedResolver,
+    workspace,
+    projectDir: config.repository.projectDir,
+    logger,
+  });
+  return { workspace, steps };
 }

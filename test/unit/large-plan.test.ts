@@ -10,15 +10,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { openArtifactStore } from '../../artifacts/open-artifact-store';
-import { dataLayout } from '../../config/data-layout';
 import { composePlanText, leftoverSection, planPreamble } from '../../activities/plan/plan-document';
 import { writePlanFile } from '../../activities/plan/plan-file';
 import { createBuildAndDiff } from '../../activities/steps/build-and-diff';
 import { parseDryRunOutput } from '../../activities/toolkit/dry-run-parser';
-import { CliToolkitRunner } from '../../activities/toolkit/toolkit-runner';
-import { createToolkitSteps } from '../../activities/toolkit/toolkit-steps';
 import type { DiffResult } from '../../contracts/activity-types';
-import { emptyCheckouts, pinnedResolver } from '../support/fake-checkouts';
+import { stepsOverEmptyCheckouts } from '../support/fake-checkouts';
 import { generateDryRunText } from '../support/large-plan';
 import { buildConfig, minimalRawConfig, tempDir } from './helpers';
 
@@ -49,15 +46,8 @@ test('a plan of a few MB is stored byte for byte under its sha256, with the toke
     },
   };
   const config = buildConfig(raw, path.join(tmp.dir, 'promotion.yaml'));
-  const workspace = emptyCheckouts(dataLayout(config.dataDir), COMMIT);
   const logger = pino({ level: 'silent' });
-  const steps = createToolkitSteps({
-    toolkit: new CliToolkitRunner({ config, secrets: { CDF_TOKEN_PROD: TOKEN } }),
-    resolver: pinnedResolver,
-    workspace,
-    projectDir: config.repository.projectDir,
-    logger,
-  });
+  const { workspace, steps } = stepsOverEmptyCheckouts(config, COMMIT, { CDF_TOKEN_PROD: TOKEN }, logger);
   const store = openArtifactStore(config.artifacts);
   const buildAndDiff = createBuildAndDiff({
     config,
