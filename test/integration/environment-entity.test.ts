@@ -188,8 +188,8 @@ test('the entity continues as new and keeps its ledger', async () => {
     await awaiting(h);
     await h.executeUpdate(rejectUpdate, { args: [{ approver: 'bob' }] });
     await h.result();
-    // The entity continues as new only while nobody holds it: the next run starts once it has seen the release
-    // (a run may end before its entity has handled its release signal).
+    // The entity continues as new only from a workflow task with no update in flight and nothing to send: the next
+    // run starts once the entity has handled this run's release (a run may end before its entity has), not while.
     for (const deadline = Date.now() + 30_000; (await entityState('prod')).holder;) {
       if (Date.now() > deadline) throw new Error(`the entity still names ${h.workflowId} as its holder`);
       await new Promise((r) => setTimeout(r, 50));
