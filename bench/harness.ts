@@ -17,6 +17,12 @@ export interface BenchResult {
 /** `--name value` options from the command line (`--runs 200`); a flag without a value is `'true'`. */
 export type BenchOptions = Record<string, string | undefined>;
 
+/** `key=value` cut at the first `=` only: a value may hold more (`NODE_OPTIONS=--max-semi-space-size=16`). */
+export function keyAndValue(text: string): [string, string] {
+  const at = text.indexOf('=');
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}
+
 export interface Benchmark {
   name: string;
   run(options: BenchOptions): Promise<BenchResult[]>;

@@ -3,7 +3,7 @@
  * Exit code 1 when a result misses its target, so CI can run it as an optional job. Not part of `npm test`.
  */
 import os from 'node:os';
-import { type BenchOptions, type BenchResult, type Benchmark } from './harness';
+import { keyAndValue, type BenchOptions, type BenchResult, type Benchmark } from './harness';
 import { overheadBench } from './overhead.bench';
 import { parkedRunsBench } from './parked-runs.bench';
 import { parsePlanBench } from './parse-plan.bench';
@@ -67,8 +67,10 @@ function parseArgs(argv: string[]): { only: string[]; options: BenchOptions } {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) only.push(arg);
-    else if (arg.includes('=')) options[arg.slice(2, arg.indexOf('='))] = arg.slice(arg.indexOf('=') + 1);
-    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) options[arg.slice(2)] = argv[++i];
+    else if (arg.includes('=')) {
+      const [name, value] = keyAndValue(arg.slice(2));
+      options[name] = value;
+    } else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) options[arg.slice(2)] = argv[++i];
     else options[arg.slice(2)] = 'true';
   }
   return { only, options };

@@ -17,6 +17,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worke
 import { buildWorkflowBundle } from '../../worker/build-workflow-bundle';
 import { gitAs } from '../../scripts/demo-repo';
 import { withWorkerProcessEnv } from '../../config/defaults';
+import { keyAndValue } from '../harness';
 
 export const TASK_QUEUE = 'cdf-promotions-bench';
 export const INSTANT_TOOLKIT = path.join(__dirname, 'instant-toolkit.sh');
@@ -196,10 +197,7 @@ export function commonStackOptions(options: Record<string, string | undefined>):
   const pairs = (v: string | undefined): string[] => (v ?? '').split(',').filter(Boolean);
   return {
     ...(options.cache !== undefined ? { maxCachedWorkflows: Number(options.cache) } : {}),
-    workerEnv: Object.fromEntries(
-      // At the first '=' only: a value may hold more (NODE_OPTIONS=--max-semi-space-size=16).
-      pairs(options['worker-env']).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-    ),
+    workerEnv: Object.fromEntries(pairs(options['worker-env']).map(keyAndValue)),
     workerNodeArgs: pairs(options['worker-node-args']),
     serverConfig: pairs(options['server-config']),
   };
