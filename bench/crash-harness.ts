@@ -16,17 +16,7 @@
  * (activities/process/orphan-guard.ts), which is what is measured, not by the harness.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
@@ -44,6 +34,7 @@ import { FakeCdfAdmin } from '../fakes/cdf/admin-client';
 import { startFakeCdf, type RunningFakeCdf } from '../fakes/cdf/server';
 import { gitAs, pinToolkitVersion, DEMO_TOOLKIT_VERSIONS } from '../scripts/demo-repo';
 import { startTemporal } from '../test/helpers/temporal-server';
+import { freshWorkflowBundle } from './harness';
 import { startWorkerProcess, type WorkerProcess } from '../test/helpers/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -952,19 +943,7 @@ function arg(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  const { buildWorkflowBundle } = await import('../worker/build-workflow-bundle');
-  const { BUNDLE_PATH } = await import('../test/helpers/temporal-server');
-  // Built again only when workflow code changed since: a worker of another run of this may be loading it now.
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map(
-        (f) => statSync(path.join(dir, f)).mtimeMs,
-      ),
-    );
-  const sources = Math.max(...['workflows', 'contracts', 'config'].map((d) => newest(path.join(ROOT, d))));
-  if (!existsSync(BUNDLE_PATH) || statSync(BUNDLE_PATH).mtimeMs < sources)
-    await buildWorkflowBundle(BUNDLE_PATH);
+  await freshWorkflowBundle();
   const i = process.argv.indexOf('--phases');
   const phasesArg = i >= 0 ? process.argv[i + 1] : undefined;
   // Ctrl-C (or SIGTERM): no new runs; those in flight finish, and the report covers what ran.

@@ -1,4 +1,6 @@
 /** Tiny benchmark harness: timing, heap sampling and the result rows bench/run.ts prints. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -64,4 +66,26 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[idx]!;
+}
+
+/**
+ * The prebuilt workflow bundle the benchmarks' worker processes load (data/test/workflow-bundle.js), built again
+ * when workflow code changed since: a stale one would measure the workflows of an older checkout. Left alone
+ * otherwise, as a worker of another benchmark may be loading it.
+ */
+export async function freshWorkflowBundle(): Promise<string> {
+  const { buildWorkflowBundle } = await import('../worker/build-workflow-bundle');
+  const { BUNDLE_PATH } = await import('../test/helpers/temporal-server');
+  const root = path.resolve(__dirname, '..');
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map(
+        (f) => statSync(path.join(dir, f)).mtimeMs,
+      ),
+    );
+  const sources = Math.max(...['workflows', 'contracts', 'config'].map((d) => newest(path.join(root, d))));
+  if (!existsSync(BUNDLE_PATH) || statSync(BUNDLE_PATH).mtimeMs < sources)
+    await buildWorkflowBundle(BUNDLE_PATH);
+  return BUNDLE_PATH;
 }

@@ -4,7 +4,7 @@
  * HTTP round trip), a one-commit configuration repository, and the worker as its own OS process (so its RSS can
  * be read) with the instant Toolkit (instant-toolkit.sh) as a custom command profile.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,12 +12,11 @@ import pino from 'pino';
 import { stringify as stringifyYaml } from 'yaml';
 import { startFakeCdf, type RunningFakeCdf } from '../../fakes/cdf/server';
 import { emptyProject, type SandboxState } from '../../fakes/cdf/state-store';
-import { BUNDLE_PATH, startTemporal } from '../../test/helpers/temporal-server';
+import { startTemporal } from '../../test/helpers/temporal-server';
 import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worker-process';
-import { buildWorkflowBundle } from '../../worker/build-workflow-bundle';
 import { gitAs } from '../../scripts/demo-repo';
 import { withWorkerProcessEnv } from '../../config/defaults';
-import { keyAndValue } from '../harness';
+import { freshWorkflowBundle, keyAndValue } from '../harness';
 
 export const TASK_QUEUE = 'cdf-promotions-bench';
 export const INSTANT_TOOLKIT = path.join(__dirname, 'instant-toolkit.sh');
@@ -34,6 +33,8 @@ export interface LoadStackOptions {
   workerNodeArgs?: string[];
   /** Dynamic config of the dev server (`key=value`), to try its settings (`--server-config`). */
   serverConfig?: string[];
+  /** A webhook every environment's notices and alerts go to (as an approver's chat would get them). */
+  noticeUrl?: string;
 }
 
 export interface LoadStack {
@@ -88,8 +89,8 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cdf-promo-bench-'));
   const environments = Array.from({ length: options.environments }, (_, i) => environmentName(i));
   const projectOf = (e: string): string => `bench-${e}`;
-  // The worker processes load the prebuilt bundle (as the tests do); build it if this checkout has none yet.
-  if (!existsSync(BUNDLE_PATH)) await buildWorkflowBundle(BUNDLE_PATH);
+  // The worker processes load the prebuilt bundle, as the tests do.
+  await freshWorkflowBundle();
 
   // One asset per project: the smoke check "at least 1 asset" lists it through @cognite/sdk.
   const stateFile = path.join(dir, 'fake-cdf-state.json');
@@ -140,6 +141,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
           credentials: { flow: 'token', tokenEnv: 'CDF_TOKEN' },
           approval: { approvers: [APPROVER, 'carol'], requiredApprovals: 1 },
           smoke: { minAssets: 1 },
+          ...(options.noticeUrl ? { alerts: [{ type: 'webhook', urlEnv: 'BENCH_NOTICE_URL' }] } : {}),
         },
       ]),
     ),
@@ -151,7 +153,12 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
     worker = await startWorkerProcess(
       'bench-worker',
       configFile,
-      { ...withWorkerProcessEnv({}), ...options.workerEnv, CDF_TOKEN: 'bench-token-0123456789' },
+      {
+        ...withWorkerProcessEnv({}),
+        ...options.workerEnv,
+        CDF_TOKEN: 'bench-token-0123456789',
+        ...(options.noticeUrl ? { BENCH_NOTICE_URL: options.noticeUrl } : {}),
+      },
       path.join(__dirname, 'worker-main.ts'),
       options.workerNodeArgs,
     );
