@@ -1,11 +1,7 @@
 /**
  * Named activity-option presets. Retry policies live here, next to the error types they do not retry.
  */
-import {
-  ActivityCancellationType,
-  type ActivityOptions,
-  type LocalActivityOptions,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
 
 /**
@@ -30,18 +26,6 @@ export const quickActivity: ActivityOptions = {
     maximumAttempts: 5,
     nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
-};
-
-/**
- * The same reads and entity calls run in the worker itself (local activities): they take milliseconds, and as
- * activity tasks each cost a trip through the server and a workflow task of its own. A worker that dies during one
- * has its workflow task retried elsewhere, which runs the step again; every step given these options is safe to
- * repeat (reads, and entity calls that answer a repeated request as the first).
- */
-export const quickLocalActivity: LocalActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: quickActivity.retry,
 };
 
 /**

@@ -21,7 +21,6 @@ import {
   setCurrentDetails,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -62,7 +61,6 @@ import {
   diffActivity,
   noticeActivity,
   quickActivity,
-  quickLocalActivity,
   smokeActivity,
 } from './activity-options';
 import { approvalDecision, missingGroupApprovals, stillToDecide, type ApprovalState } from './approval-rules';
@@ -80,7 +78,6 @@ import {
 } from './run-status';
 
 const quick = proxyActivities<PromotionActivities>(quickActivity);
-const quickLocal = proxyLocalActivities<PromotionActivities>(quickLocalActivity);
 const diffing = proxyActivities<PromotionActivities>(diffActivity);
 const applying = proxyActivities<PromotionActivities>(applyActivity);
 const smoke = proxyActivities<PromotionActivities>(smokeActivity);
@@ -101,18 +98,11 @@ const summarized = (options: ActivityOptions, summary: string): ActivityOptions 
 /** How long a failed promotion waits for its automatic rollback to join the queue before releasing anyway. */
 const ROLLBACK_QUEUE_WAIT_MS = 2 * 60_000;
 
-/**
- * The application failure an activity failed with: the cause of an ActivityFailure, or the error itself for a
- * local activity (its failure reaches the workflow unwrapped).
- */
-function activityApplicationFailure(err: unknown): ApplicationFailure | undefined {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  return failure instanceof ApplicationFailure ? failure : undefined;
-}
-
 /** The type of the application failure an activity failed with. */
 function failureType(err: unknown): string | undefined {
-  return activityApplicationFailure(err)?.type ?? undefined;
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
 }
 
 /** Thrown by a step that ends the run early with an outcome; the pipeline turns it into the result. */
@@ -146,9 +136,6 @@ export async function runPipeline(
   let applied = false;
   // Runs recorded before promotion paths (from, gates, freezes, automatic rollbacks) replay without them.
   const paths = entity && patched('promotion-paths');
-  // The environment's policy and the entity's answers come from steps run in the worker itself (local
-  // activities), not through the server (runs recorded before this replay them as activity tasks).
-  const reads = patched('local-quick-steps') ? quickLocal : quick;
   let unfrozen = false;
   let rollbackQueued = false;
   if (paths) {
@@ -232,7 +219,7 @@ export async function runPipeline(
     enter('preparing');
     upsertSearchAttributes([{ key: environmentSearchAttribute, value: input.environment }]);
     policy = await asInvalidInput(
-      reads.resolveEnvironment({ environment: input.environment, kind: input.kind }),
+      quick.resolveEnvironment({ environment: input.environment, kind: input.kind }),
       ErrorType.UnknownEnvironment,
     );
     status.requiredApprovals = policy.requiredApprovals;
@@ -250,7 +237,7 @@ export async function runPipeline(
       ref = good.commit;
     }
     if (input.from) {
-      const good = await reads.lastKnownGood({ environment: input.from });
+      const good = await quick.lastKnownGood({ environment: input.from });
       if (!good)
         throw invalidInput(
           `${input.from} has no last known good commit yet (no run has passed its smoke tests there): nothing to promote from it`,
@@ -305,15 +292,15 @@ export async function runPipeline(
   ): Promise<void> => {
     if (explicitRollback) {
       if (onBranch) return;
-      const here = await reads.commitFacts({ environment: input.environment, commit });
+      const here = await quick.commitFacts({ environment: input.environment, commit });
       const refused = rollbackTargetRefusal(input.environment, env, here);
       if (refused) throw invalidInput(refused);
       return;
     }
     if (input.kind !== 'promotion') return;
-    const here = await reads.commitFacts({ environment: input.environment, commit });
+    const here = await quick.commitFacts({ environment: input.environment, commit });
     const from = lineageUpstream(env);
-    const upstream = from ? await reads.commitFacts({ environment: from, commit }) : undefined;
+    const upstream = from ? await quick.commitFacts({ environment: from, commit }) : undefined;
     for (const { gate, detail } of closedGates(input.environment, env, here, upstream)) {
       if (!input.override)
         throw invalidInput(
@@ -336,7 +323,7 @@ export async function runPipeline(
   const holdEnvironment = async (env: EnvironmentPolicy): Promise<void> => {
     let answer;
     try {
-      answer = await reads.acquireEnvironment({
+      answer = await quick.acquireEnvironment({
         environment: input.environment,
         claim: {
           workflowId: info.workflowId,
@@ -551,13 +538,13 @@ export async function runPipeline(
     };
     for (;;) {
       if (env.hasDeployWindows && !env.throughFreeze) {
-        const window = await reads.checkDeployWindow({ environment: input.environment });
+        const window = await quick.checkDeployWindow({ environment: input.environment });
         if (!window.open) {
           await wait({ why: window.why, until: window.opensAt }, false);
           continue;
         }
       }
-      const begun = await reads.beginApply({
+      const begun = await quick.beginApply({
         environment: input.environment,
         run,
         ...(env.throughFreeze ? { throughFreeze: true } : {}),
@@ -843,8 +830,13 @@ async function asInvalidInput<T>(call: Promise<T>, type: string): Promise<T> {
   try {
     return await call;
   } catch (err) {
-    const failure = activityApplicationFailure(err);
-    if (failure?.type === type) throw invalidInput(failure.message);
+    if (
+      err instanceof ActivityFailure &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.type === type
+    ) {
+      throw invalidInput(err.cause.message);
+    }
     throw err;
   }
 }
