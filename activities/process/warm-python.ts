@@ -63,6 +63,8 @@ interface Pending {
   resolve: (child: WarmChild) => void;
   reject: (err: Error) => void;
   child?: WarmChild;
+  /** The command ended before its streams were taken in (a quick command: events and connections race). */
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
 /** A forked command as runCommand sees a spawned one: pid (= its process group), two streams, 'close'. */
@@ -106,7 +108,19 @@ class WarmChild extends EventEmitter implements LaunchedCommand {
   }
 }
 
-class WarmHelper {
+/** How a helper is started: its program and arguments (given the socket its commands' streams connect to). */
+export interface HelperSpec {
+  /** What the logs call it ("warm Toolkit runner"). */
+  label: string;
+  /** What commands fall back to when it is not there ("Toolkit commands are spawned fresh"). */
+  fallback: string;
+  command: string;
+  args: (sockPath: string) => string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** A long-lived helper process that starts commands for the worker over fd 3 (warm_cdf.py, spawn_helper.py). */
+export class WarmHelper {
   state: 'starting' | 'ready' | 'dead' = 'starting';
   readonly ready: Promise<boolean>;
   private readonly proc: ChildProcess;
@@ -120,10 +134,7 @@ class WarmHelper {
   private readonly running = new Map<number, WarmChild>();
 
   constructor(
-    readonly executable: string,
-    interpreter: string,
-    sharedEnv: NodeJS.ProcessEnv,
-    perCommand: readonly string[],
+    spec: HelperSpec,
     private readonly log: WarmLogger | undefined,
     onDead: (neverReady: boolean) => void,
   ) {
@@ -133,11 +144,12 @@ class WarmHelper {
     this.server.listen(sockPath);
     this.server.unref();
     // The helper gets only what every command shares (no credentials): secrets travel per command over fd 3.
-    this.proc = spawn(interpreter, [HELPER_SCRIPT, executable, sockPath, perCommand.join(',')], {
-      env: sharedEnv,
+    this.proc = spawn(spec.command, spec.args(sockPath), {
+      env: spec.env,
       cwd: '/',
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
+    const { label, fallback } = spec;
     this.control = this.proc.stdio[3] as net.Socket;
     let diag = '';
     for (const s of [this.proc.stdout!, this.proc.stderr!])
@@ -167,7 +179,7 @@ class WarmHelper {
           clearTimeout(timer);
           this.state = 'ready';
           this.idle();
-          this.log?.info({ executable, preloaded: ev.preloaded }, 'warm Toolkit runner ready');
+          this.log?.info({ helper: label, preloaded: ev.preloaded }, `${label} ready`);
           started(true);
         } else this.onEvent(ev);
       }
@@ -181,10 +193,10 @@ class WarmHelper {
       started(false);
       if (!this.stopping)
         this.log?.warn(
-          { executable, code, signal, output: diag.trim().slice(-1000) || undefined },
+          { helper: label, code, signal, output: diag.trim().slice(-1000) || undefined },
           neverReady
-            ? 'the warm Toolkit runner could not start: Toolkit commands are spawned fresh'
-            : 'the warm Toolkit runner stopped: Toolkit commands are spawned fresh until it is restarted',
+            ? `the ${label} could not start: ${fallback}`
+            : `the ${label} stopped: ${fallback} until it is restarted`,
         );
       for (const p of this.pending.values()) p.reject(new Error('the warm helper stopped'));
       this.pending.clear();
@@ -286,9 +298,17 @@ class WarmHelper {
       this.idle();
       p?.reject(new Error(`the warm helper could not start the command: ${String(ev.error)}`));
     } else if (ev.ev === 'exit') {
+      const exit = {
+        code: (ev.code as number | null) ?? null,
+        signal: (ev.signal as NodeJS.Signals | null) ?? null,
+      };
       const child = this.running.get(id);
       this.running.delete(id);
-      child?.exited((ev.code as number | null) ?? null, (ev.signal as NodeJS.Signals | null) ?? null);
+      if (child) child.exited(exit.code, exit.signal);
+      else {
+        const p = this.pending.get(id);
+        if (p) p.exit = exit;
+      }
     }
     this.idle();
   }
@@ -301,7 +321,9 @@ class WarmHelper {
     if (p.pid === undefined || !p.stdout || !p.stderr || p.child) return;
     p.child = new WarmChild(p.pid, p.stdout, p.stderr);
     this.pending.delete(p.id);
-    this.running.set(p.id, p.child);
+    // 'close' still waits for both streams to be read to their end, so its listener is not too late.
+    if (p.exit) p.child.exited(p.exit.code, p.exit.signal);
+    else this.running.set(p.id, p.child);
     p.resolve(p.child);
   }
 }
@@ -381,10 +403,13 @@ export class WarmPythonPool {
       return undefined;
     }
     const helper = new WarmHelper(
-      executable,
-      interpreter,
-      sharedEnv,
-      perCommand,
+      {
+        label: 'warm Toolkit runner',
+        fallback: 'Toolkit commands are spawned fresh',
+        command: interpreter,
+        args: (sockPath) => [HELPER_SCRIPT, executable, sockPath, perCommand.join(',')],
+        env: sharedEnv,
+      },
       this.logger,
       (neverReady) => {
         if (this.helpers.get(key) === helper) this.helpers.delete(key);
