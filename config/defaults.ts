@@ -42,6 +42,11 @@ export const METRICS_DEFAULTS = {
  */
 export const WORKER_DEFAULTS = {
   maxCachedWorkflows: 10,
+  /**
+   * Start commands (git, the Toolkit) from a small helper process (activities/process/spawn-helper.ts): starting
+   * one from the worker itself blocks it for 5 to 30 ms, more the more memory it holds.
+   */
+  spawnHelper: true,
 } as const;
 
 /**

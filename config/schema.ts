@@ -503,6 +503,7 @@ export const configSchema = z
       .object({
         // A bounded cache: runs parked at approval for days need not stay in memory.
         maxCachedWorkflows: z.number().int().min(1).max(100_000).default(WORKER_DEFAULTS.maxCachedWorkflows),
+        spawnHelper: z.boolean().default(WORKER_DEFAULTS.spawnHelper),
       })
       .strict()
       .prefault({}),

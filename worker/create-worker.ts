@@ -21,6 +21,7 @@ import { createActivityMetrics } from '../activities/metrics';
 import { createToolkitResolver } from '../activities/toolkit/toolkit-resolver';
 import { CliToolkitRunner } from '../activities/toolkit/toolkit-runner';
 import { sweepOrphanedGroups, useProcessRegistry } from '../activities/process/orphan-guard';
+import { SpawnHelper, activeSpawnHelper, useSpawnHelper } from '../activities/process/spawn-helper';
 import { warmPython } from '../activities/process/warm-python';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
@@ -81,6 +82,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const swept = sweepOrphanedGroups();
   if (swept.length)
     logger.warn({ groups: swept }, 'ended Toolkit commands left running by a worker that is gone');
+  if (config.worker.spawnHelper) {
+    const helper = activeSpawnHelper() ?? new SpawnHelper(logger);
+    useSpawnHelper(helper);
+    await helper.start();
+  } else {
+    useSpawnHelper(undefined);
+  }
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   // Activities talk to environment entities through a client on the worker's own connection.

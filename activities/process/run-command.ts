@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { guardCommand } from './orphan-guard';
+import { activeSpawnHelper } from './spawn-helper';
 
 /** A started command as runCommand consumes it: a spawned ChildProcess, or a warm one (warm-python.ts). */
 export interface LaunchedCommand {
@@ -70,12 +71,15 @@ export async function runCommand(argv: string[], options: RunCommandOptions): Pr
   const started = Date.now();
   // The watchdog first: a worker killed right after the command started must not leave it unwatched.
   const guard = options.guardOrphans ? guardCommand() : undefined;
+  const env = guard ? { ...options.env, ...guard.env } : options.env;
   let launched: LaunchedCommand | undefined;
   try {
     // A warm command is not marked: the warm helper ends its children when its worker dies (warm-python.ts).
     launched = options.launcher
       ? await options.launcher(command, args, { cwd: options.cwd, env: options.env })
       : undefined;
+    // Otherwise the worker's spawn helper starts it, exactly as spawn below would (spawn-helper.ts).
+    launched ??= await activeSpawnHelper()?.launcher(command, args, { cwd: options.cwd, env });
   } catch (err) {
     guard?.release();
     throw err;
@@ -86,7 +90,7 @@ export async function runCommand(argv: string[], options: RunCommandOptions): Pr
       launched ??
       spawn(command, args, {
         cwd: options.cwd,
-        env: guard ? { ...options.env, ...guard.env } : options.env,
+        env,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, so a kill reaches grandchildren (python wrappers, shims)
       });
