@@ -33,6 +33,8 @@ export interface LoadStackOptions {
   workerNodeArgs?: string[];
   /** Dynamic config of the dev server (`key=value`), to try its settings (`--server-config`). */
   serverConfig?: string[];
+  /** worker.spawnHelper (`--spawn-helper off`); absent: the configuration's default. */
+  spawnHelper?: boolean;
   /** A webhook every environment's notices and alerts go to (as an approver's chat would get them). */
   noticeUrl?: string;
 }
@@ -47,6 +49,11 @@ export interface LoadStack {
   environments: string[];
   /** The worker process's resident set, from /proc (MB). */
   workerRssMb(): number;
+  /**
+   * CPU time (ms) of the worker, the commands it waited for, and its helper processes with the commands they
+   * started (the spawn helper's commands are its children, not the worker's).
+   */
+  workerCpuMs(): number;
   /** The worker's last memory report (MB): JavaScript heap used and total, external, array buffers. */
   workerMemory(): { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number } | undefined;
   stop(): Promise<void>;
@@ -77,6 +84,26 @@ export function cpuMs(pid: number | 'self'): number {
   // Fields 14-17 of stat(5), counted from the state field (3) here.
   const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
   return (ticks * 1000) / 100;
+}
+
+/** The long-lived helper processes a worker started (spawn_helper.py, warm_cdf.py). */
+function helpersOf(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.filter((c) => {
+    try {
+      return /spawn_helper\.py|warm_cdf\.py/.test(readFileSync(`/proc/${c}/cmdline`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function readRssMb(pid: number): number {
@@ -129,9 +156,10 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
         apply: ['{cdf}', 'apply', '{buildDir}'],
       },
     },
-    ...(options.maxCachedWorkflows !== undefined
-      ? { worker: { maxCachedWorkflows: options.maxCachedWorkflows } }
-      : {}),
+    worker: {
+      ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+      ...(options.spawnHelper !== undefined ? { spawnHelper: options.spawnHelper } : {}),
+    },
     environments: Object.fromEntries(
       environments.map((e) => [
         e,
@@ -176,6 +204,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
     commit,
     environments,
     workerRssMb: () => readRssMb(worker.pid),
+    workerCpuMs: () => cpuMs(worker.pid) + helpersOf(worker.pid).reduce((sum, pid) => sum + cpuMs(pid), 0),
     workerMemory() {
       for (let i = worker.logs.length - 1; i >= 0; i--) {
         const l = worker.logs[i]!;
@@ -190,7 +219,8 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
       return undefined;
     },
     async stop() {
-      worker.killHard();
+      if (process.env.BENCH_SOFT_STOP) await worker.stop();
+      else worker.killHard();
       await worker.exited;
       await env.teardown();
       await fakeCdf.close();
@@ -204,6 +234,7 @@ export function commonStackOptions(options: Record<string, string | undefined>):
   const pairs = (v: string | undefined): string[] => (v ?? '').split(',').filter(Boolean);
   return {
     ...(options.cache !== undefined ? { maxCachedWorkflows: Number(options.cache) } : {}),
+    ...(options['spawn-helper'] !== undefined ? { spawnHelper: options['spawn-helper'] !== 'off' } : {}),
     workerEnv: Object.fromEntries(pairs(options['worker-env']).map(keyAndValue)),
     workerNodeArgs: pairs(options['worker-node-args']),
     serverConfig: pairs(options['server-config']),
