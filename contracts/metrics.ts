@@ -100,7 +100,6 @@ export const SDK_METRICS = [
   'temporal_activity_schedule_to_start_latency',
   'temporal_activity_execution_latency',
   'temporal_activity_execution_failed',
-  'temporal_local_activity_execution_failed',
   'temporal_sticky_cache_size',
   'temporal_num_pollers',
 ] as const;
