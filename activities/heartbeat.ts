@@ -138,8 +138,6 @@ export function keepAlive<A extends unknown[], R>(
     } catch {
       return fn(...args);
     }
-    // A local activity has no heartbeat: the worker keeps its workflow task alive while it runs.
-    if (ctx.info.isLocal) return fn(...args);
     return heartbeatOf(ctx).keepBeating(() => fn(...args));
   };
 }

@@ -1,11 +1,7 @@
 /**
  * Named activity-option presets. Retry policies live here, next to the error types they do not retry.
  */
-import {
-  ActivityCancellationType,
-  type ActivityOptions,
-  type LocalActivityOptions,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../contracts/errors';
 
 /**
@@ -30,20 +26,6 @@ export const quickActivity: ActivityOptions = {
     maximumAttempts: 5,
     nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
-};
-
-/**
- * Steps that run in the worker itself (local activities), for work of milliseconds that needs nothing but this
- * worker: as activity tasks each cost a trip through the server and a workflow task of its own. A worker that dies
- * during one has the workflow task retried elsewhere, which runs the step again, so each must be safe to repeat.
- * Never for a call to another workflow (the environment's entity): the run holds its workflow-cache slot while a
- * local activity runs, and with a small cache the entity could not be brought in to answer (a wave of 25 starts
- * stalled that way with a cache of 10).
- */
-export const localActivity: LocalActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: quickActivity.retry,
 };
 
 /**

@@ -21,7 +21,6 @@ import {
   setCurrentDetails,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -60,7 +59,6 @@ import {
   alertActivity,
   applyActivity,
   diffActivity,
-  localActivity,
   noticeActivity,
   quickActivity,
   smokeActivity,
@@ -80,7 +78,6 @@ import {
 } from './run-status';
 
 const quick = proxyActivities<PromotionActivities>(quickActivity);
-const local = proxyLocalActivities<PromotionActivities>(localActivity);
 const diffing = proxyActivities<PromotionActivities>(diffActivity);
 const applying = proxyActivities<PromotionActivities>(applyActivity);
 const smoke = proxyActivities<PromotionActivities>(smokeActivity);
@@ -101,18 +98,11 @@ const summarized = (options: ActivityOptions, summary: string): ActivityOptions 
 /** How long a failed promotion waits for its automatic rollback to join the queue before releasing anyway. */
 const ROLLBACK_QUEUE_WAIT_MS = 2 * 60_000;
 
-/**
- * The application failure an activity failed with: the cause of an ActivityFailure, or the error itself for a
- * local activity (its failure reaches the workflow unwrapped).
- */
-function activityApplicationFailure(err: unknown): ApplicationFailure | undefined {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  return failure instanceof ApplicationFailure ? failure : undefined;
-}
-
 /** The type of the application failure an activity failed with. */
 function failureType(err: unknown): string | undefined {
-  return activityApplicationFailure(err)?.type ?? undefined;
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
 }
 
 /** Thrown by a step that ends the run early with an outcome; the pipeline turns it into the result. */
@@ -146,9 +136,6 @@ export async function runPipeline(
   let applied = false;
   // Runs recorded before promotion paths (from, gates, freezes, automatic rollbacks) replay without them.
   const paths = entity && patched('promotion-paths');
-  // The policy and the deploy window are read in the worker itself (runs recorded before this read them in
-  // activity tasks): a workflow task fewer.
-  const reads = patched('local-reads') ? local : quick;
   let unfrozen = false;
   let rollbackQueued = false;
   if (paths) {
@@ -232,7 +219,7 @@ export async function runPipeline(
     enter('preparing');
     upsertSearchAttributes([{ key: environmentSearchAttribute, value: input.environment }]);
     policy = await asInvalidInput(
-      reads.resolveEnvironment({ environment: input.environment, kind: input.kind }),
+      quick.resolveEnvironment({ environment: input.environment, kind: input.kind }),
       ErrorType.UnknownEnvironment,
     );
     status.requiredApprovals = policy.requiredApprovals;
@@ -551,7 +538,7 @@ export async function runPipeline(
     };
     for (;;) {
       if (env.hasDeployWindows && !env.throughFreeze) {
-        const window = await reads.checkDeployWindow({ environment: input.environment });
+        const window = await quick.checkDeployWindow({ environment: input.environment });
         if (!window.open) {
           await wait({ why: window.why, until: window.opensAt }, false);
           continue;
@@ -716,12 +703,9 @@ export async function runPipeline(
     await CancellationScope.nonCancellable(async () => {
       if (paths && outcome === 'smoke_failed' && applied && input.kind === 'promotion')
         await startAutomaticRollback();
-      // The folder's removal and the audit record run in the worker itself too (runs recorded before this
-      // replay them as activity tasks): two workflow tasks fewer at the end of every run.
-      const ending = patched('local-finish-steps') ? local : quick;
       const cleanup = async (): Promise<void> => {
         try {
-          await ending.cleanupRun({ run });
+          await quick.cleanupRun({ run });
         } catch (err) {
           log.warn('cleanup failed; the run folder stays on disk', { error: String(err) });
         }
@@ -766,7 +750,7 @@ export async function runPipeline(
       // Runs recorded before audit records replay without them.
       if (patched('audit-record')) {
         try {
-          await ending.storeAuditRecord({
+          await quick.storeAuditRecord({
             run,
             record: {
               kind: input.kind,
@@ -846,8 +830,13 @@ async function asInvalidInput<T>(call: Promise<T>, type: string): Promise<T> {
   try {
     return await call;
   } catch (err) {
-    const failure = activityApplicationFailure(err);
-    if (failure?.type === type) throw invalidInput(failure.message);
+    if (
+      err instanceof ActivityFailure &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.type === type
+    ) {
+      throw invalidInput(err.cause.message);
+    }
     throw err;
   }
 }

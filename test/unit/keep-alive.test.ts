@@ -24,15 +24,3 @@ test('a step that runs longer than the keep-alive interval heartbeats meanwhile,
 test('outside an activity it just runs the step', async () => {
   await expect(keepAlive(async () => 42)()).resolves.toBe(42);
 });
-
-test('a local activity is not kept alive: it has no heartbeat, the worker keeps its workflow task alive', async () => {
-  const env = new MockActivityEnvironment({ isLocal: true });
-  const beats: unknown[] = [];
-  env.on('heartbeat', (d: unknown) => beats.push(d));
-  const step = keepAlive(async (ms: number) => {
-    await new Promise((r) => setTimeout(r, ms));
-    return 'done';
-  });
-  expect(await env.run(step, KEEP_ALIVE_MS * 1.5)).toBe('done');
-  expect(beats).toHaveLength(0);
-});
