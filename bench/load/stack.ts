@@ -219,8 +219,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
       return undefined;
     },
     async stop() {
-      if (process.env.BENCH_SOFT_STOP) await worker.stop();
-      else worker.killHard();
+      worker.killHard();
       await worker.exited;
       await env.teardown();
       await fakeCdf.close();
