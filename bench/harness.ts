@@ -84,7 +84,10 @@ export async function freshWorkflowBundle(): Promise<string> {
         (f) => statSync(path.join(dir, f)).mtimeMs,
       ),
     );
-  const sources = Math.max(...['workflows', 'contracts', 'config'].map((d) => newest(path.join(root, d))));
+  const sources = Math.max(
+    ...['workflows', 'contracts', 'config'].map((d) => newest(path.join(root, d))),
+    statSync(path.join(root, 'worker', 'build-workflow-bundle.ts')).mtimeMs,
+  );
   if (!existsSync(BUNDLE_PATH) || statSync(BUNDLE_PATH).mtimeMs < sources)
     await buildWorkflowBundle(BUNDLE_PATH);
   return BUNDLE_PATH;

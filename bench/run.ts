@@ -10,6 +10,7 @@ import { parsePlanBench } from './parse-plan.bench';
 import { planStoreBench } from './plan-store.bench';
 import { largePlanBench } from './large-plan.bench';
 import { toolkitSpeedBench } from './toolkit-speed.bench';
+import { workflowSandboxBench } from './workflow-sandbox.bench';
 
 const BENCHMARKS: Benchmark[] = [
   parsePlanBench,
@@ -18,6 +19,7 @@ const BENCHMARKS: Benchmark[] = [
   toolkitSpeedBench,
   parkedRunsBench,
   overheadBench,
+  workflowSandboxBench,
 ];
 
 function fmt(n: number): string {

@@ -25,6 +25,7 @@ import { SpawnHelper, activeSpawnHelper, useSpawnHelper } from '../activities/pr
 import { warmPython } from '../activities/process/warm-python';
 import { dataLayout } from '../config/data-layout';
 import type { WorkerConfig } from '../config/schema';
+import { PRELOADED_WORKFLOW_MODULES } from './build-workflow-bundle';
 
 export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
@@ -100,7 +101,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const bundlePath = options.workflowBundlePath ?? DEFAULT_BUNDLE_PATH;
   const workflowSource = existsSync(bundlePath)
     ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: require.resolve('../workflows') };
+    : {
+        workflowsPath: require.resolve('../workflows'),
+        bundlerOptions: { preloadModules: PRELOADED_WORKFLOW_MODULES },
+      };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
