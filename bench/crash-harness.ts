@@ -459,7 +459,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
 
     // The orphan guard must end the commands the dead worker started (the Toolkit and its wrappers); its
     // watchdogs exit on their own a little later, and must not linger either.
-    const isWatchdog = (r: ProcRow): boolean => /const \[ppid, (pgid|mark)\]/.test(r.args);
+    // Both watchdog sources (a command's own and the registry's, activities/process/orphan-guard.ts) poll
+    // alive(ppid). The registry's stays 3 s after its SIGTERM to send the SIGKILL: it is not a command outliving
+    // the worker (it was counted as one, and its 3 s read as the commands' time to end).
+    const isWatchdog = (r: ProcRow): boolean => / -e /.test(r.args) && /alive\(ppid\)/.test(r.args);
     const commands = below.filter((r) => !isWatchdog(r));
     const watchdogs = below.filter(isWatchdog);
     background.push(
