@@ -26,6 +26,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { stringify as stringifyYaml } from 'yaml';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { isWatchdogCommandLine } from '../activities/process/orphan-guard';
 import { environmentWorkflowId } from '../contracts/environment-entity';
 import { approveUpdate, rejectUpdate, statusQuery } from '../contracts/messages';
 import { outcomeSearchAttribute, phaseSearchAttribute } from '../contracts/search-attributes';
@@ -459,10 +460,9 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
 
     // The orphan guard must end the commands the dead worker started (the Toolkit and its wrappers); its
     // watchdogs exit on their own a little later, and must not linger either.
-    // Both watchdog sources (a command's own and the registry's, activities/process/orphan-guard.ts) poll
-    // alive(ppid). The registry's stays 3 s after its SIGTERM to send the SIGKILL: it is not a command outliving
-    // the worker (it was counted as one, and its 3 s read as the commands' time to end).
-    const isWatchdog = (r: ProcRow): boolean => / -e /.test(r.args) && /alive\(ppid\)/.test(r.args);
+    // A command's own watchdog and the registry's: the registry's stays 3 s after its SIGTERM to send the SIGKILL,
+    // which is not a command outliving the worker (it was once counted as one).
+    const isWatchdog = (r: ProcRow): boolean => isWatchdogCommandLine(r.args);
     const commands = below.filter((r) => !isWatchdog(r));
     const watchdogs = below.filter(isWatchdog);
     background.push(

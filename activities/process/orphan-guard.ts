@@ -127,12 +127,20 @@ export interface Guard {
   release(): void;
 }
 
+/** Opens every watchdog's script, so `ps` (and the crash harness) tell a watchdog from the commands it guards. */
+const WATCHDOG_LABEL = '/* cdf-promote orphan watchdog */';
+
+/** Whether a process's command line (as `ps -o args` shows it) is one of these watchdogs. */
+export function isWatchdogCommandLine(commandLine: string): boolean {
+  return commandLine.includes(WATCHDOG_LABEL);
+}
+
 /** The running watchdog of each registry folder this process uses. */
 const registryWatchdogs = new Map<string, ChildProcess>();
 
-function startWatchdog(args: string[], stdin: 'pipe' | 'ignore'): ChildProcess | undefined {
+function startWatchdog(source: string, args: string[], stdin: 'pipe' | 'ignore'): ChildProcess | undefined {
   try {
-    const watchdog = spawn(process.execPath, ['-e', ...args], {
+    const watchdog = spawn(process.execPath, ['-e', `${WATCHDOG_LABEL}${source}`, ...args], {
       detached: true,
       stdio: [stdin, 'ignore', 'ignore'],
     });
@@ -151,7 +159,7 @@ function ensureRegistryWatchdog(dir: string): void {
   const running = registryWatchdogs.get(dir);
   if (running && running.exitCode === null && running.signalCode === null) return;
   const mark = `${GUARD_MARK_VARIABLE}=${WORKER_MARK}`;
-  const watchdog = startWatchdog([REGISTRY_WATCHDOG_SOURCE, String(process.pid), dir, mark], 'ignore');
+  const watchdog = startWatchdog(REGISTRY_WATCHDOG_SOURCE, [String(process.pid), dir, mark], 'ignore');
   if (watchdog) registryWatchdogs.set(dir, watchdog);
 }
 
@@ -193,7 +201,8 @@ export function guardCommand(): Guard {
   }
   const mark = randomUUID();
   const watchdog = startWatchdog(
-    [WATCHDOG_SOURCE, String(process.pid), `${GUARD_MARK_VARIABLE}=${mark}`],
+    WATCHDOG_SOURCE,
+    [String(process.pid), `${GUARD_MARK_VARIABLE}=${mark}`],
     'pipe',
   );
   return {
