@@ -148,7 +148,8 @@ export const parkedRunsBench: Benchmark = {
         const bareRuns = Math.min(n, Number(options['bare-runs'] ?? 50));
         const bareMs = bareSequenceMs(stack, bareRuns);
         const bareRate = bareRuns / (bareMs / 1000);
-        const label = `parked-runs (${n} on ${n} environments, cache ${cache ?? 'default'})`;
+        const threads = options.threads ? `, ${options.threads} workflow threads` : '';
+        const label = `parked-runs (${n} on ${n} environments, cache ${cache ?? 'default'}${threads})`;
         process.stderr.write(
           `  parked ${n} runs in ${parkedAfterS.toFixed(0)} s; approvals accepted in ${approvedAllS.toFixed(1)} s; peak RSS ${peakMb.toFixed(0)} MB\n`,
         );

@@ -47,6 +47,12 @@ export const WORKER_DEFAULTS = {
    * one from the worker itself blocks it for 5 to 30 ms, more the more memory it holds.
    */
   spawnHelper: true,
+  /**
+   * Threads that run workflow code, each a V8 isolate with its own copy of the workflow bundle and its own replay
+   * garbage. A second thread completed a burst of approved runs 16 to 22% faster on a 2-core VM, but 2,000 parked
+   * runs then held 442 MB instead of 292 MB (docs/operations.md, "Throughput"): one keeps them under 400 MB.
+   */
+  workflowThreads: 1,
 } as const;
 
 /**

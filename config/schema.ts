@@ -504,6 +504,8 @@ export const configSchema = z
         // A bounded cache: runs parked at approval for days need not stay in memory.
         maxCachedWorkflows: z.number().int().min(1).max(100_000).default(WORKER_DEFAULTS.maxCachedWorkflows),
         spawnHelper: z.boolean().default(WORKER_DEFAULTS.spawnHelper),
+        // More threads than cores only add memory: the cap keeps a typo from starting dozens of isolates.
+        workflowThreads: z.number().int().min(1).max(16).default(WORKER_DEFAULTS.workflowThreads),
       })
       .strict()
       .prefault({}),

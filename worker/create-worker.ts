@@ -116,6 +116,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE_MS,
     // Runs parked at approval are evicted past this many and replayed when they are woken.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    workflowThreadPoolSize: config.worker.workflowThreads,
     ...options.workerOptions,
   });
 }

@@ -35,6 +35,8 @@ export interface LoadStackOptions {
   serverConfig?: string[];
   /** worker.spawnHelper (`--spawn-helper off`); absent: the configuration's default. */
   spawnHelper?: boolean;
+  /** worker.workflowThreads (`--threads N`); absent: the configuration's default. */
+  workflowThreads?: number;
   /** A webhook every environment's notices and alerts go to (as an approver's chat would get them). */
   noticeUrl?: string;
 }
@@ -159,6 +161,7 @@ export async function startLoadStack(options: LoadStackOptions): Promise<LoadSta
     worker: {
       ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
       ...(options.spawnHelper !== undefined ? { spawnHelper: options.spawnHelper } : {}),
+      ...(options.workflowThreads !== undefined ? { workflowThreads: options.workflowThreads } : {}),
     },
     environments: Object.fromEntries(
       environments.map((e) => [
@@ -234,6 +237,7 @@ export function commonStackOptions(options: Record<string, string | undefined>):
   return {
     ...(options.cache !== undefined ? { maxCachedWorkflows: Number(options.cache) } : {}),
     ...(options['spawn-helper'] !== undefined ? { spawnHelper: options['spawn-helper'] !== 'off' } : {}),
+    ...(options.threads !== undefined ? { workflowThreads: Number(options.threads) } : {}),
     workerEnv: Object.fromEntries(pairs(options['worker-env']).map(keyAndValue)),
     workerNodeArgs: pairs(options['worker-node-args']),
     serverConfig: pairs(options['server-config']),

@@ -3,12 +3,14 @@
  * running worker on the stack's task queue; `stop()` tears all of it down in the right order.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
 import { startStack, type Stack, type StackOptions } from './stack';
 import { startTemporal, type ServerOptions } from './temporal-server';
 
 export interface Harness {
   env: TestWorkflowEnvironment;
   stack: Stack;
+  worker: Worker;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startHarness(
   return {
     env,
     stack,
+    worker,
     async stop() {
       worker.shutdown();
       await running;

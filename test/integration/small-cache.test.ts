@@ -4,6 +4,7 @@
  * approval and ends, with most of its workflow tasks replays. A step that waits inside a workflow task for another
  * workflow (a local activity calling the entity) would hold its cache slot while the entity cannot be brought in
  * to answer, and these runs would stall, their workflow tasks heartbeating every 8 s.
+ * The worker runs two workflow threads (worker.workflowThreads), so replays also move runs between threads.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -24,7 +25,8 @@ beforeAll(async () => {
       const prod = raw.environments.prod!;
       return {
         ...raw,
-        worker: { maxCachedWorkflows: 2 },
+        // Two workflow threads: a run evicted on one may be replayed on the other.
+        worker: { maxCachedWorkflows: 2, workflowThreads: 2 },
         // Same project and Toolkit config as prod (the demo repository has no other config files).
         environments: Object.fromEntries(
           ENVIRONMENTS.map((e) => [e, { ...prod, configFile: 'org/config.prod.yaml' }]),
@@ -38,6 +40,8 @@ beforeAll(async () => {
 afterAll(() => harness?.stop());
 
 test('more runs than the workflow cache holds, started at once, all reach approval and end', async () => {
+  // The configured threads reach the SDK (the runs below are spread over them).
+  expect(harness!.worker.options.workflowThreadPoolSize).toBe(2);
   const handles: WorkflowHandle[] = await Promise.all(
     ENVIRONMENTS.map((environment) =>
       env.client.workflow.start(PROMOTION_WORKFLOW_TYPE, {

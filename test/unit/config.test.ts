@@ -188,6 +188,20 @@ describe('parseConfig errors name the bad key path', () => {
     expectConfigError(raw, 'environments.prod.approval.timeout', '"3 weeks" is not a duration');
   });
 
+  test('worker.workflowThreads is a small whole number: one by default, a typo like 0 or 200 refused', () => {
+    expect(parseConfig(minimalRawConfig(), '/srv/promo/config.yaml').worker.workflowThreads).toBe(1);
+    const two = parseConfig({ ...minimalRawConfig(), worker: { workflowThreads: 2 } }, '/srv/promo/c.yaml');
+    expect(two.worker.workflowThreads).toBe(2);
+    const refused = (v: unknown, why: string) =>
+      expectConfigError(
+        { ...minimalRawConfig(), worker: { workflowThreads: v } },
+        `worker.workflowThreads: ${why}`,
+      );
+    refused(0, 'Too small: expected number to be >=1');
+    refused(200, 'Too big: expected number to be <=16');
+    refused(1.5, 'Invalid input: expected int');
+  });
+
   test('upper-case environment name is refused with the reason', () => {
     const raw = minimalRawConfig();
     raw.environments = { Prod: raw.environments.prod };
