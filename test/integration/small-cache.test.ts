@@ -4,7 +4,6 @@
  * approval and ends, with most of its workflow tasks replays. A step that waits inside a workflow task for another
  * workflow (a local activity calling the entity) would hold its cache slot while the entity cannot be brought in
  * to answer, and these runs would stall, their workflow tasks heartbeating every 8 s.
- * The worker runs two workflow threads (worker.workflowThreads), so replays also move runs between threads.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
